@@ -1,0 +1,37 @@
+-- E-mail events (SendGrid Event Webhook), once per sg_event_id however many
+-- files hold them (the first occurrence is kept). Times are UTC.
+with source as (
+    select * from raw.esp__event
+),
+
+renamed as (
+    select
+        blank_to_null(sg_event_id) as event_id,
+        blank_to_null(sg_message_id) as message_id,
+        blank_to_null(email) as email,
+        email_key(email) as email_key,
+        lower(trim_ws(event)) as event_type,
+        timestamp__utc as occurred_at,
+        cast(timestamp__utc as date) as occurred_on,
+        blank_to_null(reason) as reason,
+        blank_to_null(type) as bounce_type,
+        blank_to_null(asm_group_id) as asm_group_id,
+        blank_to_null(marketing_campaign_id) as marketing_campaign_id,
+        blank_to_null(marketing_campaign_name) as marketing_campaign_name,
+        blank_to_null(url) as url,
+        _file_id as file_id,
+        _record_no as record_no,
+        _line_no as line_no
+    from source
+),
+
+final as (
+    select *
+    from renamed
+    qualify row_number() over (
+        partition by coalesce(event_id, cast(file_id as varchar) || ':' || cast(record_no as varchar))
+        order by file_id, record_no
+    ) = 1
+)
+
+select * from final

@@ -1,0 +1,22 @@
+-- The sub-processor register the DPO keeps, every snapshot.
+with source as (
+    select * from raw.register__subprocessors
+),
+
+final as (
+    select
+        trim_ws(name) as subprocessor_name,
+        upper(trim_ws(country_iso2)) as country_iso2,
+        blank_to_null(role) as processing_role,
+        lower(trim_ws(transfer_mechanism)) as transfer_mechanism,
+        to_date(dpf_certified_until) as dpf_certified_until,
+        to_date(tia_on) as tia_on,
+        to_date(dpa_on) as dpa_on,
+        _exported_at as exported_at,
+        _file_id as file_id,
+        _record_no as record_no,
+        _line_no as line_no
+    from source
+)
+
+select * from final

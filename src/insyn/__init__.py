@@ -1,0 +1,3 @@
+"""Insyn: compliance analytics and evidence for a Data Protection Officer."""
+
+__version__ = "0.1.0"

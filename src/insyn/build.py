@@ -1,0 +1,233 @@
+"""`insyn build`: run the SQL models in pipelines/ in dependency order.
+
+A model is one SELECT in pipelines/<layer>/<name>.sql; it becomes the table
+<layer>.<name>. Models name the tables they read as <layer>.<name>, which is
+how the order is found. Descriptions come from pipelines/<layer>/_models.yml.
+The whole build is one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import yaml
+
+from .config import Policy
+from .db import ensure_schema, ident
+from .errors import InsynError
+from .sources import Sources
+from .text import squish, trim
+
+MODEL_LAYERS = ("staging", "marts", "rules")
+_REF = re.compile(r"\b(staging|marts|rules)\.([a-z_][a-z0-9_]*)\b", re.IGNORECASE)
+_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
+
+
+@dataclass
+class Model:
+    layer: str
+    name: str
+    path: Path
+    sql: str
+    depends_on: set[str] = field(default_factory=set)
+    description: str = ""
+    columns: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def table(self) -> str:
+        return f"{self.layer}.{self.name}"
+
+
+def discover(pipelines: Path) -> list[Model]:
+    """Every model, in an order where each comes after what it reads."""
+    models: dict[str, Model] = {}
+    for layer in MODEL_LAYERS:
+        folder = pipelines / layer
+        if not folder.is_dir():
+            continue
+        docs = _read_docs(folder)
+        for path in sorted(folder.glob("*.sql")):
+            sql = path.read_text(encoding="utf-8").strip().rstrip(";").strip()
+            refs = {f"{a.lower()}.{b.lower()}" for a, b in _REF.findall(_COMMENT.sub("", sql))}
+            doc = docs.get(path.stem, {})
+            model = Model(layer, path.stem, path, sql, refs,
+                          (doc.get("description") or "").strip(),
+                          {c["name"]: (c.get("description") or "").strip() for c in doc.get("columns", [])})
+            models[model.table] = model
+    for model in models.values():
+        model.depends_on.discard(model.table)
+        unknown = sorted(model.depends_on - models.keys())
+        if unknown:
+            raise InsynError(f"{model.path}: reads {', '.join(unknown)}, which no model defines")
+    ordered: list[Model] = []
+    state: dict[str, int] = {}
+
+    def visit(name: str, chain: tuple[str, ...]) -> None:
+        if state.get(name) == 2:
+            return
+        if state.get(name) == 1:
+            raise InsynError(f"models depend on each other in a cycle: {' -> '.join(chain + (name,))}")
+        state[name] = 1
+        for dep in sorted(models[name].depends_on):
+            visit(dep, chain + (name,))
+        state[name] = 2
+        ordered.append(models[name])
+
+    for name in sorted(models):
+        visit(name, ())
+    return ordered
+
+
+def _read_docs(folder: Path) -> dict[str, dict]:
+    path = folder / "_models.yml"
+    if not path.exists():
+        return {}
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise InsynError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
+    return {m["name"]: m for m in doc.get("models", []) if isinstance(m, dict) and "name" in m}
+
+
+def sql_literal(text: str) -> str:
+    """A string literal for DDL that takes no parameters (COMMENT ON)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+# ---------------------------------------------------------------- parameters
+
+
+def write_params(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: dt.date) -> None:
+    """The run's as-of date and the policy's values, as tables models join."""
+    t = policy.transfer
+    run = {
+        "as_of": as_of,
+        "retention_inactive_months": policy.retention_inactive_months,
+        "first_mailing_days": policy.first_mailing_days,
+        "dsar_policy_target_days": policy.dsar_policy_target_days,
+        "dsar_legal_deadline_months": policy.dsar_legal_deadline_months,
+        "dsar_extended_deadline_months": policy.dsar_extended_deadline_months,
+        "dsar_free_access_interval_months": policy.dsar_free_access_interval_months,
+        "weblog_retention_months": policy.weblog_retention_months,
+        "weblog_horizon_timezone": policy.weblog_horizon_timezone,
+        "policy_review_interval_months": policy.review_interval_months,
+        "policy_last_reviewed_on": policy.last_reviewed_on,
+        "optout_history_field": policy.optout_history_field,
+        "lawful_basis_contact_field": policy.lawful_basis_fields["contact"],
+        "lawful_basis_lead_field": policy.lawful_basis_fields["lead"],
+        "privacy_shield_invalid_from": t["privacy_shield_invalid_from"],
+        "old_scc_valid_until": t["old_scc_valid_until"],
+        "dpf_adequacy_from": t["dpf_adequacy_from"],
+        "dpf_country": t["dpf_country"],
+        "policy_sha256": policy.sha256,
+    }
+    types = {k: ("DATE" if isinstance(v, dt.date) else "INTEGER" if isinstance(v, int) else "VARCHAR")
+             for k, v in run.items()}
+    con.execute("create or replace table params.run (" +
+                ", ".join(f"{ident(k)} {types[k]}" for k in run) + ")")
+    con.execute("insert into params.run values (" + ", ".join(f"${k}" for k in run) + ")", run)
+
+    lists = {
+        "non_dialogue_task_subtypes": policy.non_dialogue_task_subtypes,
+        "consent_values": [v.lower() for v in policy.consent_values],
+        "optout_history_true_values": [v.lower() for v in policy.optout_history_true_values],
+        "eea_countries": t["eea_countries"],
+        "adequacy_countries": t["adequacy_countries"],
+        "transfer_mechanisms": t["mechanisms"],
+        **{f"{k}_events": v for k, v in policy.email_events.items()},
+        **{f"{k}_categories": v for k, v in policy.email_categories.items()},
+    }
+    con.execute("create or replace table params.value_lists (list_name varchar, value varchar)")
+    con.executemany("insert into params.value_lists values (?, ?)",
+                    [(name, v) for name, values in lists.items() for v in values])
+
+    con.execute("create or replace table params.lead_source_classes (lead_source_key varchar, contact_origin varchar)")
+    con.executemany("insert into params.lead_source_classes values (?, ?)",
+                    [(squish(v), origin) for origin, values in policy.lead_source_classes.items() for v in values])
+    con.execute("create or replace table params.request_types (label_key varchar, request_type varchar)")
+    con.executemany("insert into params.request_types values (?, ?)",
+                    [(trim(v).lower(), k) for k, values in policy.request_types.items() for v in values])
+    con.execute("create or replace table params.outcomes (label_key varchar, outcome varchar)")
+    con.executemany("insert into params.outcomes values (?, ?)",
+                    [(trim(v).lower(), k) for k, values in policy.outcomes.items() for v in values])
+    con.execute("create or replace table params.outdated_references (pattern varchar, why varchar)")
+    con.executemany("insert into params.outdated_references values (?, ?)",
+                    [(r.pattern, r.why) for r in policy.outdated_references])
+
+
+def create_macros(con: duckdb.DuckDBPyConnection, pipelines: Path) -> None:
+    """The shared SQL helpers (pipelines/macros.sql), one statement each."""
+    text = _COMMENT.sub("", (pipelines / "macros.sql").read_text(encoding="utf-8"))
+    for statement in (s.strip() for s in text.split(";")):
+        if statement:
+            con.execute(statement)
+
+
+# ---------------------------------------------------------------- running
+
+
+def build(con: duckdb.DuckDBPyConnection, *, pipelines: Path, sources: Sources, policy: Policy,
+          as_of: dt.date, progress=None) -> list[Model]:
+    """Rebuild every model for `as_of`, in one transaction."""
+    models = discover(pipelines)
+    say = progress or (lambda msg: None)
+    started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    con.execute("begin transaction")
+    try:
+        ensure_schema(con, sources)
+        create_macros(con, pipelines)
+        write_params(con, policy, as_of)
+        for n, model in enumerate(models, start=1):
+            say(f"[{n}/{len(models)}] {model.table}")
+            try:
+                con.execute(f"create or replace table {ident(model.layer)}.{ident(model.name)} as {model.sql}")
+            except duckdb.Error as exc:
+                raise InsynError(f"{model.path}: {str(exc).splitlines()[0]}") from None
+            _document(con, model)
+        _write_docs_tables(con, models)
+        run_id = con.execute("select coalesce(max(run_id), 0) + 1 from audit.runs").fetchone()[0]
+        con.execute(
+            "insert into audit.runs values ($id, 'build', $as_of, $started, $finished, 'ok', $n)",
+            {"id": run_id, "as_of": as_of, "started": started,
+             "finished": dt.datetime.now(dt.timezone.utc).replace(tzinfo=None), "n": len(models)},
+        )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return models
+
+
+def _document(con: duckdb.DuckDBPyConnection, model: Model) -> None:
+    table = f"{ident(model.layer)}.{ident(model.name)}"
+    if model.description:
+        con.execute(f"comment on table {table} is {sql_literal(model.description)}")
+    existing = {r[0] for r in con.execute(
+        "select column_name from duckdb_columns() where schema_name = $s and table_name = $t",
+        {"s": model.layer, "t": model.name}).fetchall()}
+    for column, text in model.columns.items():
+        if column in existing and text:
+            con.execute(f"comment on column {table}.{ident(column)} is {sql_literal(text)}")
+
+
+def _write_docs_tables(con: duckdb.DuckDBPyConnection, models: list[Model]) -> None:
+    """audit.model_docs and audit.column_docs: the data dictionary as tables."""
+    con.execute("create or replace table audit.model_docs (table_schema varchar, table_name varchar, "
+                "description varchar, source_file varchar, depends_on varchar)")
+    con.executemany("insert into audit.model_docs values (?, ?, ?, ?, ?)",
+                    [(m.layer, m.name, m.description, f"{m.layer}/{m.path.name}", ", ".join(sorted(m.depends_on)))
+                     for m in models])
+    con.execute("create or replace table audit.column_docs (table_schema varchar, table_name varchar, "
+                "column_name varchar, data_type varchar, description varchar)")
+    rows = []
+    for m in models:
+        for name, typ in con.execute(
+            "select column_name, data_type from duckdb_columns() where schema_name = $s and table_name = $t "
+            "order by column_index", {"s": m.layer, "t": m.name}).fetchall():
+            rows.append((m.layer, m.name, name, typ, m.columns.get(name, "")))
+    if rows:
+        con.executemany("insert into audit.column_docs values (?, ?, ?, ?, ?)", rows)

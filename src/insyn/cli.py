@@ -1,0 +1,289 @@
+"""The `insyn` command line: thin; the work is in the modules it calls.
+
+Exit codes: 0 success; 1 a check failed or something was found; 2 usage or
+input error; 3 the warehouse is busy with another writer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+
+from . import __version__
+from .config import WORKBENCH_ENV, Workbench
+from .errors import InsynError
+
+COMMANDS_HELP = """commands:
+  demo      sample exports -> full run, in the demo's own warehouse
+  load      load export files, folders or ZIP archives into the warehouse
+  loads     list what has been loaded
+  build     rebuild the staging models for an as-of date
+  sql       run read-only SQL against the warehouse
+"""
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def _err(message: str) -> None:
+    print(f"insyn: {message}", file=sys.stderr)
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+class Context:
+    """What every command needs: the workbench, its warehouse, policy, sources."""
+
+    def __init__(self, args: argparse.Namespace):
+        root = Path(args.workbench or os.environ.get(WORKBENCH_ENV) or ".")
+        self.workbench = Workbench.load(root)
+        self.db_path = self.workbench.database(args.db)
+        self._policy = None
+        self._sources = None
+
+    @property
+    def policy(self):
+        if self._policy is None:
+            self._policy = self.workbench.policy()
+        return self._policy
+
+    @property
+    def sources(self):
+        if self._sources is None:
+            from .sources import Sources
+
+            self._sources = Sources.load(self.workbench.pipelines / "sources.toml")
+        return self._sources
+
+    def connect(self, read_only: bool = False):
+        from .db import connect
+
+        return connect(self.db_path, read_only=read_only)
+
+
+# ---------------------------------------------------------------- commands
+
+
+def cmd_load(ctx: Context, args) -> int:
+    from .load import load, parse_exported_at
+
+    exported_at = parse_exported_at(args.exported_at) if args.exported_at else None
+    policy, sources = ctx.policy, ctx.sources
+    con = ctx.connect()
+    try:
+        report = load(con, [Path(p) for p in args.paths], root=ctx.workbench.root, sources=sources,
+                      policy=policy, ignore=ctx.workbench.ignore, source=args.source,
+                      exported_at=exported_at, progress=None if args.quiet else _progress)
+    finally:
+        con.close()
+    _print_load_report(report)
+    return 0
+
+
+def _print_load_report(report) -> None:
+    for entry in report.loaded:
+        extra = f", {entry['rejected']} lines rejected" if entry["rejected"] else ""
+        print(f"loaded   {entry['file']}  ({entry['source']}, {entry['rows']} rows{extra}; "
+              f"exported {entry['exported_at']:%Y-%m-%d %H:%M} UTC from {entry['exported_at_from']})")
+    for name in report.duplicates:
+        print(f"skipped  {name}  (already loaded: same SHA-256)")
+    for name, why in report.unknown:
+        print(f"skipped  {name}  ({why})")
+    print(f"{len(report.loaded)} file(s) loaded, {len(report.duplicates)} already loaded, "
+          f"{len(report.unknown)} not exports")
+
+
+def cmd_loads(ctx: Context, args) -> int:
+    from .load import loads_listing
+    from .output import print_json, print_table
+
+    if not ctx.db_path.exists():
+        entries = []
+    else:
+        con = ctx.connect(read_only=True)
+        try:
+            entries = loads_listing(con)
+        finally:
+            con.close()
+    if args.format == "json":
+        print_json(entries)
+    else:
+        cols = ["file_id", "file", "source", "exported_at", "exported_at_from", "rows", "rejected", "status", "sha256"]
+        print_table(cols, [[e[c] if c != "sha256" else e[c][:12] for c in cols] for e in entries])
+    return 0
+
+
+def cmd_build(ctx: Context, args) -> int:
+    from .build import build
+
+    as_of = args.as_of or dt.date.today()
+    policy, sources = ctx.policy, ctx.sources
+    con = ctx.connect()
+    try:
+        models = build(con, pipelines=ctx.workbench.pipelines, sources=sources, policy=policy,
+                       as_of=as_of, progress=None if args.quiet else _progress)
+        counts = [(m.table, con.execute(f"select count(*) from {m.layer}.{m.name}").fetchone()[0]) for m in models]
+    finally:
+        con.close()
+    from .output import print_table
+
+    print_table(["table", "rows"], counts)
+    print(f"built {len(models)} models as of {as_of.isoformat()}")
+    return 0
+
+
+def cmd_sql(ctx: Context, args) -> int:
+    import duckdb
+
+    from .output import emit
+
+    con = ctx.connect(read_only=True)
+
+    def run(query: str) -> None:
+        try:
+            cur = con.execute(query)
+        except duckdb.Error as exc:
+            raise InsynError(f"sql: {str(exc).splitlines()[0]}") from None
+        if cur.description is None:
+            return
+        emit([d[0] for d in cur.description], cur.fetchall(), args.format)
+
+    try:
+        if args.query:
+            run(args.query)
+            return 0
+        interactive = sys.stdin.isatty()
+        if not interactive:
+            for statement in _split_statements(sys.stdin.read()):
+                run(statement)
+            return 0
+        print(f"insyn sql (read-only) on {ctx.db_path}; end statements with ';', .quit to leave")
+        buffer = ""
+        while True:
+            try:
+                line = input("insyn> " if not buffer else "  ...> ")
+            except EOFError:
+                print()
+                return 0
+            if not buffer and line.strip() in (".quit", ".exit", "\\q"):
+                return 0
+            buffer += line + "\n"
+            if buffer.rstrip().endswith(";"):
+                for statement in _split_statements(buffer):
+                    try:
+                        run(statement)
+                    except InsynError as exc:
+                        _err(exc.message)
+                buffer = ""
+    finally:
+        con.close()
+
+
+def _split_statements(text: str) -> list[str]:
+    """Split a script on semicolons outside quotes."""
+    out, current, quote = [], [], None
+    for ch in text:
+        if quote:
+            if ch == quote:
+                quote = None
+        elif ch in ("'", '"'):
+            quote = ch
+        elif ch == ";":
+            stmt = "".join(current).strip()
+            if stmt:
+                out.append(stmt)
+            current = []
+            continue
+        current.append(ch)
+    stmt = "".join(current).strip()
+    if stmt:
+        out.append(stmt)
+    return out
+
+
+def cmd_demo(ctx: Context, args) -> int:
+    from .demo import run_demo
+
+    return run_demo(ctx, quiet=args.quiet)
+
+
+# ---------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="insyn",
+        description="Insyn: is the privacy policy kept? Evidence from the company's own exports.",
+        epilog=COMMANDS_HELP + "\nexit codes: 0 ok, 1 found/failed, 2 usage or input error, 3 warehouse busy",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"insyn {__version__}")
+    parser.add_argument("--workbench", metavar="DIR", help="folder holding insyn.toml (default: the current one, or $INSYN_WORKBENCH)")
+    parser.add_argument("--db", metavar="FILE", help="warehouse file (default: from insyn.toml, or $INSYN_DB)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="no progress messages")
+    add = sub.add_parser
+
+    def add_parser(name, **kw):
+        return add(name, parents=[common], **kw)
+
+    sub.add_parser = add_parser
+
+    p = sub.add_parser("demo", help="load the sample exports and run everything on them, with the sample's as-of date")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("load", help="load export files, folders or ZIP archives (one transaction)")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files, folders (searched recursively) or ZIP archives")
+    p.add_argument("--source", metavar="KIND", help="the kind of every file named (e.g. salesforce.contact); default: detected")
+    p.add_argument("--exported-at", metavar="TIME", help="when the export was taken (ISO date or date-time; no offset means UTC)")
+    p.set_defaults(func=cmd_load)
+
+    p = sub.add_parser("loads", help="what has been loaded: files, hashes, export times, counts")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(func=cmd_loads)
+
+    p = sub.add_parser("build", help="rebuild the SQL models for an as-of date")
+    p.add_argument("--as-of", type=_date, metavar="DATE", help="the date to evaluate for (default: today)")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("sql", help="read-only SQL; with no QUERY, statements from standard input or a prompt")
+    p.add_argument("query", nargs="?", metavar="QUERY")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.set_defaults(func=cmd_sql)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.umask(0o077)  # every file Insyn writes may hold personal data: owner only
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        ctx = Context(args)
+        return args.func(ctx, args)
+    except InsynError as exc:
+        _err(exc.message)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        _err("interrupted; nothing of the unfinished command was kept")
+        return 130
+    except Exception as exc:  # a bug: say so without a traceback (it could quote data)
+        if os.environ.get("INSYN_DEBUG"):
+            raise
+        _err(f"internal error ({type(exc).__name__}); rerun with INSYN_DEBUG=1 to see where")
+        return 70
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""The warehouse: one DuckDB file with a schema per layer.
+
+raw       exports as delivered (text), one table per source kind, lineage on every row
+staging   typed, normalised                 (pipelines/staging)
+marts     joined facts about people and requests   (pipelines/marts)
+rules     one table per rule id: one row per finding   (pipelines/rules)
+params    the run's as-of date and the policy's values, for models to join
+audit     loads, files, rejected lines, runs
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from .errors import InsynError, WarehouseBusy
+from .sources import Sources
+from .text import column_key
+
+LAYERS = ("raw", "staging", "marts", "rules", "params", "audit")
+
+# Lineage on every raw row: which load and file, which record, which line.
+LINEAGE = [
+    ("_load_id", "BIGINT"),
+    ("_file_id", "BIGINT"),
+    ("_record_no", "BIGINT"),
+    ("_line_no", "BIGINT"),
+    ("_exported_at", "TIMESTAMP"),
+]
+
+AUDIT_DDL = [
+    """create table if not exists audit.loads (
+        load_id bigint primary key, started_at timestamp, finished_at timestamp,
+        files_loaded integer, files_skipped integer, insyn_version varchar)""",
+    """create table if not exists audit.files (
+        file_id bigint primary key, load_id bigint, file varchar, sha256 varchar,
+        archive_sha256 varchar, source varchar, raw_table varchar, exported_at timestamp,
+        exported_at_from varchar, encoding varchar, rows bigint, rejected bigint,
+        status varchar, size_bytes bigint)""",
+    """create table if not exists audit.rejected_lines (
+        file_id bigint, line_no bigint, reason varchar, line varchar)""",
+    """create table if not exists audit.runs (
+        run_id bigint primary key, command varchar, as_of date, started_at timestamp,
+        finished_at timestamp, status varchar, models integer)""",
+]
+
+
+def ident(name: str) -> str:
+    """A quoted SQL identifier (names only: values always travel as parameters)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    if read_only and not path.exists():
+        raise InsynError(f"{path}: no warehouse yet (run `insyn load` and `insyn build` first)")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise WarehouseBusy(f"{path}: the warehouse is in use by another writer; try again when it has finished") from None
+        raise InsynError(f"{path}: cannot open the warehouse ({str(exc).splitlines()[0]})") from None
+    except duckdb.Error as exc:
+        raise InsynError(f"{path}: not a DuckDB warehouse ({str(exc).splitlines()[0]})") from None
+    con.execute("set TimeZone = 'UTC'")
+    return con
+
+
+def raw_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    rows = con.execute(
+        "select column_name from duckdb_columns() where schema_name = 'raw' and table_name = $t order by column_index",
+        {"t": table},
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection, sources: Sources) -> None:
+    """Create the layers, the audit tables and one raw table per source kind."""
+    for layer in LAYERS:
+        con.execute(f"create schema if not exists {ident(layer)}")
+    for ddl in AUDIT_DDL:
+        con.execute(ddl)
+    for table, kind in sources.tables().items():
+        if raw_columns(con, table):
+            continue
+        cols = [f"{ident(n)} {t}" for n, t in LINEAGE]
+        cols += [f"{ident(c)} VARCHAR" for c in kind.loader_columns]
+        cols += [f"{ident(c)} VARCHAR" for c in kind.declared_columns]
+        cols += [f"{ident(column_key(c) + '__utc')} TIMESTAMP" for c in kind.timestamps]
+        con.execute(f"create table raw.{ident(table)} ({', '.join(cols)})")
+    con.execute(
+        "create table if not exists raw.esp__event_category ("
+        "_load_id bigint, _file_id bigint, _record_no bigint, _exported_at timestamp, category varchar)"
+    )
+
+
+def add_missing_columns(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], sql_type: str = "VARCHAR") -> None:
+    """Columns an export brings that the raw table lacks are added (as text)."""
+    assert sql_type in ("VARCHAR", "TIMESTAMP")
+    have = set(raw_columns(con, table))
+    for col in columns:
+        if col not in have:
+            con.execute(f"alter table raw.{ident(table)} add column {ident(col)} {sql_type}")
+            have.add(col)

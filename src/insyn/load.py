@@ -1,0 +1,528 @@
+"""`insyn load`: exports into the raw layer, one transaction per batch.
+
+I/O sits here; parsing is in readers.py. A file already loaded (same SHA-256)
+is skipped. A bad file named on the command line, or a malformed export found
+anywhere, refuses the whole batch: nothing of it is kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import hashlib
+import io
+import re
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Callable
+
+import duckdb
+import pyarrow as pa
+
+from . import __version__, readers
+from .config import Policy
+from .db import add_missing_columns, ensure_schema, ident
+from .errors import InputError, InsynError
+from .sources import SourceKind, Sources
+from .text import column_key, trim
+
+_DATE_DIR = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+@dataclass
+class Item:
+    """One file to load: a loose file or an archive member."""
+
+    name: str                      # shown in messages and in audit.files
+    data: bytes
+    explicit: bool                 # named on the command line (not found in a folder or archive)
+    exported_at: dt.datetime
+    exported_at_from: str          # option | folder | archive | mtime
+    archive_sha256: str | None = None
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass
+class LoadReport:
+    loaded: list[dict] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    unknown: list[tuple[str, str]] = field(default_factory=list)   # name, why
+    load_id: int | None = None
+
+
+def parse_exported_at(value: str) -> dt.datetime:
+    """--exported-at: an ISO date or date-time; without an offset it is UTC."""
+    try:
+        stamp = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise InsynError(f"--exported-at: not an ISO date or date-time: {value!r}") from None
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return stamp
+
+
+def _folder_date(parts: list[str]) -> dt.datetime | None:
+    """The nearest enclosing folder named YYYY-MM-DD, as midnight UTC."""
+    for part in reversed(parts):
+        m = _DATE_DIR.match(part)
+        if m:
+            try:
+                return dt.datetime(int(m[1]), int(m[2]), int(m[3]))
+            except ValueError:
+                continue
+    return None
+
+
+class Collector:
+    """Expands the paths given to `insyn load` into Items."""
+
+    def __init__(self, root: Path, ignore: list[str], exported_at: dt.datetime | None):
+        self.root = root
+        self.ignore = ignore
+        self.option = exported_at
+        self.items: list[Item] = []
+        self.ignored: list[str] = []
+
+    def display(self, path: Path) -> str:
+        try:
+            return str(path.resolve().relative_to(self.root))
+        except ValueError:
+            return str(path.resolve())
+
+    def _ignored(self, name: str) -> bool:
+        return any(fnmatch.fnmatch(name, pat) for pat in self.ignore)
+
+    def _stamp(self, folders: list[str], archive_time: dt.datetime | None, mtime: float):
+        if self.option is not None:
+            return self.option, "option"
+        folder = _folder_date(folders)
+        if folder is not None:
+            return folder, "folder"
+        if archive_time is not None:
+            return archive_time, "archive"
+        return dt.datetime.fromtimestamp(mtime, dt.timezone.utc).replace(tzinfo=None), "mtime"
+
+    def add(self, path: Path) -> None:
+        if not path.exists():
+            raise InputError(str(path), "no such file or folder")
+        if path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                rel = child.relative_to(path).parts
+                if any(self._ignored(part) for part in rel):
+                    self.ignored.append(self.display(child))
+                    continue
+                self._add_file(child, explicit=False)
+        else:
+            self._add_file(path, explicit=True)
+
+    def _add_file(self, path: Path, explicit: bool) -> None:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise InputError(self.display(path), f"cannot read ({exc.strerror})") from None
+        folders = list(path.resolve().parent.parts)
+        mtime = path.stat().st_mtime
+        if path.suffix.lower() == ".zip" or (not path.suffix and zipfile.is_zipfile(io.BytesIO(data))):
+            self._add_archive(path, data, folders, mtime)
+            return
+        stamp, source = self._stamp(folders, None, mtime)
+        self.items.append(Item(self.display(path), data, explicit, stamp, source))
+
+    def _add_archive(self, path: Path, data: bytes, folders: list[str], mtime: float) -> None:
+        name = self.display(path)
+        archive_sha = hashlib.sha256(data).hexdigest()
+        try:
+            archive = zipfile.ZipFile(io.BytesIO(data))
+            members = [m for m in archive.infolist() if not m.is_dir()]
+        except zipfile.BadZipFile:
+            raise InputError(name, "not a valid ZIP archive") from None
+        for info in sorted(members, key=lambda m: m.filename):
+            inner = PurePosixPath(info.filename)
+            if any(self._ignored(part) for part in inner.parts) or "__MACOSX" in inner.parts:
+                self.ignored.append(f"{name}!{info.filename}")
+                continue
+            try:
+                member_data = archive.read(info)
+            except (zipfile.BadZipFile, RuntimeError, zlib.error) as exc:
+                raise InputError(f"{name}!{info.filename}", f"cannot extract ({exc.__class__.__name__})") from None
+            try:
+                zip_time = dt.datetime(*info.date_time)
+            except ValueError:
+                zip_time = None
+            stamp, source = self._stamp(folders + list(inner.parent.parts), zip_time, mtime)
+            self.items.append(Item(f"{name}!{info.filename}", member_data, False, stamp, source, archive_sha))
+
+
+# ---------------------------------------------------------------- detection
+
+
+def _csv_header(data: bytes, name: str) -> list[str] | None:
+    try:
+        text, _ = readers.decode_text(data[: 1024 * 1024], name)
+    except InputError:
+        return None
+    if not text.strip():
+        return None
+    first = text.split("\n", 1)[0]
+    try:
+        import csv
+
+        row = next(csv.reader(io.StringIO(text, newline=""), delimiter=readers._sniff_delimiter(first)))
+    except (csv.Error, StopIteration):
+        return None
+    return row
+
+
+def register_mapping(header: list[str], policy: Policy) -> dict[int, str]:
+    """Header position → canonical register key, from the policy's labels."""
+    labels = {}
+    for key, names in policy.register_columns.items():
+        for label in [key, *names]:
+            labels[(trim(label) or "").casefold()] = key
+    out: dict[int, str] = {}
+    for i, cell in enumerate(header):
+        key = labels.get((trim(cell.lstrip("\ufeff")) or "").casefold())
+        if key and key not in out.values():
+            out[i] = key
+    return out
+
+
+def detect(item: Item, sources: Sources, policy: Policy) -> tuple[SourceKind | None, str]:
+    """The file's kind from its content and name, or None and why not."""
+    base = item.name.rsplit("!", 1)[-1]
+    lower = base.lower()
+    data = item.data
+    if lower.endswith(".xlsx"):
+        try:
+            header = readers.read_xlsx(data, item.name).header
+        except InputError as exc:
+            return None, exc.problem
+        mapped = set(register_mapping(header, policy).values())
+        if set(policy.register_required) <= mapped:
+            return sources["register.requests"], ""
+        return None, "a workbook without the request register's columns"
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = readers.maybe_gunzip(data, item.name)
+        except InputError as exc:
+            return None, exc.problem
+        lower = lower[:-3] if lower.endswith(".gz") else lower
+    is_log_name = bool(re.search(r"\.log(\.\d+)?$", lower)) or lower.startswith("access")
+    if not data.strip():
+        if is_log_name:
+            return sources["weblog.access"], ""
+        return None, "empty file: no header row"
+    if readers.looks_binary(data):
+        return None, "binary content, not a text export"
+    head = data.lstrip()[:1]
+    if head in (b"[", b"{"):
+        esp = sources["esp.events"]
+        try:
+            records = readers.read_json_events(data[: 1 << 20] if head == b"{" else data, item.name, ())
+        except InputError:
+            records = []
+            if head == b"{":
+                first = data.split(b"\n", 1)[0]
+                try:
+                    records = readers.read_json_events(first, item.name, ())
+                except InputError:
+                    pass
+        if records and all(k in records[0][1] for k in esp.required):
+            return esp, ""
+        return None, "JSON that is not an e-mail event stream (objects with email, timestamp, event)"
+    if readers.looks_like_log(data) or is_log_name:
+        return sources["weblog.access"], ""
+    header = _csv_header(data, item.name)
+    if not header:
+        return None, "no header row"
+    mapped = set(register_mapping(header, policy).values())
+    if set(policy.register_required) <= mapped:
+        return sources["register.requests"], ""
+    keys = set(readers.unique_keys(header))
+    kind = sources.detect_csv(keys, base)
+    if kind is None:
+        return None, "no known export has these columns (or the first line is not a header)"
+    return kind, ""
+
+
+# ---------------------------------------------------------------- parsing
+
+
+@dataclass
+class Parsed:
+    columns: list[str]
+    rows: list[list]
+    line_nos: list[int]
+    rejected: list[tuple[int, str, str]]
+    encoding: str
+    status: str | None = None                     # mailchimp audience status
+    categories: list[tuple[int, str]] = field(default_factory=list)  # esp: record_no, category
+
+
+def _timestamp_utc(value: str | None) -> dt.datetime | None:
+    """An ISO date-time as naive UTC; no offset means UTC; None if unreadable."""
+    text = trim(value)
+    if not text:
+        return None
+    try:
+        stamp = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return stamp
+
+
+def _add_timestamps(kind: SourceKind, columns: list[str], rows: list[list]) -> None:
+    for ts in kind.timestamps:
+        key = column_key(ts)
+        if key not in columns:
+            continue
+        i = columns.index(key)
+        columns.append(f"{key}__utc")
+        for row in rows:
+            row.append(_timestamp_utc(row[i]))
+
+
+def parse(kind: SourceKind, item: Item, policy: Policy) -> Parsed:
+    name = item.name
+    if kind.format == "log":
+        recs = readers.read_access_log(item.data, name)
+        columns = readers.unique_keys(recs.header)
+        rows = [list(r) for r in recs.rows]
+        i = columns.index("time_local")
+        columns.append("time_local__utc")
+        for row in rows:
+            row.append(readers.parse_log_time(row[i]))
+        return Parsed(columns, rows, recs.line_nos, recs.rejected, "utf-8")
+    if kind.format == "json":
+        return _parse_events(kind, item)
+    if kind.format == "register":
+        return _parse_register(kind, item, policy)
+    recs = readers.read_csv(item.data, name)
+    keys = recs.keys
+    missing = kind.missing_required(set(keys))
+    if missing:
+        raise InputError(name, f"missing required column {', '.join(missing)} for {kind.name}", 1)
+    rows = [list(r) for r in recs.rows]
+    _add_timestamps(kind, keys, rows)
+    if "_lawful_basis" in kind.loader_columns:
+        field_key = column_key(policy.lawful_basis_fields[kind.name.split(".", 1)[1]])
+        i = keys.index(field_key) if field_key in keys else None
+        keys.append("_lawful_basis")
+        for row in rows:
+            row.append(row[i] if i is not None else None)
+    status = None
+    if kind.table == "mailchimp__audience":
+        status = kind.name.split(".", 1)[1]
+    return Parsed(keys, rows, recs.line_nos, [], recs.encoding, status)
+
+
+def _parse_register(kind: SourceKind, item: Item, policy: Policy) -> Parsed:
+    if item.name.lower().endswith(".xlsx"):
+        recs = readers.read_xlsx(item.data, item.name)
+    else:
+        recs = readers.read_csv(item.data, item.name)
+    mapping = register_mapping(recs.header, policy)
+    missing = [k for k in policy.register_required if k not in mapping.values()]
+    if missing:
+        labels = ", ".join(f"{policy.register_columns[k][0]} ({k})" for k in missing)
+        raise InputError(item.name, f"missing required register column {labels}", 1)
+    other = readers.unique_keys(recs.header)
+    columns = [mapping.get(i, other[i] if other[i] not in mapping.values() else f"{other[i]}_extra")
+               for i in range(len(recs.header))]
+    return Parsed(columns, [list(r) for r in recs.rows], recs.line_nos, [], recs.encoding)
+
+
+def _parse_events(kind: SourceKind, item: Item) -> Parsed:
+    records = readers.read_json_events(item.data, item.name, kind.required)
+    declared = kind.declared_columns
+    columns = list(declared) + ["_extra", "timestamp__utc"]
+    by_key = {column_key(c): c for c in (*kind.required, *kind.columns)}
+    rows, line_nos, categories = [], [], []
+    for record_no, (line, obj) in enumerate(records, start=1):
+        row = [readers.json_cell(obj.get(by_key[c])) for c in declared]
+        extra = {k: v for k, v in obj.items() if column_key(k) not in by_key}
+        row.append(readers.json_cell(extra) if extra else None)
+        try:
+            seconds = float(obj["timestamp"])
+            stamp = dt.datetime.fromtimestamp(seconds, dt.timezone.utc).replace(tzinfo=None)
+        except (TypeError, ValueError, OverflowError, OSError):
+            raise InputError(item.name, "timestamp is not a unix time in seconds", line) from None
+        row.append(stamp)
+        rows.append(row)
+        line_nos.append(line)
+        cat = obj.get("category")
+        for value in (cat if isinstance(cat, list) else [cat]):
+            if value is not None:
+                categories.append((record_no, readers.json_cell(value)))
+    return Parsed(columns, rows, line_nos, [], "utf-8", categories=categories)
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _next_id(con: duckdb.DuckDBPyConnection, table: str, column: str) -> int:
+    return con.execute(f"select coalesce(max({ident(column)}), 0) + 1 from audit.{ident(table)}").fetchone()[0]
+
+
+def _write(con, kind: SourceKind, parsed: Parsed, load_id: int, file_id: int, exported_at: dt.datetime) -> None:
+    n = len(parsed.rows)
+    lineage = {
+        "_load_id": pa.array([load_id] * n, pa.int64()),
+        "_file_id": pa.array([file_id] * n, pa.int64()),
+        "_record_no": pa.array(range(1, n + 1), pa.int64()),
+        "_line_no": pa.array(parsed.line_nos, pa.int64()),
+        "_exported_at": pa.array([exported_at] * n, pa.timestamp("us")),
+    }
+    columns = dict(lineage)
+    if parsed.status is not None:
+        columns["_status"] = pa.array([parsed.status] * n, pa.string())
+    for i, col in enumerate(parsed.columns):
+        values = [row[i] for row in parsed.rows]
+        typ = pa.timestamp("us") if col.endswith("__utc") else pa.string()
+        columns[col] = pa.array(values, typ)
+    add_missing_columns(con, kind.table, [c for c in parsed.columns if not c.endswith("__utc")])
+    add_missing_columns(con, kind.table, [c for c in parsed.columns if c.endswith("__utc")], "TIMESTAMP")
+    batch = pa.table(columns)
+    con.register("insyn_batch", batch)
+    try:
+        names = ", ".join(ident(c) for c in columns)
+        con.execute(f"insert into raw.{ident(kind.table)} ({names}) select {names} from insyn_batch")
+    finally:
+        con.unregister("insyn_batch")
+    if parsed.categories:
+        cats = pa.table({
+            "_load_id": pa.array([load_id] * len(parsed.categories), pa.int64()),
+            "_file_id": pa.array([file_id] * len(parsed.categories), pa.int64()),
+            "_record_no": pa.array([r for r, _ in parsed.categories], pa.int64()),
+            "_exported_at": pa.array([exported_at] * len(parsed.categories), pa.timestamp("us")),
+            "category": pa.array([c for _, c in parsed.categories], pa.string()),
+        })
+        con.register("insyn_cats", cats)
+        try:
+            con.execute("insert into raw.esp__event_category by name select * from insyn_cats")
+        finally:
+            con.unregister("insyn_cats")
+    if parsed.rejected:
+        rej = pa.table({
+            "file_id": pa.array([file_id] * len(parsed.rejected), pa.int64()),
+            "line_no": pa.array([r[0] for r in parsed.rejected], pa.int64()),
+            "reason": pa.array([r[1] for r in parsed.rejected], pa.string()),
+            "line": pa.array([r[2] for r in parsed.rejected], pa.string()),
+        })
+        con.register("insyn_rej", rej)
+        try:
+            con.execute("insert into audit.rejected_lines by name select * from insyn_rej")
+        finally:
+            con.unregister("insyn_rej")
+
+
+def load(
+    con: duckdb.DuckDBPyConnection,
+    paths: list[Path],
+    *,
+    root: Path,
+    sources: Sources,
+    policy: Policy,
+    ignore: list[str],
+    source: str | None = None,
+    exported_at: dt.datetime | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> LoadReport:
+    """Load every file under `paths` in one transaction; all or nothing."""
+    if source is not None and source not in sources.kinds:
+        raise InsynError(f"--source: unknown kind {source!r} (known: {', '.join(sources.names())})")
+    collector = Collector(root, ignore, exported_at)
+    for path in paths:
+        collector.add(path)
+    report = LoadReport(unknown=[(name, "ignored by load.ignore") for name in collector.ignored])
+    say = progress or (lambda msg: None)
+    started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    con.execute("begin transaction")
+    try:
+        ensure_schema(con, sources)
+        load_id = _next_id(con, "loads", "load_id")
+        file_id = _next_id(con, "files", "file_id")
+        seen = {r[0] for r in con.execute("select sha256 from audit.files").fetchall()}
+        total = len(collector.items)
+        for n, item in enumerate(collector.items, start=1):
+            sha = item.sha256
+            if sha in seen:
+                report.duplicates.append(item.name)
+                say(f"[{n}/{total}] {item.name}: already loaded (same SHA-256), skipped")
+                continue
+            if source is not None:
+                kind = sources[source]
+            else:
+                kind, why = detect(item, sources, policy)
+                if kind is None:
+                    if item.explicit:
+                        raise InputError(item.name, f"unknown kind of file: {why}; name its kind with --source KIND")
+                    report.unknown.append((item.name, why))
+                    say(f"[{n}/{total}] {item.name}: not an export Insyn knows ({why}), skipped")
+                    continue
+            say(f"[{n}/{total}] {item.name}: {kind.name} ...")
+            parsed = parse(kind, item, policy)
+            _write(con, kind, parsed, load_id, file_id, item.exported_at)
+            entry = {
+                "file_id": file_id, "load_id": load_id, "file": item.name, "sha256": sha,
+                "archive_sha256": item.archive_sha256, "source": kind.name, "raw_table": f"raw.{kind.table}",
+                "exported_at": item.exported_at, "exported_at_from": item.exported_at_from,
+                "encoding": parsed.encoding, "rows": len(parsed.rows), "rejected": len(parsed.rejected),
+                "status": "loaded_with_rejects" if parsed.rejected else "loaded", "size_bytes": len(item.data),
+            }
+            con.execute(
+                "insert into audit.files values ($file_id, $load_id, $file, $sha256, $archive_sha256, $source, "
+                "$raw_table, $exported_at, $exported_at_from, $encoding, $rows, $rejected, $status, $size_bytes)",
+                entry,
+            )
+            report.loaded.append(entry)
+            seen.add(sha)
+            file_id += 1
+            say(f"[{n}/{total}] {item.name}: {kind.name}, {entry['rows']} rows"
+                + (f", {entry['rejected']} lines rejected" if entry["rejected"] else ""))
+        if report.loaded:
+            con.execute(
+                "insert into audit.loads values ($id, $started, $finished, $loaded, $skipped, $version)",
+                {"id": load_id, "started": started,
+                 "finished": dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+                 "loaded": len(report.loaded), "skipped": len(report.duplicates) + len(report.unknown),
+                 "version": __version__},
+            )
+            report.load_id = load_id
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return report
+
+
+def loads_listing(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """What has been loaded: one entry per file (the `insyn loads` contract)."""
+    exists = con.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'audit' and table_name = 'files'"
+    ).fetchone()[0]
+    if not exists:
+        return []
+    cur = con.execute(
+        """select f.file_id, f.load_id, l.finished_at as loaded_at, f.file, f.sha256, f.archive_sha256,
+                  f.source, f.raw_table, f.exported_at, f.exported_at_from, f.encoding, f.rows,
+                  f.rejected, f.status, f.size_bytes
+           from audit.files f join audit.loads l using (load_id)
+           order by f.file_id"""
+    )
+    names = [d[0] for d in cur.description]
+    out = []
+    for row in cur.fetchall():
+        entry = dict(zip(names, row))
+        for key in ("exported_at", "loaded_at"):
+            if entry[key] is not None:
+                entry[key] = entry[key].isoformat() + "Z"
+        out.append(entry)
+    return out

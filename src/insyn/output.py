@@ -1,0 +1,69 @@
+"""Printing rows as an aligned table, CSV or JSON."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+import json
+import sys
+from typing import Any, Iterable, TextIO
+
+MAX_CELL = 60
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    return str(value)
+
+
+def json_default(value: Any):
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    raise TypeError(type(value).__name__)
+
+
+def print_table(columns: list[str], rows: Iterable[Iterable[Any]], out: TextIO | None = None) -> None:
+    out = out or sys.stdout
+    cells = [[_text(v).replace("\r", " ").replace("\n", " ") for v in row] for row in rows]
+    cells = [[c if len(c) <= MAX_CELL else c[: MAX_CELL - 1] + "…" for c in row] for row in cells]
+    widths = [len(c) for c in columns]
+    for row in cells:
+        widths = [max(w, len(c)) for w, c in zip(widths, row)]
+    line = "  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip()
+    print(line, file=out)
+    print("  ".join("-" * w for w in widths), file=out)
+    for row in cells:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip(), file=out)
+    print(f"({len(cells)} row{'s' if len(cells) != 1 else ''})", file=out)
+
+
+def print_csv(columns: list[str], rows: Iterable[Iterable[Any]], out: TextIO | None = None) -> None:
+    out = out or sys.stdout
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_text(v) for v in row])
+
+
+def print_json(value: Any, out: TextIO | None = None) -> None:
+    out = out or sys.stdout
+    json.dump(value, out, ensure_ascii=False, indent=2, default=json_default)
+    out.write("\n")
+
+
+def emit(columns: list[str], rows: list[tuple], fmt: str, out: TextIO | None = None) -> None:
+    out = out or sys.stdout
+    if fmt == "json":
+        print_json([dict(zip(columns, r)) for r in rows], out)
+    elif fmt == "csv":
+        print_csv(columns, rows, out)
+    else:
+        print_table(columns, rows, out)
