@@ -170,3 +170,16 @@ def test_xlsx_dates_numbers_and_text_cells():
 def test_xlsx_that_is_not_a_workbook_is_refused():
     with pytest.raises(InputError, match="not a valid .xlsx"):
         read_xlsx(b"PK\x03\x04 not really", "register.xlsx")
+
+
+def test_repeated_header_names_are_kept_apart():
+    from insyn.readers import unique_keys
+
+    assert unique_keys(["Email Address", "UNSUB_REASON", "UNSUB_REASON", "", "unsub reason"]) == [
+        "email_address", "unsub_reason", "unsub_reason_2", "column_4", "unsub_reason_3"]
+
+
+def test_formula_guard_apostrophe_is_kept_as_delivered():
+    recs = read_csv(sf_csv(CONTACT_HEADER, [contact_row("0035g00000AbCdEAAV", Description="'=SUM(A1)")]),
+                    "Contact.csv")
+    assert recs.rows[0][CONTACT_HEADER.index("Description")] == "'=SUM(A1)"
