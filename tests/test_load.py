@@ -274,3 +274,9 @@ def test_unknown_source_option_is_a_usage_error(tmp_path, insyn):
 def test_missing_path_is_an_input_error(tmp_path, insyn):
     result = insyn("load", tmp_path / "nope.csv")
     assert result.code == 2 and "no such file" in result.err
+
+
+def test_a_refused_first_load_leaves_no_warehouse_behind(tmp_path, insyn, db):
+    bad = write(tmp_path / "Contact.csv", b"\x00binary")
+    assert insyn("load", bad).code == 2
+    assert not db.exists()

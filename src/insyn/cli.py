@@ -78,13 +78,19 @@ def cmd_load(ctx: Context, args) -> int:
 
     exported_at = parse_exported_at(args.exported_at) if args.exported_at else None
     policy, sources = ctx.policy, ctx.sources
+    created = not ctx.db_path.exists()
     con = ctx.connect()
     try:
         report = load(con, [Path(p) for p in args.paths], root=ctx.workbench.root, sources=sources,
                       policy=policy, ignore=ctx.workbench.ignore, source=args.source,
                       exported_at=exported_at, progress=None if args.quiet else _progress)
-    finally:
+    except BaseException:
         con.close()
+        if created:  # a refused first load leaves no warehouse behind
+            for path in (ctx.db_path, ctx.db_path.with_name(ctx.db_path.name + ".wal")):
+                path.unlink(missing_ok=True)
+        raise
+    con.close()
     _print_load_report(report)
     return 0
 

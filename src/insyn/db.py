@@ -83,12 +83,16 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, sources: Sources) -> None:
     for ddl in AUDIT_DDL:
         con.execute(ddl)
     for table, kind in sources.tables().items():
+        text_columns = [*kind.loader_columns, *kind.declared_columns]
+        utc_columns = [column_key(c) + "__utc" for c in kind.timestamps]
         if raw_columns(con, table):
+            # an older warehouse meets a newer sources.toml: add what it declares
+            add_missing_columns(con, table, text_columns)
+            add_missing_columns(con, table, utc_columns, "TIMESTAMP")
             continue
         cols = [f"{ident(n)} {t}" for n, t in LINEAGE]
-        cols += [f"{ident(c)} VARCHAR" for c in kind.loader_columns]
-        cols += [f"{ident(c)} VARCHAR" for c in kind.declared_columns]
-        cols += [f"{ident(column_key(c) + '__utc')} TIMESTAMP" for c in kind.timestamps]
+        cols += [f"{ident(c)} VARCHAR" for c in text_columns]
+        cols += [f"{ident(c)} TIMESTAMP" for c in utc_columns]
         con.execute(f"create table raw.{ident(table)} ({', '.join(cols)})")
     con.execute(
         "create table if not exists raw.esp__event_category ("

@@ -33,18 +33,36 @@ _DATE_DIR = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
 @dataclass
 class Item:
-    """One file to load: a loose file or an archive member."""
+    """One file to load: a loose file or an archive member, read when needed."""
 
     name: str                      # shown in messages and in audit.files
-    data: bytes
+    read: Callable[[], bytes]
     explicit: bool                 # named on the command line (not found in a folder or archive)
     exported_at: dt.datetime
     exported_at_from: str          # option | folder | archive | mtime
     archive_sha256: str | None = None
+    _data: bytes | None = field(default=None, repr=False)
+
+    @property
+    def data(self) -> bytes:
+        if self._data is None:
+            self._data = self.read()
+        return self._data
 
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.data).hexdigest()
+
+    def release(self) -> None:
+        self._data = None
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 @dataclass
@@ -121,41 +139,54 @@ class Collector:
             self._add_file(path, explicit=True)
 
     def _add_file(self, path: Path, explicit: bool) -> None:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise InputError(self.display(path), f"cannot read ({exc.strerror})") from None
-        folders = list(path.resolve().parent.parts)
-        mtime = path.stat().st_mtime
-        if path.suffix.lower() == ".zip" or (not path.suffix and zipfile.is_zipfile(io.BytesIO(data))):
-            self._add_archive(path, data, folders, mtime)
-            return
-        stamp, source = self._stamp(folders, None, mtime)
-        self.items.append(Item(self.display(path), data, explicit, stamp, source))
-
-    def _add_archive(self, path: Path, data: bytes, folders: list[str], mtime: float) -> None:
         name = self.display(path)
-        archive_sha = hashlib.sha256(data).hexdigest()
         try:
-            archive = zipfile.ZipFile(io.BytesIO(data))
-            members = [m for m in archive.infolist() if not m.is_dir()]
-        except zipfile.BadZipFile:
+            mtime = path.stat().st_mtime
+            is_archive = path.suffix.lower() == ".zip" or (not path.suffix and zipfile.is_zipfile(path))
+        except OSError as exc:
+            raise InputError(name, f"cannot read ({exc.strerror})") from None
+        folders = list(path.resolve().parent.parts)
+        if is_archive:
+            self._add_archive(path, folders, mtime)
+            return
+
+        def read() -> bytes:
+            try:
+                return path.read_bytes()
+            except OSError as exc:
+                raise InputError(name, f"cannot read ({exc.strerror})") from None
+
+        stamp, source = self._stamp(folders, None, mtime)
+        self.items.append(Item(name, read, explicit, stamp, source))
+
+    def _add_archive(self, path: Path, folders: list[str], mtime: float) -> None:
+        name = self.display(path)
+        try:
+            archive_sha = _file_sha256(path)
+            with zipfile.ZipFile(path) as archive:
+                members = [m for m in archive.infolist() if not m.is_dir()]
+        except (zipfile.BadZipFile, OSError):
             raise InputError(name, "not a valid ZIP archive") from None
         for info in sorted(members, key=lambda m: m.filename):
             inner = PurePosixPath(info.filename)
+            member = f"{name}!{info.filename}"
             if any(self._ignored(part) for part in inner.parts) or "__MACOSX" in inner.parts:
-                self.ignored.append(f"{name}!{info.filename}")
+                self.ignored.append(member)
                 continue
-            try:
-                member_data = archive.read(info)
-            except (zipfile.BadZipFile, RuntimeError, zlib.error) as exc:
-                raise InputError(f"{name}!{info.filename}", f"cannot extract ({exc.__class__.__name__})") from None
+
+            def read(info=info, member=member) -> bytes:
+                try:
+                    with zipfile.ZipFile(path) as archive:
+                        return archive.read(info)
+                except (zipfile.BadZipFile, RuntimeError, OSError, zlib.error, EOFError) as exc:
+                    raise InputError(member, f"cannot extract ({exc.__class__.__name__})") from None
+
             try:
                 zip_time = dt.datetime(*info.date_time)
             except ValueError:
                 zip_time = None
             stamp, source = self._stamp(folders + list(inner.parent.parts), zip_time, mtime)
-            self.items.append(Item(f"{name}!{info.filename}", member_data, False, stamp, source, archive_sha))
+            self.items.append(Item(member, read, False, stamp, source, archive_sha))
 
 
 # ---------------------------------------------------------------- detection
@@ -454,6 +485,7 @@ def load(
         for n, item in enumerate(collector.items, start=1):
             sha = item.sha256
             if sha in seen:
+                item.release()
                 report.duplicates.append(item.name)
                 say(f"[{n}/{total}] {item.name}: already loaded (same SHA-256), skipped")
                 continue
@@ -483,6 +515,7 @@ def load(
                 entry,
             )
             report.loaded.append(entry)
+            item.release()
             seen.add(sha)
             file_id += 1
             say(f"[{n}/{total}] {item.name}: {kind.name}, {entry['rows']} rows"

@@ -1,0 +1,88 @@
+"""The demo on the committed sample: every record of every export is accounted for."""
+
+import hashlib
+import json
+
+import pytest
+
+from insyn import sample
+
+from conftest import REPO
+
+SAMPLE = REPO / "data" / "sample"
+EXPECTED = json.loads((SAMPLE / "expected_findings.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """`insyn demo` in a copy of the workbench whose demo warehouse is private to this test."""
+    import contextlib
+    import io
+    import shutil
+
+    from insyn.cli import main
+
+    wb = tmp_path_factory.mktemp("wb")
+    for name in ("insyn.toml", "policy.toml"):
+        shutil.copy(REPO / name, wb / name)
+    shutil.copytree(REPO / "pipelines", wb / "pipelines")
+    shutil.copytree(SAMPLE, wb / "data" / "sample")
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["--workbench", str(wb), "demo"])
+    assert code == 0, err.getvalue()
+    return wb, out.getvalue()
+
+
+def _loads(wb):
+    import duckdb
+
+    con = duckdb.connect(str(wb / "data" / "demo" / "insyn.duckdb"), read_only=True)
+    try:
+        cur = con.execute("select file, source, rows, rejected, exported_at_from from audit.files")
+        return [dict(zip([d[0] for d in cur.description], r)) for r in cur.fetchall()], con.execute(
+            "select as_of from params.run").fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_demo_loads_every_export_with_rows_plus_rejected_equal_to_its_records(demo):
+    wb, _ = demo
+    loaded, _ = _loads(wb)
+    got = {e["file"].removeprefix("data/sample/"): {"records": e["rows"] + e["rejected"], "rejected": e["rejected"]}
+           for e in loaded}
+    assert got == EXPECTED["files"]
+
+
+def test_demo_exports_are_stamped_by_their_folders(demo):
+    wb, _ = demo
+    loaded, _ = _loads(wb)
+    assert {e["exported_at_from"] for e in loaded} == {"folder"}
+
+
+def test_demo_builds_for_the_samples_own_as_of(demo):
+    wb, out = demo
+    _, as_of = _loads(wb)
+    assert as_of.isoformat() == EXPECTED["as_of"]
+    assert f"as of {EXPECTED['as_of']}" in out
+
+
+def test_demo_covers_every_source_kind(demo):
+    wb, _ = demo
+    loaded, _ = _loads(wb)
+    kinds = {e["source"] for e in loaded}
+    assert {"salesforce.contact", "salesforce.lead", "salesforce.account", "salesforce.task", "salesforce.event",
+            "salesforce.opportunity", "salesforce.opportunitycontactrole", "salesforce.contacthistory",
+            "salesforce.campaign", "salesforce.campaignmember", "mailchimp.subscribed", "mailchimp.unsubscribed",
+            "mailchimp.cleaned", "esp.events", "weblog.access", "register.requests",
+            "register.subprocessors"} <= kinds
+
+
+def _tree_hashes(root):
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_the_committed_sample_is_what_the_seeded_generator_writes(tmp_path):
+    sample.generate(tmp_path / "sample", seed=EXPECTED["seed"])
+    assert _tree_hashes(tmp_path / "sample") == _tree_hashes(SAMPLE)
