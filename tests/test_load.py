@@ -280,3 +280,9 @@ def test_a_refused_first_load_leaves_no_warehouse_behind(tmp_path, insyn, db):
     bad = write(tmp_path / "Contact.csv", b"\x00binary")
     assert insyn("load", bad).code == 2
     assert not db.exists()
+
+
+def test_register_saved_as_excel_unicode_text_is_detected(tmp_path, insyn, query):
+    data = REGISTER.replace(";", "\t").encode("utf-16")
+    assert insyn("load", write(tmp_path / "register.txt", data)).code == 0
+    assert query("select count(*), min(name) from raw.register__requests") == [(2, "Per Ek")]

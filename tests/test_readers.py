@@ -183,3 +183,24 @@ def test_formula_guard_apostrophe_is_kept_as_delivered():
     recs = read_csv(sf_csv(CONTACT_HEADER, [contact_row("0035g00000AbCdEAAV", Description="'=SUM(A1)")]),
                     "Contact.csv")
     assert recs.rows[0][CONTACT_HEADER.index("Description")] == "'=SUM(A1)"
+
+
+def test_xlsx_register_on_a_later_sheet_is_found():
+    import datetime as dt
+
+    book = openpyxl.Workbook()
+    book.active.title = "Instruktioner"
+    book.active.append(["Så här fyller du i registret"])
+    reg = book.create_sheet("Register")
+    reg.append(["Ärende-ID", "Inkom datum"])
+    reg.append(["A-1", dt.date(2026, 1, 31)])
+    buf = io.BytesIO()
+    book.save(buf)
+    recs = read_xlsx(buf.getvalue(), "r.xlsx", accept=lambda h: "Ärende-ID" in h)
+    assert recs.rows == [["A-1", "2026-01-31"]]
+
+
+def test_utf16_text_as_excel_saves_unicode_text():
+    data = "Ärende-ID\tInkom datum\r\nA-1\t2026-01-31\r\n".encode("utf-16")
+    recs = read_csv(data, "register.txt")
+    assert (recs.encoding, recs.header, recs.rows) == ("utf-16", ["Ärende-ID", "Inkom datum"], [["A-1", "2026-01-31"]])

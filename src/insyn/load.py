@@ -223,6 +223,11 @@ def register_mapping(header: list[str], policy: Policy) -> dict[int, str]:
     return out
 
 
+def _register_header(policy: Policy):
+    """A predicate: does this header have the register's required columns?"""
+    return lambda header: set(policy.register_required) <= set(register_mapping(header, policy).values())
+
+
 def detect(item: Item, sources: Sources, policy: Policy) -> tuple[SourceKind | None, str]:
     """The file's kind from its content and name, or None and why not."""
     base = item.name.rsplit("!", 1)[-1]
@@ -230,11 +235,10 @@ def detect(item: Item, sources: Sources, policy: Policy) -> tuple[SourceKind | N
     data = item.data
     if lower.endswith(".xlsx"):
         try:
-            header = readers.read_xlsx(data, item.name).header
+            header = readers.read_xlsx(data, item.name, _register_header(policy)).header
         except InputError as exc:
             return None, exc.problem
-        mapped = set(register_mapping(header, policy).values())
-        if set(policy.register_required) <= mapped:
+        if _register_header(policy)(header):
             return sources["register.requests"], ""
         return None, "a workbook without the request register's columns"
     if data[:2] == b"\x1f\x8b":
@@ -271,8 +275,7 @@ def detect(item: Item, sources: Sources, policy: Policy) -> tuple[SourceKind | N
     header = _csv_header(data, item.name)
     if not header:
         return None, "no header row"
-    mapped = set(register_mapping(header, policy).values())
-    if set(policy.register_required) <= mapped:
+    if _register_header(policy)(header):
         return sources["register.requests"], ""
     keys = set(readers.unique_keys(header))
     kind = sources.detect_csv(keys, base)
@@ -356,7 +359,7 @@ def parse(kind: SourceKind, item: Item, policy: Policy) -> Parsed:
 
 def _parse_register(kind: SourceKind, item: Item, policy: Policy) -> Parsed:
     if item.name.lower().endswith(".xlsx"):
-        recs = readers.read_xlsx(item.data, item.name)
+        recs = readers.read_xlsx(item.data, item.name, _register_header(policy))
     else:
         recs = readers.read_csv(item.data, item.name)
     mapping = register_mapping(recs.header, policy)

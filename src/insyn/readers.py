@@ -53,6 +53,8 @@ def unique_keys(header: list[str]) -> list[str]:
 
 
 def looks_binary(data: bytes) -> bool:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return False  # UTF-16 text with its byte-order mark
     head = data[:8192]
     if b"\x00" in head:
         return True
@@ -61,7 +63,12 @@ def looks_binary(data: bytes) -> bool:
 
 
 def decode_text(data: bytes, file: str) -> tuple[str, str]:
-    """UTF-8 (with or without BOM), else cp1252 as saved by Swedish Windows."""
+    """UTF-8 (with or without BOM), UTF-16 with a BOM, else cp1252 (Swedish Windows)."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text"
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise InputError(file, "invalid UTF-16 text", data[: exc.start].count(b"\n\x00") + 1) from None
     if looks_binary(data):
         raise InputError(file, "binary content, not a text export")
     if data.startswith(b"\xef\xbb\xbf"):
@@ -281,8 +288,9 @@ def _xlsx_cell(value) -> str | None:
     return str(value)
 
 
-def read_xlsx(data: bytes, file: str) -> Records:
-    """The first worksheet; its first non-empty row is the header."""
+def read_xlsx(data: bytes, file: str, accept=None) -> Records:
+    """The first worksheet whose header `accept` takes (default: the first
+    with a header); a sheet's first non-empty row is its header."""
     import openpyxl
 
     if not zipfile.is_zipfile(io.BytesIO(data)):
@@ -292,27 +300,32 @@ def read_xlsx(data: bytes, file: str) -> Records:
     except Exception as exc:  # openpyxl raises many types for broken workbooks
         raise InputError(file, f"not a valid .xlsx workbook ({exc.__class__.__name__})") from None
     try:
-        sheet = book.worksheets[0]
-        out = Records(header=[], encoding="xlsx")
-        for row_no, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            cells = [_xlsx_cell(v) for v in values]
-            if not any(c is not None and str(c).strip() for c in cells):
-                continue
-            if not out.header:
-                out.header = [c or "" for c in cells]
-                continue
-            width = len(out.header)
-            if len(cells) > width:
-                if any(c is not None and str(c).strip() for c in cells[width:]):
-                    raise InputError(file, f"row has values beyond the header's {width} columns", row_no)
-                cells = cells[:width]
-            cells += [None] * (width - len(cells))
-            out.rows.append(cells)
-            out.line_nos.append(row_no)
+        sheets = [_read_sheet(sheet, file) for sheet in book.worksheets]
     finally:
         book.close()
-    if not out.header:
+    with_header = [s for s in sheets if s.header]
+    if not with_header:
         raise InputError(file, "empty workbook: no header row", 1)
+    return next((s for s in with_header if accept is None or accept(s.header)), with_header[0])
+
+
+def _read_sheet(sheet, file: str) -> Records:
+    out = Records(header=[], encoding="xlsx")
+    for row_no, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        cells = [_xlsx_cell(v) for v in values]
+        if not any(c is not None and str(c).strip() for c in cells):
+            continue
+        if not out.header:
+            out.header = [c or "" for c in cells]
+            continue
+        width = len(out.header)
+        if len(cells) > width:
+            if any(c is not None and str(c).strip() for c in cells[width:]):
+                raise InputError(file, f"row has values beyond the header's {width} columns", row_no)
+            cells = cells[:width]
+        cells += [None] * (width - len(cells))
+        out.rows.append(cells)
+        out.line_nos.append(row_no)
     # trailing blank header cells (formatting only) are not columns
     while out.header and not str(out.header[-1]).strip() and not any(
         r[-1] is not None and str(r[-1]).strip() for r in out.rows
