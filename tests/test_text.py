@@ -95,3 +95,15 @@ def test_add_months_clamps_to_month_end(sql):
 ])
 def test_column_key(header, key):
     assert column_key(header) == key
+
+
+@pytest.mark.parametrize("day, months", [
+    ("2026-01-31", 1), ("2024-02-29", -12), ("2024-02-29", 12), ("2025-03-31", -1), ("2025-12-15", 1),
+    ("2026-11-24", -13), ("2023-08-31", 6),
+])
+def test_python_add_months_agrees_with_sql(sql, day, months):
+    import datetime as dt
+
+    from insyn.dates import add_months
+
+    assert add_months(dt.date.fromisoformat(day), months) == sql("select add_months(cast(? as date), ?)", day, months)

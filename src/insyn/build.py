@@ -16,7 +16,8 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from .config import Policy
+from .config import WEEKDAYS, Policy
+from .dates import add_months
 from .db import ensure_schema, ident
 from .errors import InsynError
 from .sources import Sources
@@ -124,8 +125,11 @@ def write_params(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: dt.date)
         "dpf_adequacy_from": t["dpf_adequacy_from"],
         "dpf_country": t["dpf_country"],
         "policy_sha256": policy.sha256,
+        "policy_text_found": policy.text_path.exists(),
+        "weblog_horizon_at": weblog_horizon(policy, as_of),
     }
-    types = {k: ("DATE" if isinstance(v, dt.date) else "INTEGER" if isinstance(v, int) else "VARCHAR")
+    types = {k: ("TIMESTAMP" if isinstance(v, dt.datetime) else "DATE" if isinstance(v, dt.date)
+                 else "BOOLEAN" if isinstance(v, bool) else "INTEGER" if isinstance(v, int) else "VARCHAR")
              for k, v in run.items()}
     con.execute("create or replace table params.run (" +
                 ", ".join(f"{ident(k)} {types[k]}" for k in run) + ")")
@@ -157,6 +161,54 @@ def write_params(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: dt.date)
     con.execute("create or replace table params.outdated_references (pattern varchar, why varchar)")
     con.executemany("insert into params.outdated_references values (?, ?)",
                     [(r.pattern, r.why) for r in policy.outdated_references])
+    con.execute("create or replace table params.policy_date_markers (marker varchar)")
+    con.executemany("insert into params.policy_date_markers values (?)", [(m,) for m in policy.policy_date_markers])
+    write_calendar(con, policy, as_of)
+    write_policy_text(con, policy)
+
+
+def write_calendar(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: dt.date) -> None:
+    """params.calendar: every day around the as-of, and whether it is a working day
+    (not a weekend day, a public holiday of the policy's country, or an extra day)."""
+    import holidays
+
+    first = dt.date(as_of.year - 6, 1, 1)
+    last = dt.date(as_of.year + 2, 12, 31)
+    public = holidays.country_holidays(policy.holiday_country, years=range(first.year, last.year + 1))
+    extra = set(policy.extra_non_working_days)
+    weekend = {WEEKDAYS.index(d) for d in policy.weekend_days}
+    rows = []
+    day = first
+    while day <= last:
+        name = public.get(day)
+        rows.append((day, day.weekday() not in weekend and name is None and day not in extra, name))
+        day += dt.timedelta(days=1)
+    con.execute("create or replace table params.calendar (day date, is_working_day boolean, holiday_name varchar)")
+    con.executemany("insert into params.calendar values (?, ?, ?)", rows)
+
+
+def write_policy_text(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
+    """params.policy_text_lines: the policy text the policy.* rules read, line by line."""
+    con.execute("create or replace table params.policy_text_lines (file varchar, line_no integer, line varchar)")
+    path = policy.text_path
+    if not path.exists():
+        return
+    try:
+        name = str(path.resolve().relative_to(policy.path.parent.resolve()))
+    except ValueError:
+        name = str(path)
+    text = path.read_bytes().decode("utf-8", errors="replace").lstrip("\ufeff")
+    con.executemany("insert into params.policy_text_lines values (?, ?, ?)",
+                    [(name, i, line) for i, line in enumerate(text.splitlines(), start=1)])
+
+
+def weblog_horizon(policy: Policy, as_of: dt.date) -> dt.datetime:
+    """Midnight (in the policy's zone) of as-of minus the log retention, as naive UTC."""
+    from zoneinfo import ZoneInfo
+
+    day = add_months(as_of, -policy.weblog_retention_months)
+    local = dt.datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(policy.weblog_horizon_timezone))
+    return local.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
 def create_macros(con: duckdb.DuckDBPyConnection, pipelines: Path) -> None:

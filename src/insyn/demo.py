@@ -33,7 +33,8 @@ def run_demo(ctx, quiet: bool = False) -> int:
     print(f"Insyn demo: sample exports in {wb.sample}, as of {as_of}, warehouse {db_path}")
     con = connect(db_path)
     try:
-        report = load(con, [wb.sample], root=wb.root, sources=ctx.sources, policy=ctx.policy,
+        exports = wb.sample / "exports"
+        report = load(con, [exports if exports.is_dir() else wb.sample], root=wb.root, sources=ctx.sources, policy=ctx.policy,
                       ignore=wb.ignore, progress=progress)
         models = build(con, pipelines=wb.pipelines, sources=ctx.sources, policy=ctx.policy,
                        as_of=as_of, progress=progress)
