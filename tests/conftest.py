@@ -16,7 +16,7 @@ import pytest
 
 from insyn.cli import main
 
-REPO = Path(__file__).resolve().parents[1]
+from helpers import REPO, SAMPLE  # noqa: F401
 
 
 @dataclass
@@ -76,33 +76,23 @@ def query(db):
     return run
 
 
-def write(path: Path, data: bytes | str, encoding: str = "utf-8") -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data if isinstance(data, bytes) else data.encode(encoding))
-    return path
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory):
+    """`insyn demo` in a copy of the workbench whose demo warehouse is private to this test."""
+    import contextlib
+    import io
+    import shutil
 
+    from insyn.cli import main
 
-def sf_csv(header: list[str], rows: list[list[str]], *, newline: str = "\r\n", encoding: str = "utf-8",
-           bom: bool = False, upper: bool = False) -> bytes:
-    """A Salesforce-style CSV: every value quoted, quotes doubled."""
-
-    def q(v: str) -> str:
-        return '"' + v.replace('"', '""') + '"'
-
-    head = [h.upper() if upper else h for h in header]
-    text = newline.join(",".join(q(c) for c in row) for row in [head, *rows]) + newline
-    data = text.encode(encoding)
-    return (b"\xef\xbb\xbf" + data) if bom else data
-
-
-CONTACT_HEADER = ["Id", "IsDeleted", "AccountId", "FirstName", "LastName", "Email", "LeadSource",
-                  "HasOptedOutOfEmail", "CreatedDate", "LastActivityDate", "Description", "Lawful_Basis__c"]
-
-
-def contact_row(id_: str, email: str = "anna.ek@example.se", lead_source: str = "Web Research",
-                created: str = "2024-03-01T12:00:00.000Z", **kw) -> list[str]:
-    values = {"Id": id_, "IsDeleted": "false", "AccountId": "0015g00000XyZaBAAV", "FirstName": "Anna",
-              "LastName": "Ek", "Email": email, "LeadSource": lead_source, "HasOptedOutOfEmail": "false",
-              "CreatedDate": created, "LastActivityDate": "", "Description": "", "Lawful_Basis__c": ""}
-    values.update(kw)
-    return [values[h] for h in CONTACT_HEADER]
+    wb = tmp_path_factory.mktemp("wb")
+    for name in ("insyn.toml", "policy.toml"):
+        shutil.copy(REPO / name, wb / name)
+    for folder in ("pipelines", "expectations"):
+        shutil.copytree(REPO / folder, wb / folder)
+    shutil.copytree(SAMPLE, wb / "data" / "sample")
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["--workbench", str(wb), "demo"])
+    assert code == 0, err.getvalue()
+    return wb, out.getvalue()

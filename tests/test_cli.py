@@ -8,7 +8,7 @@ import sys
 import duckdb
 import pytest
 
-from conftest import CONTACT_HEADER, REPO, contact_row, sf_csv, write
+from helpers import CONTACT_HEADER, REPO, contact_row, sf_csv, write
 
 pytestmark = pytest.mark.cli
 

@@ -8,7 +8,7 @@ import pytest
 from insyn.config import Policy, Workbench
 from insyn.errors import ConfigError
 
-from conftest import REPO
+from helpers import REPO
 
 POLICY = (REPO / "policy.toml").read_text(encoding="utf-8")
 

@@ -7,31 +7,9 @@ import pytest
 
 from insyn import sample
 
-from conftest import REPO
+from helpers import REPO
 
-SAMPLE = REPO / "data" / "sample"
-EXPECTED = json.loads((SAMPLE / "expected_findings.json").read_text(encoding="utf-8"))
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    """`insyn demo` in a copy of the workbench whose demo warehouse is private to this test."""
-    import contextlib
-    import io
-    import shutil
-
-    from insyn.cli import main
-
-    wb = tmp_path_factory.mktemp("wb")
-    for name in ("insyn.toml", "policy.toml"):
-        shutil.copy(REPO / name, wb / name)
-    shutil.copytree(REPO / "pipelines", wb / "pipelines")
-    shutil.copytree(SAMPLE, wb / "data" / "sample")
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(["--workbench", str(wb), "demo"])
-    assert code == 0, err.getvalue()
-    return wb, out.getvalue()
+from helpers import EXPECTED, SAMPLE
 
 
 def _loads(wb):

@@ -10,7 +10,7 @@ from insyn.cli import build_parser
 from insyn.config import Policy
 from insyn.sources import Sources
 
-from conftest import REPO
+from helpers import REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 

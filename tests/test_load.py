@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from conftest import CONTACT_HEADER, contact_row, sf_csv, write
+from helpers import CONTACT_HEADER, contact_row, sf_csv, write
 
 HEADERS = {
     "salesforce.contact": CONTACT_HEADER,

@@ -10,7 +10,7 @@ import pytest
 from insyn.errors import InputError
 from insyn.readers import read_access_log, read_csv, read_json_events, read_xlsx
 
-from conftest import CONTACT_HEADER, contact_row, sf_csv
+from helpers import CONTACT_HEADER, contact_row, sf_csv
 
 
 def test_csv_all_quoted_with_crlf_and_line_breaks_inside_quotes():

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import CONTACT_HEADER, contact_row, sf_csv, write
+from helpers import CONTACT_HEADER, contact_row, sf_csv, write
 from test_load import HEADERS, MC_UNSUB, REGISTER
 
 

@@ -8,7 +8,7 @@ import pytest
 from insyn.build import create_macros
 from insyn.text import WHITESPACE, column_key, email_key, sfid15, squish, trim
 
-from conftest import REPO
+from helpers import REPO
 
 
 @pytest.fixture(scope="module")

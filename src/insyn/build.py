@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import yaml
 
 from .config import WEEKDAYS, Policy
@@ -37,6 +38,7 @@ class Model:
     depends_on: set[str] = field(default_factory=set)
     description: str = ""
     columns: dict[str, str] = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)
 
     @property
     def table(self) -> str:
@@ -57,7 +59,8 @@ def discover(pipelines: Path) -> list[Model]:
             doc = docs.get(path.stem, {})
             model = Model(layer, path.stem, path, sql, refs,
                           (doc.get("description") or "").strip(),
-                          {c["name"]: (c.get("description") or "").strip() for c in doc.get("columns", [])})
+                          {c["name"]: (c.get("description") or "").strip() for c in doc.get("columns", [])},
+                          doc.get("meta") or {})
             models[model.table] = model
     for model in models.values():
         model.depends_on.discard(model.table)
@@ -88,10 +91,24 @@ def _read_docs(folder: Path) -> dict[str, dict]:
     if not path.exists():
         return {}
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
     except yaml.YAMLError as exc:
         raise InsynError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
     return {m["name"]: m for m in doc.get("models", []) if isinstance(m, dict) and "name" in m}
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows: list[tuple]) -> None:
+    """Insert many rows at once (as an Arrow table, not row by row)."""
+    if not rows:
+        return
+    batch = pa.Table.from_pylist([dict(zip(columns, r)) for r in rows])
+    con.register("insyn_rows", batch)
+    try:
+        names = ", ".join(ident(c) for c in columns)
+        con.execute(f"insert into {table} ({names}) select {names} from insyn_rows")
+    finally:
+        con.unregister("insyn_rows")
 
 
 def sql_literal(text: str) -> str:
@@ -146,23 +163,23 @@ def write_params(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: dt.date)
         **{f"{k}_categories": v for k, v in policy.email_categories.items()},
     }
     con.execute("create or replace table params.value_lists (list_name varchar, value varchar)")
-    con.executemany("insert into params.value_lists values (?, ?)",
-                    [(name, v) for name, values in lists.items() for v in values])
+    insert_rows(con, "params.value_lists", ["list_name", "value"],
+                [(name, v) for name, values in lists.items() for v in values])
 
     con.execute("create or replace table params.lead_source_classes (lead_source_key varchar, contact_origin varchar)")
-    con.executemany("insert into params.lead_source_classes values (?, ?)",
-                    [(squish(v), origin) for origin, values in policy.lead_source_classes.items() for v in values])
+    insert_rows(con, "params.lead_source_classes", ["lead_source_key", "contact_origin"],
+                [(squish(v), origin) for origin, values in policy.lead_source_classes.items() for v in values])
     con.execute("create or replace table params.request_types (label_key varchar, request_type varchar)")
-    con.executemany("insert into params.request_types values (?, ?)",
-                    [(trim(v).lower(), k) for k, values in policy.request_types.items() for v in values])
+    insert_rows(con, "params.request_types", ["label_key", "request_type"],
+                [(trim(v).lower(), k) for k, values in policy.request_types.items() for v in values])
     con.execute("create or replace table params.outcomes (label_key varchar, outcome varchar)")
-    con.executemany("insert into params.outcomes values (?, ?)",
-                    [(trim(v).lower(), k) for k, values in policy.outcomes.items() for v in values])
+    insert_rows(con, "params.outcomes", ["label_key", "outcome"],
+                [(trim(v).lower(), k) for k, values in policy.outcomes.items() for v in values])
     con.execute("create or replace table params.outdated_references (pattern varchar, why varchar)")
-    con.executemany("insert into params.outdated_references values (?, ?)",
-                    [(r.pattern, r.why) for r in policy.outdated_references])
+    insert_rows(con, "params.outdated_references", ["pattern", "why"],
+                [(r.pattern, r.why) for r in policy.outdated_references])
     con.execute("create or replace table params.policy_date_markers (marker varchar)")
-    con.executemany("insert into params.policy_date_markers values (?)", [(m,) for m in policy.policy_date_markers])
+    insert_rows(con, "params.policy_date_markers", ["marker"], [(m,) for m in policy.policy_date_markers])
     write_calendar(con, policy, as_of)
     write_policy_text(con, policy)
 
@@ -172,7 +189,7 @@ def write_calendar(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: dt.dat
     (not a weekend day, a public holiday of the policy's country, or an extra day)."""
     import holidays
 
-    first = dt.date(as_of.year - 6, 1, 1)
+    first = dt.date(as_of.year - 10, 1, 1)
     last = dt.date(as_of.year + 2, 12, 31)
     public = holidays.country_holidays(policy.holiday_country, years=range(first.year, last.year + 1))
     extra = set(policy.extra_non_working_days)
@@ -184,7 +201,7 @@ def write_calendar(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: dt.dat
         rows.append((day, day.weekday() not in weekend and name is None and day not in extra, name))
         day += dt.timedelta(days=1)
     con.execute("create or replace table params.calendar (day date, is_working_day boolean, holiday_name varchar)")
-    con.executemany("insert into params.calendar values (?, ?, ?)", rows)
+    insert_rows(con, "params.calendar", ["day", "is_working_day", "holiday_name"], rows)
 
 
 def write_policy_text(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
@@ -198,8 +215,8 @@ def write_policy_text(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
     except ValueError:
         name = str(path)
     text = path.read_bytes().decode("utf-8", errors="replace").lstrip("\ufeff")
-    con.executemany("insert into params.policy_text_lines values (?, ?, ?)",
-                    [(name, i, line) for i, line in enumerate(text.splitlines(), start=1)])
+    insert_rows(con, "params.policy_text_lines", ["file", "line_no", "line"],
+                [(name, i, line) for i, line in enumerate(text.splitlines(), start=1)])
 
 
 def weblog_horizon(policy: Policy, as_of: dt.date) -> dt.datetime:
@@ -223,9 +240,9 @@ def create_macros(con: duckdb.DuckDBPyConnection, pipelines: Path) -> None:
 
 
 def build(con: duckdb.DuckDBPyConnection, *, pipelines: Path, sources: Sources, policy: Policy,
-          as_of: dt.date, progress=None) -> list[Model]:
-    """Rebuild every model for `as_of`, in one transaction."""
-    models = discover(pipelines)
+          as_of: dt.date, layers: tuple[str, ...] = MODEL_LAYERS, progress=None) -> list[Model]:
+    """Rebuild the models of `layers` (default all) for `as_of`, in one transaction."""
+    models = [m for m in discover(pipelines) if m.layer in layers]
     say = progress or (lambda msg: None)
     started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     con.execute("begin transaction")
@@ -270,9 +287,9 @@ def _write_docs_tables(con: duckdb.DuckDBPyConnection, models: list[Model]) -> N
     """audit.model_docs and audit.column_docs: the data dictionary as tables."""
     con.execute("create or replace table audit.model_docs (table_schema varchar, table_name varchar, "
                 "description varchar, source_file varchar, depends_on varchar)")
-    con.executemany("insert into audit.model_docs values (?, ?, ?, ?, ?)",
-                    [(m.layer, m.name, m.description, f"{m.layer}/{m.path.name}", ", ".join(sorted(m.depends_on)))
-                     for m in models])
+    insert_rows(con, "audit.model_docs", ["table_schema", "table_name", "description", "source_file", "depends_on"],
+                [(m.layer, m.name, m.description, f"{m.layer}/{m.path.name}", ", ".join(sorted(m.depends_on)))
+                 for m in models])
     con.execute("create or replace table audit.column_docs (table_schema varchar, table_name varchar, "
                 "column_name varchar, data_type varchar, description varchar)")
     rows = []
@@ -281,5 +298,5 @@ def _write_docs_tables(con: duckdb.DuckDBPyConnection, models: list[Model]) -> N
             "select column_name, data_type from duckdb_columns() where schema_name = $s and table_name = $t "
             "order by column_index", {"s": m.layer, "t": m.name}).fetchall():
             rows.append((m.layer, m.name, name, typ, m.columns.get(name, "")))
-    if rows:
-        con.executemany("insert into audit.column_docs values (?, ?, ?, ?, ?)", rows)
+    insert_rows(con, "audit.column_docs", ["table_schema", "table_name", "column_name", "data_type", "description"],
+                rows)

@@ -20,7 +20,11 @@ COMMANDS_HELP = """commands:
   demo      sample exports -> full run, in the demo's own warehouse
   load      load export files, folders or ZIP archives into the warehouse
   loads     list what has been loaded
-  build     rebuild the staging models for an as-of date
+  build     rebuild the models for an as-of date
+  check     run the Great Expectations suites (quality and compliance)
+  run       load + build + check
+  findings  what the rules found, for people or programs
+  docs      write the data dictionary
   sql       run read-only SQL against the warehouse
 """
 
@@ -68,6 +72,24 @@ class Context:
         from .db import connect
 
         return connect(self.db_path, read_only=read_only)
+
+    def ensure_built(self, as_of: dt.date, progress=None) -> None:
+        """Build the models for `as_of` unless they already are, after the last load."""
+        from .build import build
+        from .findings import is_current
+
+        con = self.connect(read_only=True)
+        try:
+            if is_current(con, as_of):
+                return
+        finally:
+            con.close()
+        con = self.connect()
+        try:
+            build(con, pipelines=self.workbench.pipelines, sources=self.sources, policy=self.policy,
+                  as_of=as_of, progress=progress)
+        finally:
+            con.close()
 
 
 # ---------------------------------------------------------------- commands
@@ -145,6 +167,111 @@ def cmd_build(ctx: Context, args) -> int:
     print_table(["table", "rows"], counts)
     print(f"built {len(models)} models as of {as_of.isoformat()}")
     return 0
+
+
+def cmd_findings(ctx: Context, args) -> int:
+    from . import findings
+    from .output import print_csv, print_json, print_table
+
+    as_of = args.as_of or dt.date.today()
+    ctx.ensure_built(as_of, progress=None if args.quiet else _progress)
+    con = ctx.connect(read_only=True)
+    try:
+        known = findings.rule_ids(con)
+        if args.rule and args.rule not in known:
+            raise InsynError(f"--rule: unknown rule id {args.rule!r} (known: {', '.join(sorted(known))})")
+        rows = findings.read(con, args.rule)
+    finally:
+        con.close()
+    if args.format == "json":
+        print_json(findings.as_json(rows, as_of))
+    elif args.format == "csv":
+        print_csv(findings.FINDING_COLUMNS, [[f[c] for c in findings.FINDING_COLUMNS] for f in rows])
+    else:
+        print_table(["rule", "record_id", "email", "source", "count", "detail"],
+                    [[f["rule"], f["record_id"], f["email"], f["source"], f["count"], f["detail"]] for f in rows])
+        print(f"as of {as_of.isoformat()}")
+    return 0
+
+
+def run_check(ctx: Context, as_of: dt.date, quiet: bool):
+    from .check import CheckReport, record, run_gx
+
+    progress = None if quiet else _progress
+    ctx.ensure_built(as_of, progress=progress)
+    docs = ctx.db_path.parent / "data-docs"
+    started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    if progress:
+        progress("running the Great Expectations suites in DuckDB ...")
+    results = run_gx(ctx.db_path, ctx.workbench.root, ctx.workbench.expectations / "suites.py",
+                     ctx.workbench.pipelines, docs)
+    con = ctx.connect()
+    try:
+        run_id = record(con, as_of, results, started, docs)
+    finally:
+        con.close()
+    return CheckReport(run_id, as_of, results, docs)
+
+
+def print_check(report) -> None:
+    from .output import print_table
+
+    print_table(["suite", "expectations", "passed", "failed", "unexpected"], report.by_suite())
+    failed = report.failed()
+    if failed:
+        print("\nfailed:")
+        print_table(["suite", "check", "severity", "unexpected", "description"],
+                    [[r["suite"], r["rule"] or r["check"] or r["expectation_type"], r["severity"],
+                      r["unexpected_count"], r["exception"] or r["description"] or r["column"]] for r in failed])
+    print(f"check run {report.check_run_id} as of {report.as_of.isoformat()}: "
+          f"{'all expectations met' if report.success else f'{len(failed)} expectation(s) failed'}; "
+          f"Data Docs in {report.data_docs}")
+
+
+def cmd_check(ctx: Context, args) -> int:
+    report = run_check(ctx, args.as_of or dt.date.today(), args.quiet)
+    print_check(report)
+    return 0 if report.success else 1
+
+
+def cmd_run(ctx: Context, args) -> int:
+    from .build import build
+
+    as_of = args.as_of or dt.date.today()
+    if cmd_load(ctx, argparse.Namespace(paths=[args.inbox], source=None, exported_at=None, quiet=args.quiet)) != 0:
+        return 2
+    con = ctx.connect()
+    try:
+        build(con, pipelines=ctx.workbench.pipelines, sources=ctx.sources, policy=ctx.policy, as_of=as_of,
+              progress=None if args.quiet else _progress)
+    finally:
+        con.close()
+    return cmd_check(ctx, args)
+
+
+def cmd_docs(ctx: Context, args) -> int:
+    from .docs import write_dictionary
+
+    ctx.ensure_built(_built_or_today(ctx), progress=None if args.quiet else _progress)
+    out = Path(args.out) if args.out else ctx.db_path.parent / "docs"
+    con = ctx.connect(read_only=True)
+    try:
+        written = write_dictionary(con, out, ctx.sources, ctx.workbench)
+    finally:
+        con.close()
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+def _built_or_today(ctx: Context) -> dt.date:
+    from .findings import built_as_of
+
+    con = ctx.connect(read_only=True)
+    try:
+        return built_as_of(con) or dt.date.today()
+    finally:
+        con.close()
 
 
 def cmd_sql(ctx: Context, args) -> int:
@@ -264,6 +391,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_date, metavar="DATE", help="the date to evaluate for (default: today)")
     p.set_defaults(func=cmd_build)
 
+    p = sub.add_parser("check", help="run the Great Expectations suites in DuckDB; exit 1 when any fails")
+    p.add_argument("--as-of", type=_date, metavar="DATE", help="the date to evaluate for (default: today)")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("run", help="load an inbox folder, build and check")
+    p.add_argument("inbox", metavar="INBOX", help="a folder (or file, or ZIP) of exports")
+    p.add_argument("--as-of", type=_date, metavar="DATE", help="the date to evaluate for (default: today)")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("findings", help="what the rules found (built for the as-of date if needed)")
+    p.add_argument("--as-of", type=_date, metavar="DATE", help="the date to evaluate for (default: today)")
+    p.add_argument("--rule", metavar="ID", help="one rule id, e.g. retention.inactive_company_initiated")
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    p.set_defaults(func=cmd_findings)
+
+    p = sub.add_parser("docs", help="write the data dictionary (HTML and Markdown) of every table and column")
+    p.add_argument("--out", metavar="DIR", help="folder to write to (default: docs/ beside the warehouse)")
+    p.set_defaults(func=cmd_docs)
+
     p = sub.add_parser("sql", help="read-only SQL; with no QUERY, statements from standard input or a prompt")
     p.add_argument("query", nargs="?", metavar="QUERY")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
@@ -284,6 +430,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err("interrupted; nothing of the unfinished command was kept")
         return 130
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stdout = open(os.devnull, "w")
+        return 0
     except Exception as exc:  # a bug: say so without a traceback (it could quote data)
         if os.environ.get("INSYN_DEBUG"):
             raise

@@ -268,6 +268,7 @@ class Workbench:
     language: str
     policy_file: Path
     pipelines: Path
+    expectations: Path
     warehouse: Path
     demo_warehouse: Path
     inbox: Path
@@ -300,6 +301,7 @@ class Workbench:
             language=language,
             policy_file=p("workbench.policy"),
             pipelines=p("workbench.pipelines"),
+            expectations=p("workbench.expectations"),
             warehouse=p("workbench.warehouse"),
             demo_warehouse=p("workbench.demo_warehouse"),
             inbox=p("workbench.inbox"),

@@ -48,5 +48,22 @@ def run_demo(ctx, quiet: bool = False) -> int:
     print_table(["source", "files", "rows", "rejected"], by_source)
     print(f"\nBuilt {len(models)} models as of {as_of}:")
     print_table(["table", "rows"], counts)
-    print(f"\nQuery it: insyn --db {db_path} sql \"select * from staging.stg_register__requests\"")
+
+    from .cli import print_check, run_check
+
+    ctx.db_path = db_path
+    report = run_check(ctx, as_of, quiet)
+    print("\nChecks (Great Expectations, in DuckDB):")
+    print_check(report)
+    con = connect(db_path, read_only=True)
+    try:
+        from . import findings
+
+        per_rule = findings.summary(con)
+    finally:
+        con.close()
+    print(f"\nFindings as of {as_of} ({sum(n for _, n in per_rule)} in all):")
+    print_table(["rule", "findings"], per_rule)
+    print(f"\nNext: insyn --db {db_path} findings --as-of {as_of}")
+    print(f"      insyn --db {db_path} sql \"select * from marts.fct_dsar_requests\"")
     return 0

@@ -1,0 +1,36 @@
+-- Web server log lines, once each however many overlapping files hold them
+-- (kept with the first file that was loaded), with the file's name and
+-- whether the request target carries an e-mail address after percent-decoding.
+with requests as (
+    select * from staging.stg_weblog__requests
+),
+
+files as (
+    select * from audit.files
+),
+
+deduplicated as (
+    select *
+    from requests
+    qualify row_number() over (partition by log_line order by file_id, line_no) = 1
+),
+
+final as (
+    select
+        files.file,
+        deduplicated.file_id,
+        deduplicated.line_no,
+        deduplicated.requested_at,
+        deduplicated.requested_on,
+        deduplicated.client_address,
+        deduplicated.method,
+        deduplicated.target_decoded,
+        deduplicated.status_code,
+        regexp_matches(deduplicated.target_decoded, '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}')
+            as has_email_in_target
+    from deduplicated
+    inner join files
+        on deduplicated.file_id = files.file_id
+)
+
+select * from final

@@ -1,0 +1,66 @@
+-- optout.not_synced: an address opted out in the CRM (flag set on a record in
+-- the population) that is still in the e-mail tool's subscribed audience; or
+-- an address unsubscribed in the e-mail tool whose CRM record in the
+-- population is not opted out. One finding per address; the source is the
+-- system still out of step (where the fix is needed).
+with records as (
+    select * from marts.dim_crm_records
+),
+
+members as (
+    select * from staging.stg_mailchimp__members
+),
+
+latest as (
+    select * from marts.int_latest_exports
+),
+
+current_members as (
+    select members.*
+    from members
+    inner join latest
+        on latest.source = 'mailchimp.' || members.member_status and members.exported_at = latest.exported_at
+    where members.email_key is not null
+),
+
+crm_not_in_tool as (
+    select distinct
+        records.email_key,
+        'mailchimp.subscribed' as source,
+        'opted out in the CRM but subscribed in the e-mail tool' as detail
+    from records
+    inner join current_members
+        on current_members.email_key = records.email_key and current_members.member_status = 'subscribed'
+    where records.has_opted_out_of_email
+),
+
+tool_not_in_crm as (
+    select distinct
+        records.email_key,
+        records.source,
+        'unsubscribed in the e-mail tool but not opted out in the CRM' as detail
+    from records
+    inner join current_members
+        on current_members.email_key = records.email_key and current_members.member_status = 'unsubscribed'
+    where not coalesce(records.has_opted_out_of_email, false)
+),
+
+both_ways as (
+    select * from crm_not_in_tool
+    union all
+    select * from tool_not_in_crm
+),
+
+final as (
+    select
+        'optout.not_synced' as rule,
+        email_key as record_id,
+        email_key as email,
+        min(source) as source,
+        string_agg(detail, '; ' order by detail) as detail,
+        1 as count
+    from both_ways
+    group by email_key
+)
+
+select * from final

@@ -1,0 +1,103 @@
+"""`insyn check`: the Great Expectations suites, run in DuckDB, kept as history.
+
+GX runs in a child process (gx_runner.py) on a read-only connection; this
+process then records every result in audit.check_results, the findings of
+that as-of in audit.findings_history, and the run in audit.check_runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from . import findings as findings_mod
+from .build import insert_rows
+from .errors import InsynError
+
+CHECK_DDL = [
+    """create table if not exists audit.check_runs (
+        check_run_id bigint primary key, as_of date, started_at timestamp, finished_at timestamp,
+        success boolean, expectations integer, failed integer, data_docs varchar)""",
+    """create table if not exists audit.check_results (
+        check_run_id bigint, suite varchar, expectation_type varchar, column_name varchar,
+        check_name varchar, rule varchar, severity varchar, legal_reference varchar, description varchar,
+        success boolean, element_count bigint, unexpected_count bigint, exception varchar)""",
+    """create table if not exists audit.findings_history (
+        check_run_id bigint, as_of date, rule varchar, record_id varchar, email varchar,
+        source varchar, detail varchar, count bigint)""",
+]
+
+
+@dataclass
+class CheckReport:
+    check_run_id: int
+    as_of: dt.date
+    results: list[dict]
+    data_docs: Path | None
+
+    @property
+    def success(self) -> bool:
+        return all(r["success"] for r in self.results)
+
+    def by_suite(self) -> list[tuple]:
+        suites: dict[str, list[dict]] = {}
+        for r in self.results:
+            suites.setdefault(r["suite"], []).append(r)
+        return [(name, len(rs), sum(1 for r in rs if r["success"]), sum(1 for r in rs if not r["success"]),
+                 sum(r["unexpected_count"] or 0 for r in rs)) for name, rs in suites.items()]
+
+    def failed(self) -> list[dict]:
+        return [r for r in self.results if not r["success"]]
+
+
+def run_gx(db: Path, workbench: Path, suites: Path, pipelines: Path, docs: Path | None) -> list[dict]:
+    """Run the suites in a child process; its results as dicts."""
+    command = [sys.executable, "-m", "insyn.gx_runner", "--db", str(db), "--workbench", str(workbench),
+               "--suites", str(suites), "--pipelines", str(pipelines)]
+    if docs is not None:
+        command += ["--docs", str(docs)]
+    proc = subprocess.run(command, capture_output=True, text=True)
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["no message"])[-1][:300]
+        raise InsynError(f"check: the Great Expectations run failed ({last})")
+    try:
+        return json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        raise InsynError("check: the Great Expectations run printed no results") from None
+
+
+def record(con: duckdb.DuckDBPyConnection, as_of: dt.date, results: list[dict], started: dt.datetime,
+           docs: Path | None) -> int:
+    """Keep the run, its results and that as-of's findings as history (one transaction)."""
+    con.execute("begin transaction")
+    try:
+        for ddl in CHECK_DDL:
+            con.execute(ddl)
+        run_id = con.execute("select coalesce(max(check_run_id), 0) + 1 from audit.check_runs").fetchone()[0]
+        con.execute(
+            "insert into audit.check_runs values ($id, $as_of, $started, $finished, $ok, $n, $failed, $docs)",
+            {"id": run_id, "as_of": as_of, "started": started,
+             "finished": dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+             "ok": all(r["success"] for r in results), "n": len(results),
+             "failed": sum(1 for r in results if not r["success"]), "docs": str(docs) if docs else None})
+        insert_rows(con, "audit.check_results",
+                    ["check_run_id", "suite", "expectation_type", "column_name", "check_name", "rule", "severity",
+                     "legal_reference", "description", "success", "element_count", "unexpected_count", "exception"],
+                    [(run_id, r["suite"], r["expectation_type"], r["column"], r["check"], r["rule"], r["severity"],
+                      r["legal_reference"], r["description"], r["success"], r["element_count"],
+                      r["unexpected_count"], r["exception"]) for r in results])
+        insert_rows(con, "audit.findings_history",
+                    ["check_run_id", "as_of", "rule", "record_id", "email", "source", "detail", "count"],
+                    [(run_id, as_of, f["rule"], f["record_id"], f["email"], f["source"], f["detail"], f["count"])
+                     for f in findings_mod.read(con)])
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return run_id

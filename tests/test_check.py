@@ -1,0 +1,148 @@
+"""`insyn check`, `findings` and `run` as the operator uses them: exit codes, as-of, clean data."""
+
+import contextlib
+import io
+import json
+import shutil
+
+import pytest
+
+from insyn.cli import main
+
+from helpers import CONTACT_HEADER, REPO, contact_row, sf_csv, write
+from helpers import EXPECTED
+
+CLEAN_POLICY_TEXT = """Integritetspolicy för marknadsföring
+
+Senast uppdaterad: 2026-09-01
+
+Klagomål lämnas till Integritetsskyddsmyndigheten (IMY). Vi svarar inom en månad.
+Överföringar till USA sker med EU-kommissionens standardavtalsklausuler.
+"""
+
+
+def run(wb, db, *args):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["--workbench", str(wb), "--db", str(db), *map(str, args)])
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def clean_workbench(tmp_path):
+    """A workbench whose policy text and review date are current, with exports that break no rule."""
+    wb = tmp_path / "wb"
+    for folder in ("pipelines", "expectations"):
+        shutil.copytree(REPO / folder, wb / folder)
+    shutil.copy(REPO / "insyn.toml", wb / "insyn.toml")
+    write(wb / "policy" / "policy.sv.txt", CLEAN_POLICY_TEXT)
+    policy = (REPO / "policy.toml").read_text(encoding="utf-8")
+    policy = policy.replace('text_path = "data/sample/policy/integritetspolicy.sv.txt"', 'text_path = "policy/policy.sv.txt"')
+    policy = policy.replace("last_reviewed_on = 2024-10-01", "last_reviewed_on = 2026-09-01")
+    (wb / "policy.toml").write_text(policy, encoding="utf-8")
+    inbox = wb / "inbox" / "2026-11-23"
+    write(inbox / "Contact.csv", sf_csv(CONTACT_HEADER, [
+        contact_row("0035g00000AbCdEAAV", email="anna.ek@example.se", lead_source="Webinar",
+                    Lawful_Basis__c="Legitimate interest"),
+        contact_row("0035g00000AbCdFAAV", email="per.lind@example.se", lead_source="Contact Form",
+                    Lawful_Basis__c="Legitimate interest")]))
+    write(inbox / "register" / "dpo-register.csv",
+          "Ärende-ID;Inkom datum;E-post;Typ av begäran;Identitet verifierad datum;Svar skickat datum;"
+          "Avslutat datum;Utfall;Avgift (kr)\r\n"
+          "2026-001;2026-03-02;anna.ek@example.se;Tillgång;2026-03-03;2026-03-12;2026-03-12;Utförd;0\r\n")
+    write(inbox / "subprocessors.csv",
+          "name,country_iso2,role,transfer_mechanism,dpf_certified_until,tia_on,dpa_on\n"
+          "Nordic Mail AB,SE,e-mail delivery,none,,,2025-01-10\n"
+          "Salesforce,US,CRM,dpf,2027-10-01,,2024-01-10\n")
+    return wb
+
+
+def test_run_on_clean_data_exits_0_with_no_findings(clean_workbench, tmp_path):
+    db = tmp_path / "clean.duckdb"
+    code, out, err = run(clean_workbench, db, "run", clean_workbench / "inbox", "--as-of", "2026-11-24")
+    assert code == 0, out + err
+    assert "all expectations met" in out
+    code, out, _ = run(clean_workbench, db, "findings", "--as-of", "2026-11-24", "--format", "json")
+    assert code == 0 and json.loads(out) == {"as_of": "2026-11-24", "findings": []}
+
+
+def test_a_violation_makes_check_exit_1_naming_the_rule(clean_workbench, tmp_path):
+    db = tmp_path / "w.duckdb"
+    write(clean_workbench / "inbox" / "2026-11-23" / "subprocessors.csv",
+          "name,country_iso2,role,transfer_mechanism,dpf_certified_until,tia_on,dpa_on\n"
+          "Old Queue Inc,US,e-mail queue,privacy_shield,,,2018-05-01\n")
+    code, out, _ = run(clean_workbench, db, "run", clean_workbench / "inbox", "--as-of", "2026-11-24")
+    assert code == 1
+    assert "transfer.invalid_mechanism" in out
+    code, out, _ = run(clean_workbench, db, "findings", "--as-of", "2026-11-24", "--format", "csv")
+    assert out.splitlines() == ["rule,record_id,email,source,detail,count",
+                                "transfer.invalid_mechanism,Old Queue Inc,,register.subprocessors,"
+                                "\"US, privacy_shield: Privacy Shield was invalidated (C-311/18)\",1"]
+
+
+@pytest.fixture
+def demo_db(demo, tmp_path):  # noqa: F811
+    wb, _ = demo
+    db = tmp_path / "demo.duckdb"
+    shutil.copy(wb / "data" / "demo" / "insyn.duckdb", db)
+    return wb, db
+
+
+def test_findings_are_evaluated_for_their_own_as_of(demo_db):
+    wb, db = demo_db
+
+    def count(as_of, rule):
+        code, out, _ = run(wb, db, "findings", "--as-of", as_of, "--rule", rule, "--format", "json")
+        assert code == 0
+        return len(json.loads(out)["findings"])
+
+    at_sample = count(EXPECTED["as_of"], "retention.inactive_company_initiated")
+    assert at_sample == sum(1 for f in EXPECTED["findings"] if f["rule"] == "retention.inactive_company_initiated")
+    later = count("2027-06-30", "retention.inactive_company_initiated")
+    assert later > at_sample  # more contacts fall out of the window
+    assert count(EXPECTED["as_of"], "retention.inactive_company_initiated") == at_sample  # not a stale answer
+
+
+def test_check_evaluates_its_own_as_of(demo_db):
+    wb, db = demo_db
+    code, _, _ = run(wb, db, "findings", "--as-of", "2027-06-30")
+    assert code == 0
+    code, out, _ = run(wb, db, "check", "--as-of", EXPECTED["as_of"])
+    assert code == 1 and f"as of {EXPECTED['as_of']}" in out
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        n = con.execute("select unexpected_count from audit.check_results where rule = 'dsar.policy_target_missed' "
+                        "order by check_run_id desc limit 1").fetchone()[0]
+    finally:
+        con.close()
+    assert n == sum(1 for f in EXPECTED["findings"] if f["rule"] == "dsar.policy_target_missed")
+
+
+def test_unknown_rule_is_a_usage_error(demo_db):
+    wb, db = demo_db
+    code, _, err = run(wb, db, "findings", "--as-of", EXPECTED["as_of"], "--rule", "retention.forever")
+    assert code == 2 and "unknown rule id" in err
+
+
+def test_findings_json_omits_count_1_and_keeps_other_counts(demo_db):
+    wb, db = demo_db
+    code, out, _ = run(wb, db, "findings", "--as-of", EXPECTED["as_of"], "--format", "json")
+    items = json.loads(out)["findings"]
+    assert all("count" not in f for f in items if not f["rule"].startswith(("weblog.", "policy.outdated")))
+    assert all(f["count"] > 1 for f in items if "count" in f)
+    keys = [(f["rule"], f["record_id"]) for f in items]
+    assert keys == sorted(keys)
+
+
+def test_docs_writes_a_dictionary_of_every_table(demo_db, tmp_path):
+    wb, db = demo_db
+    code, out, _ = run(wb, db, "docs", "--out", tmp_path / "dict")
+    assert code == 0
+    page = (tmp_path / "dict" / "index.html").read_text(encoding="utf-8")
+    for table in ("raw.salesforce__contact", "staging.stg_salesforce__contacts", "marts.fct_dsar_requests",
+                  "rules.retention__inactive_company_initiated", "params.run", "audit.files"):
+        assert table in page
+    assert "http://" not in page and "https://" not in page
+    assert (tmp_path / "dict" / "data-dictionary.md").exists()
