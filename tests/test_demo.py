@@ -57,8 +57,18 @@ def test_demo_covers_every_source_kind(demo):
 
 
 def _tree_hashes(root):
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    """File -> SHA-256; a workbook by its cells (openpyxl's XML bytes depend on whether lxml is installed)."""
+    def digest(path):
+        if path.suffix == ".xlsx":
+            import openpyxl
+
+            book = openpyxl.load_workbook(path, read_only=True)
+            cells = [[list(row) for row in sheet.iter_rows(values_only=True)] for sheet in book.worksheets]
+            book.close()
+            return hashlib.sha256(repr(cells).encode()).hexdigest()
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+
+    return {str(p.relative_to(root)): digest(p) for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def test_the_committed_sample_is_what_the_seeded_generator_writes(tmp_path):

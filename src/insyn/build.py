@@ -14,12 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 import yaml
 
 from .config import WEEKDAYS, Policy
 from .dates import add_months
-from .db import ensure_schema, ident
+from .db import ensure_schema, ident, insert_rows
 from .errors import InsynError
 from .sources import Sources
 from .text import squish, trim
@@ -96,19 +95,6 @@ def _read_docs(folder: Path) -> dict[str, dict]:
     except yaml.YAMLError as exc:
         raise InsynError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
     return {m["name"]: m for m in doc.get("models", []) if isinstance(m, dict) and "name" in m}
-
-
-def insert_rows(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows: list[tuple]) -> None:
-    """Insert many rows at once (as an Arrow table, not row by row)."""
-    if not rows:
-        return
-    batch = pa.Table.from_pylist([dict(zip(columns, r)) for r in rows])
-    con.register("insyn_rows", batch)
-    try:
-        names = ", ".join(ident(c) for c in columns)
-        con.execute(f"insert into {table} ({names}) select {names} from insyn_rows")
-    finally:
-        con.unregister("insyn_rows")
 
 
 def sql_literal(text: str) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from . import findings as findings_mod
-from .build import insert_rows
+from .db import insert_rows
 from .errors import InsynError
 
 CHECK_DDL = [

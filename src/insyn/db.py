@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from .errors import InsynError, WarehouseBusy
 from .sources import Sources
@@ -108,3 +109,21 @@ def add_missing_columns(con: duckdb.DuckDBPyConnection, table: str, columns: lis
         if col not in have:
             con.execute(f"alter table raw.{ident(table)} add column {ident(col)} {sql_type}")
             have.add(col)
+
+
+def insert_arrow(con: duckdb.DuckDBPyConnection, table: str, batch: pa.Table) -> None:
+    """Insert an Arrow table by column name (`table` is a quoted, qualified name)."""
+    if batch.num_rows == 0:
+        return
+    con.register("insyn_batch", batch)
+    try:
+        names = ", ".join(ident(c) for c in batch.column_names)
+        con.execute(f"insert into {table} ({names}) select {names} from insyn_batch")
+    finally:
+        con.unregister("insyn_batch")
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows: list[tuple]) -> None:
+    """Insert many rows at once (as an Arrow table, not row by row)."""
+    if rows:
+        insert_arrow(con, table, pa.Table.from_pylist([dict(zip(columns, r)) for r in rows]))

@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from . import __version__, readers
 from .config import Policy
-from .db import add_missing_columns, ensure_schema, ident
+from .db import add_missing_columns, ensure_schema, ident, insert_arrow, insert_rows
 from .errors import InputError, InsynError
 from .sources import SourceKind, Sources
 from .text import column_key, trim
@@ -407,54 +407,26 @@ def _next_id(con: duckdb.DuckDBPyConnection, table: str, column: str) -> int:
 
 def _write(con, kind: SourceKind, parsed: Parsed, load_id: int, file_id: int, exported_at: dt.datetime) -> None:
     n = len(parsed.rows)
-    lineage = {
+    columns = {
         "_load_id": pa.array([load_id] * n, pa.int64()),
         "_file_id": pa.array([file_id] * n, pa.int64()),
         "_record_no": pa.array(range(1, n + 1), pa.int64()),
         "_line_no": pa.array(parsed.line_nos, pa.int64()),
         "_exported_at": pa.array([exported_at] * n, pa.timestamp("us")),
     }
-    columns = dict(lineage)
     if parsed.status is not None:
         columns["_status"] = pa.array([parsed.status] * n, pa.string())
     for i, col in enumerate(parsed.columns):
-        values = [row[i] for row in parsed.rows]
+        # typed arrays: an all-NULL column must still be text (or a time stamp)
         typ = pa.timestamp("us") if col.endswith("__utc") else pa.string()
-        columns[col] = pa.array(values, typ)
+        columns[col] = pa.array([row[i] for row in parsed.rows], typ)
     add_missing_columns(con, kind.table, [c for c in parsed.columns if not c.endswith("__utc")])
     add_missing_columns(con, kind.table, [c for c in parsed.columns if c.endswith("__utc")], "TIMESTAMP")
-    batch = pa.table(columns)
-    con.register("insyn_batch", batch)
-    try:
-        names = ", ".join(ident(c) for c in columns)
-        con.execute(f"insert into raw.{ident(kind.table)} ({names}) select {names} from insyn_batch")
-    finally:
-        con.unregister("insyn_batch")
-    if parsed.categories:
-        cats = pa.table({
-            "_load_id": pa.array([load_id] * len(parsed.categories), pa.int64()),
-            "_file_id": pa.array([file_id] * len(parsed.categories), pa.int64()),
-            "_record_no": pa.array([r for r, _ in parsed.categories], pa.int64()),
-            "_exported_at": pa.array([exported_at] * len(parsed.categories), pa.timestamp("us")),
-            "category": pa.array([c for _, c in parsed.categories], pa.string()),
-        })
-        con.register("insyn_cats", cats)
-        try:
-            con.execute("insert into raw.esp__event_category by name select * from insyn_cats")
-        finally:
-            con.unregister("insyn_cats")
-    if parsed.rejected:
-        rej = pa.table({
-            "file_id": pa.array([file_id] * len(parsed.rejected), pa.int64()),
-            "line_no": pa.array([r[0] for r in parsed.rejected], pa.int64()),
-            "reason": pa.array([r[1] for r in parsed.rejected], pa.string()),
-            "line": pa.array([r[2] for r in parsed.rejected], pa.string()),
-        })
-        con.register("insyn_rej", rej)
-        try:
-            con.execute("insert into audit.rejected_lines by name select * from insyn_rej")
-        finally:
-            con.unregister("insyn_rej")
+    insert_arrow(con, f"raw.{ident(kind.table)}", pa.table(columns))
+    insert_rows(con, "raw.esp__event_category", ["_load_id", "_file_id", "_record_no", "_exported_at", "category"],
+                [(load_id, file_id, record_no, exported_at, category) for record_no, category in parsed.categories])
+    insert_rows(con, "audit.rejected_lines", ["file_id", "line_no", "reason", "line"],
+                [(file_id, line_no, reason, line) for line_no, reason, line in parsed.rejected])
 
 
 def load(
