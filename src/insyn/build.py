@@ -244,6 +244,7 @@ def build(con: duckdb.DuckDBPyConnection, *, pipelines: Path, sources: Sources, 
                 raise InsynError(f"{model.path}: {str(exc).splitlines()[0]}") from None
             _document(con, model)
         _write_docs_tables(con, models)
+        _write_rule_catalog(con, discover(pipelines))
         run_id = con.execute("select coalesce(max(run_id), 0) + 1 from audit.runs").fetchone()[0]
         con.execute(
             "insert into audit.runs values ($id, 'build', $as_of, $started, $finished, 'ok', $n)",
@@ -267,6 +268,27 @@ def _document(con: duckdb.DuckDBPyConnection, model: Model) -> None:
     for column, text in model.columns.items():
         if column in existing and text:
             con.execute(f"comment on column {table}.{ident(column)} is {sql_literal(text)}")
+
+
+def _write_rule_catalog(con: duckdb.DuckDBPyConnection, models: list[Model]) -> None:
+    """params.rules (each rule's titles, severity, legal reference, from _models.yml) and
+    audit.current_findings, a view over every rule table (they share one shape)."""
+    rules = [m for m in models if m.layer == "rules"]
+    con.execute("create or replace table params.rules (rule varchar, table_name varchar, severity varchar, "
+                "legal_reference varchar, title_en varchar, title_sv varchar)")
+    insert_rows(con, "params.rules", ["rule", "table_name", "severity", "legal_reference", "title_en", "title_sv"],
+                [(m.meta.get("rule", m.name.replace("__", ".")), m.name, m.meta.get("severity"),
+                  m.meta.get("legal_reference"), m.meta.get("title_en"), m.meta.get("title_sv")) for m in rules])
+    built = {r[0] for r in con.execute(
+        "select table_name from duckdb_tables() where schema_name = 'rules'").fetchall()}
+    selects = [f"select rule, record_id, email, source, detail, count from rules.{ident(m.name)}"
+               for m in rules if m.name in built]
+    if selects:
+        con.execute("create or replace view audit.current_findings as " + " union all ".join(selects))
+    else:
+        con.execute("create or replace view audit.current_findings as select cast(null as varchar) as rule, "
+                    "cast(null as varchar) as record_id, cast(null as varchar) as email, cast(null as varchar) "
+                    "as source, cast(null as varchar) as detail, cast(null as bigint) as count where false")
 
 
 def _write_docs_tables(con: duckdb.DuckDBPyConnection, models: list[Model]) -> None:

@@ -25,6 +25,8 @@ COMMANDS_HELP = """commands:
   run       load + build + check
   findings  what the rules found, for people or programs
   docs      write the data dictionary
+  dashboard serve the DPO's dashboard (login required off loopback)
+  user      add a dashboard login
   sql       run read-only SQL against the warehouse
 """
 
@@ -73,6 +75,12 @@ class Context:
 
         return connect(self.db_path, read_only=read_only)
 
+    def publish(self) -> None:
+        """Give readers (the dashboard) a snapshot of what was just written."""
+        from .snapshot import publish
+
+        publish(self.db_path)
+
     def ensure_built(self, as_of: dt.date, progress=None) -> None:
         """Build the models for `as_of` unless they already are, after the last load."""
         from .build import build
@@ -90,6 +98,7 @@ class Context:
                   as_of=as_of, progress=progress)
         finally:
             con.close()
+        self.publish()
 
 
 # ---------------------------------------------------------------- commands
@@ -113,6 +122,8 @@ def cmd_load(ctx: Context, args) -> int:
                 path.unlink(missing_ok=True)
         raise
     con.close()
+    if report.loaded:
+        ctx.publish()
     _print_load_report(report)
     return 0
 
@@ -162,6 +173,7 @@ def cmd_build(ctx: Context, args) -> int:
         counts = [(m.table, con.execute(f"select count(*) from {m.layer}.{m.name}").fetchone()[0]) for m in models]
     finally:
         con.close()
+    ctx.publish()
     from .output import print_table
 
     print_table(["table", "rows"], counts)
@@ -210,6 +222,7 @@ def run_check(ctx: Context, as_of: dt.date, quiet: bool):
         run_id = record(con, as_of, results, started, docs)
     finally:
         con.close()
+    ctx.publish()
     return CheckReport(run_id, as_of, results, docs)
 
 
@@ -272,6 +285,35 @@ def _built_or_today(ctx: Context) -> dt.date:
         return built_as_of(con) or dt.date.today()
     finally:
         con.close()
+
+
+def cmd_dashboard(ctx: Context, args) -> int:
+    from . import serve
+
+    app = serve.create(ctx.workbench, ctx.db_path, host=args.host,
+                       auth_options={"secure_cookies": not args.allow_http})
+    serve.run(app, args.host, args.port)
+    return 0
+
+
+def cmd_user_add(ctx: Context, args) -> int:
+    import getpass
+
+    from .auth import AuthError, UserStore
+    from .serve import users_path
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            raise InsynError("user add: the passwords differ")
+    try:
+        UserStore(users_path(ctx.workbench)).add(args.name, password)
+    except AuthError as exc:
+        raise InsynError(f"user add: {exc}") from None
+    print(f"dashboard user {args.name} saved (password stored hashed)")
+    return 0
 
 
 def cmd_sql(ctx: Context, args) -> int:
@@ -409,6 +451,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("docs", help="write the data dictionary (HTML and Markdown) of every table and column")
     p.add_argument("--out", metavar="DIR", help="folder to write to (default: docs/ beside the warehouse)")
     p.set_defaults(func=cmd_docs)
+
+    p = sub.add_parser("dashboard", help="serve the dashboard (loopback by default; a login is required elsewhere)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8050, help="port (default 8050)")
+    p.add_argument("--allow-http", action="store_true",
+                   help="send the login cookie over plain HTTP too (only on a trusted network; prefer TLS in front)")
+    p.set_defaults(func=cmd_dashboard)
+
+    p = sub.add_parser("user", help="dashboard logins")
+    user_sub = p.add_subparsers(dest="user_command", metavar="ACTION", required=True)
+    p_add = user_sub.add_parser("add", help="add a user, or set a new password (asked twice, stored hashed)")
+    p_add.add_argument("name", metavar="NAME")
+    p_add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    p_add.set_defaults(func=cmd_user_add)
 
     p = sub.add_parser("sql", help="read-only SQL; with no QUERY, statements from standard input or a prompt")
     p.add_argument("query", nargs="?", metavar="QUERY")

@@ -274,6 +274,7 @@ class Workbench:
     inbox: Path
     sample: Path
     audit_packs: Path
+    secrets: Path
     ignore: list[str]
     schedule: dict[str, Any]
 
@@ -307,6 +308,7 @@ class Workbench:
             inbox=p("workbench.inbox"),
             sample=p("workbench.sample"),
             audit_packs=p("workbench.audit_packs"),
+            secrets=(root / r.str("workbench.secrets", "data/secrets")).resolve(),
             ignore=ignore,
             schedule=schedule,
         )

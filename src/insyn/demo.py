@@ -51,7 +51,7 @@ def run_demo(ctx, quiet: bool = False) -> int:
 
     from .cli import print_check, run_check
 
-    ctx.db_path = db_path
+    ctx.db_path = db_path          # from here on, the demo's own warehouse
     report = run_check(ctx, as_of, quiet)
     print("\nChecks (Great Expectations, in DuckDB):")
     print_check(report)

@@ -1,0 +1,1 @@
+"""The DPO's Dash dashboard: app, pages and components (figures, strings, tables)."""

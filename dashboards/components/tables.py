@@ -1,0 +1,55 @@
+"""Small layout pieces shared by pages: tables, KPI cards, download buttons."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from dash import dcc, html
+
+from .i18n import t
+
+
+def _cell(value) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, (dt.datetime, pd.Timestamp)):
+        return value.strftime("%Y-%m-%d %H:%M") if value.hour or value.minute else value.strftime("%Y-%m-%d")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    return str(value)
+
+
+def table(df: pd.DataFrame, columns: list[tuple[str, str]], lang: str, *, max_rows: int = 200,
+          highlight: str | None = None, table_id: str | None = None,
+          translate: tuple[str, ...] = ("request_type", "outcome", "severity", "sobject")) -> html.Div:
+    """An HTML table of `columns` ((column, i18n key) pairs); rows whose `highlight`
+    column is true get the warning style; values of `translate` columns are i18n keys."""
+    ids = {"id": table_id} if table_id else {}
+    if df.empty:
+        return html.P(t("no rows", lang), className="empty", **ids)
+    head = html.Thead(html.Tr([html.Th(t(key, lang)) for _, key in columns]))
+    rows = []
+    for record in df.head(max_rows).to_dict("records"):
+        cls = "warn" if highlight and bool(record.get(highlight)) else None
+        cells = [t(record[col], lang) if col in translate and isinstance(record.get(col), str) else _cell(record.get(col))
+                 for col, _ in columns]
+        rows.append(html.Tr([html.Td(c) for c in cells], className=cls))
+    more = [html.P(f"+ {len(df) - max_rows}", className="note")] if len(df) > max_rows else []
+    return html.Div([html.Table([head, html.Tbody(rows)], className="data", **ids)] + more,
+                    className="table-wrap")
+
+
+def kpi(label: str, value, *, delta: int | None = None, tone: str = "neutral", kpi_id: str | None = None) -> html.Div:
+    children = [html.Div(str(value), className="kpi-value"), html.Div(label, className="kpi-label")]
+    if delta:
+        children.append(html.Div(("▲ " if delta > 0 else "▼ ") + str(abs(delta)),
+                                 className="kpi-delta " + ("up" if delta > 0 else "down")))
+    return html.Div(children, className=f"kpi {tone}", **({"id": kpi_id} if kpi_id else {}))
+
+
+def download(button_id: str, download_id: str, lang: str) -> html.Div:
+    return html.Div([html.Button(t("download CSV", lang), id=button_id, className="button"),
+                     dcc.Download(id=download_id)], className="download")

@@ -1,0 +1,55 @@
+"""/contacts: company-initiated contacts by time since their last dialogue, the deletion list
+(CSV for a Salesforce bulk delete), those coming due, and whether flagged ones are gone."""
+
+import dash
+from dash import Input, Output, callback, dcc, html
+
+from dashboards import data
+from dashboards.components import figures
+from dashboards.components.i18n import t
+from dashboards.components.tables import download, table
+from insyn.csvsafe import to_csv
+
+dash.register_page(__name__, path="/contacts", name="contacts", order=2)
+
+DELETION = [("crm_id", "CRM id"), ("sobject", "object"), ("email", "e-mail"), ("created_on", "created"),
+            ("detail", "detail")]
+COMING = [("record_id", "CRM id"), ("source", "source"), ("email_key", "e-mail"), ("last_dialogue_on", "last dialogue"),
+          ("due_on", "due"), ("days_left", "days")]
+EVIDENCE = [("record_id", "CRM id"), ("source", "source"), ("first_flagged_on", "first flagged"), ("is_gone", "gone")]
+
+
+def layout(**_):
+    return html.Div(id="contacts-body")
+
+
+@callback(Output("contacts-body", "children"), Input("lang", "value"), Input("as-of", "value"))
+def render(lang, _as_of):
+    stale = data.q("stale_contacts")
+    retention = int(data.q("policy_values")["retention_inactive_months"].iloc[0])
+    deletion = data.q("deletion_list")
+    coming = data.q("coming_due", days=90)
+    evidence = data.q("deletion_evidence")
+    return [
+        html.H1(t("contacts", lang)),
+        html.Div(dcc.Graph(id="contacts-stale", figure=figures.stale_histogram(stale, lang, retention),
+                           config={"displaylogo": False}), className="card"),
+        html.Div([html.H2(f"{t('due for deletion', lang)} ({len(deletion)})"),
+                  download("contacts-download-button", "contacts-download", lang),
+                  table(deletion, DELETION, lang, table_id="contacts-deletion")], className="card"),
+        html.Div([
+            html.Div(dcc.Graph(id="contacts-coming", figure=figures.coming_due_bar(coming, lang),
+                               config={"displaylogo": False}), className="card"),
+            html.Div([html.H2(t("coming due", lang)), table(coming, COMING, lang)], className="card"),
+        ], className="grid2"),
+        html.Div([html.H2(t("deletion evidence", lang)), table(evidence, EVIDENCE, lang, highlight=None)],
+                 className="card"),
+    ]
+
+
+@callback(Output("contacts-download", "data"), Input("contacts-download-button", "n_clicks"),
+          prevent_initial_call=True)
+def download_deletion_list(_clicks):
+    deletion = data.q("deletion_list")
+    return {"content": to_csv(deletion[["crm_id", "sobject", "email", "created_on", "detail"]]),
+            "filename": "deletion-list.csv", "type": "text/csv"}

@@ -1,0 +1,42 @@
+"""/quality: check results and their history, and every file loaded with its rejected lines."""
+
+import dash
+from dash import Input, Output, callback, dcc, html
+
+from dashboards import data
+from dashboards.components import figures
+from dashboards.components.i18n import t
+from dashboards.components.tables import table
+
+dash.register_page(__name__, path="/quality", name="quality", order=4)
+
+CHECKS = [("suite", "suite"), ("check_name", "check"), ("column_name", "column"), ("severity", "severity"),
+          ("unexpected_count", "count"), ("success", "passed")]
+FILES = [("file", "file"), ("source", "source"), ("exported_at", "exported"), ("rows", "rows"),
+         ("rejected", "rejected"), ("encoding", "encoding")]
+
+
+def layout(**_):
+    return html.Div(id="quality-body")
+
+
+@callback(Output("quality-body", "children"), Input("lang", "value"), Input("as-of", "value"))
+def render(lang, as_of_value):
+    as_of = data.parse_as_of(as_of_value)
+    checks = data.q("check_results", as_of=as_of)
+    history = data.q("check_history")
+    files = data.q("files_quality")
+    checks = checks.assign(failed=~checks["success"]) if not checks.empty else checks
+    return [
+        html.H1(t("quality", lang)),
+        html.Div([
+            html.Div(dcc.Graph(id="quality-results", figure=figures.check_results_bar(checks, lang),
+                               config={"displaylogo": False}), className="card"),
+            html.Div(dcc.Graph(id="quality-history", figure=figures.check_history_line(history, lang),
+                               config={"displaylogo": False}), className="card"),
+        ], className="grid2"),
+        html.Div([html.H2(t("checks", lang)), table(checks, CHECKS, lang, highlight="failed", table_id="quality-checks")],
+                 className="card"),
+        html.Div([html.H2(t("files", lang)), table(files, FILES, lang, highlight="rejected", table_id="quality-files")],
+                 className="card"),
+    ]

@@ -1,0 +1,73 @@
+"""/requests: every request from received to closed, with its deadlines; click one for its history."""
+
+import dash
+from dash import Input, Output, State, callback, dcc, html
+
+from dashboards import data
+from dashboards.components import figures
+from dashboards.components.i18n import t
+from dashboards.components.tables import table
+
+dash.register_page(__name__, path="/requests", name="requests", order=1)
+
+COLUMNS = [("request_id", "request id"), ("request_type", "type"), ("received_on", "received"),
+           ("closed_on", "closed"), ("legal_due_on", "deadline"), ("days_elapsed", "days"), ("outcome", "outcome")]
+HISTORY = [("exported_at", "export"), ("received_text", "received"), ("identity_verified_text", "identity verified"),
+           ("answered_text", "answered"), ("closed_text", "closed"), ("outcome_label", "outcome"),
+           ("fee_text", "fee"), ("handler", "handler")]
+
+
+def layout(**_):
+    return html.Div([
+        html.H1(id="requests-title"),
+        html.Div([
+            html.Div(dcc.Dropdown(id="requests-year", clearable=True)),
+            html.Div(dcc.Dropdown(id="requests-type", clearable=True)),
+            html.Div(dcc.Dropdown(id="requests-status", clearable=True)),
+        ], className="filters"),
+        html.Div(dcc.Graph(id="requests-timeline", config={"displaylogo": False}), className="card"),
+        html.Div([
+            html.Div([html.H2(id="requests-table-title"), html.Div(id="requests-table")], className="card"),
+            html.Div([html.H2(id="requests-history-title"), html.Div(id="requests-history")], className="card"),
+        ], className="grid2"),
+        html.Div(dcc.Graph(id="requests-by-month", config={"displaylogo": False}), className="card"),
+    ])
+
+
+@callback(Output("requests-title", "children"), Output("requests-year", "options"),
+          Output("requests-type", "options"), Output("requests-status", "options"),
+          Output("requests-year", "placeholder"), Output("requests-type", "placeholder"),
+          Output("requests-status", "placeholder"), Output("requests-table-title", "children"),
+          Output("requests-history-title", "children"), Input("lang", "value"), Input("as-of", "value"))
+def filters(lang, _as_of):
+    all_requests = data.q("dsar_timeline", year=None, request_type=None, status=None)
+    years = sorted({d.year for d in all_requests["received_on"]}, reverse=True)
+    types = sorted(set(all_requests["request_type"]))
+    return (t("requests", lang), [{"label": str(y), "value": y} for y in years],
+            [{"label": t(x, lang), "value": x} for x in types],
+            [{"label": t(s, lang), "value": s} for s in ("open", "closed", "overdue")],
+            t("year", lang), t("type", lang), t("status", lang), t("requests", lang), t("history", lang))
+
+
+@callback(Output("requests-timeline", "figure"), Output("requests-table", "children"),
+          Output("requests-by-month", "figure"),
+          Input("requests-year", "value"), Input("requests-type", "value"), Input("requests-status", "value"),
+          Input("lang", "value"), Input("as-of", "value"))
+def update(year, request_type, status, lang, as_of_value):
+    as_of = data.parse_as_of(as_of_value)
+    requests = data.q("dsar_timeline", year=year, request_type=request_type, status=status)
+    return (figures.request_timeline(requests, lang, as_of),
+            table(requests, COLUMNS, lang, highlight="is_overdue", table_id="requests-rows"),
+            figures.requests_by_month(requests, lang))
+
+
+@callback(Output("requests-history", "children"), Input("requests-timeline", "clickData"), State("lang", "value"))
+def history(click, lang):
+    if not click or not click.get("points"):
+        return html.P(t("click a request", lang), className="empty")
+    point = click["points"][0]
+    request_id = point.get("customdata")
+    if isinstance(request_id, list):
+        request_id = request_id[0]
+    return [html.H3(str(request_id), id="requests-history-id"),
+            table(data.q("dsar_request_history", request_id=request_id), HISTORY, lang)]

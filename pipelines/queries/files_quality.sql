@@ -1,0 +1,4 @@
+-- Every file loaded, with its rows, rejected lines and export time.
+select f.file_id, f.file, f.source, f.exported_at, f.exported_at_from, f.rows, f.rejected, f.status, f.encoding
+from audit.files f
+order by f.file_id

@@ -1,0 +1,19 @@
+-- One row per rule: findings at $as_of (0 when none), with severity and titles.
+with counts as (
+    select rule, count(*) as findings, sum(count) as items
+    from audit.current_findings
+    where $as_of = (select as_of from params.run)
+    group by rule
+    union all
+    select h.rule, count(*) as findings, sum(h.count) as items
+    from audit.findings_history h
+    where h.check_run_id = (select max(check_run_id) from audit.check_runs where as_of = $as_of)
+        and $as_of <> (select as_of from params.run)
+    group by h.rule
+)
+
+select r.rule, r.severity, r.title_en, r.title_sv, r.legal_reference,
+    coalesce(counts.findings, 0) as findings, coalesce(counts.items, 0) as items
+from params.rules r
+left join counts using (rule)
+order by case r.severity when 'high' then 1 when 'medium' then 2 else 3 end, r.rule

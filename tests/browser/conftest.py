@@ -1,0 +1,72 @@
+"""Browser tests: the dashboard in a real headless Chromium (Debian's), driven by Playwright.
+
+Never `playwright install`: the launch uses /usr/bin/chromium. The app runs on
+waitress in a thread, on a copy of the demo warehouse.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("INSYN_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1366, "height": 900}, "accept_downloads": True}
+
+
+@pytest.fixture(scope="session")
+def demo_workbench(demo, tmp_path_factory):
+    """A copy of the demo workbench whose warehouse is the one the dashboard reads."""
+    wb, _ = demo
+    root = tmp_path_factory.mktemp("dash-wb")
+    for name in ("insyn.toml", "policy.toml"):
+        shutil.copy(wb / name, root / name)
+    for folder in ("pipelines", "expectations"):
+        shutil.copytree(wb / folder, root / folder)
+    from helpers import REPO
+
+    shutil.copytree(REPO / "dashboards", root / "dashboards", ignore=shutil.ignore_patterns("__pycache__"))
+    db = root / "data" / "warehouse" / "insyn.duckdb"
+    db.parent.mkdir(parents=True)
+    shutil.copy(wb / "data" / "demo" / "insyn.duckdb", db)
+    return root, db
+
+
+@pytest.fixture(scope="session")
+def dashboard_url(demo_workbench):
+    from waitress.server import create_server
+
+    from insyn import serve
+    from insyn.config import Workbench
+
+    root, db = demo_workbench
+    app = serve.create(Workbench.load(root), db, host="127.0.0.1")
+    server = create_server(app.server, host="127.0.0.1", port=0, threads=8)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+
+
+@pytest.fixture
+def screenshots(request):
+    """Where screenshots go: $INSYN_SCREENSHOTS, else the test's temporary folder."""
+    folder = Path(os.environ.get("INSYN_SCREENSHOTS") or request.getfixturevalue("tmp_path"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -1,0 +1,120 @@
+"""The DPO's dashboard in headless Chromium, on the demo data."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from helpers import EXPECTED
+
+pytestmark = pytest.mark.browser
+
+PAGES = {  # path -> (Swedish title, graphs drawn with data)
+    "/": ("Översikt", 2),
+    "/requests": ("Begäranden", 2),
+    "/contacts": ("Kontakter", 2),
+    "/optouts": ("Avregistreringar", 0),
+    "/quality": ("Datakvalitet", 2),
+    "/transfers": ("Överföringar", 1),
+    "/people": ("Personer", 0),
+}
+
+
+@pytest.fixture
+def offline(page, dashboard_url):
+    """Abort and record every request that would leave this machine."""
+    attempted = []
+
+    def guard(route):
+        if route.request.url.startswith(dashboard_url) or route.request.url.startswith("data:"):
+            return route.continue_()
+        attempted.append(route.request.url)
+        return route.abort()
+
+    page.route("**/*", guard)
+    errors = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield attempted, errors
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_each_page_renders_from_demo_data_offline(page, dashboard_url, offline, screenshots, path):
+    attempted, errors = offline
+    title, graphs = PAGES[path]
+    page.goto(dashboard_url + path)
+    expect(page.locator("h1")).to_have_text(title, timeout=20000)
+    if graphs:
+        expect(page.locator(".js-plotly-plot .plot-container .main-svg").first).to_be_visible(timeout=20000)
+        page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot').length >= {graphs}")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(screenshots / f"page{path.replace('/', '-') or '-overview'}.png"), full_page=True)
+    assert attempted == []
+    assert errors == []
+
+
+def test_overview_counts_match_the_rules(page, dashboard_url, offline):
+    page.goto(dashboard_url + "/")
+    expected = sum(1 for f in EXPECTED["findings"] if f["rule"] == "retention.inactive_company_initiated")
+    expect(page.locator("#kpi-contacts-due-for-deletion .kpi-value")).to_have_text(str(expected), timeout=20000)
+
+
+def test_a_filter_changes_the_request_timeline(page, dashboard_url, offline):
+    page.goto(dashboard_url + "/requests")
+    rows = page.locator("#requests-rows tbody tr")
+    expect(rows.first).to_be_visible(timeout=20000)
+    everything = rows.count()
+    page.locator("#requests-type").click()
+    page.locator(".dash-dropdown-option", has_text=re.compile("^radering$", re.I)).click()
+    expect(rows).not_to_have_count(everything, timeout=10000)
+    erasures = sum(1 for _ in range(rows.count()))
+    assert 0 < erasures < everything
+    bars = page.locator("#requests-timeline .barlayer .point")
+    expect(bars.first).to_be_visible()
+
+
+def test_clicking_a_request_shows_its_history(page, dashboard_url, offline):
+    page.goto(dashboard_url + "/requests")
+    bar = page.locator("#requests-timeline .barlayer .point path").first
+    expect(bar).to_be_visible(timeout=20000)
+    bar.click(force=True)
+    expect(page.locator("#requests-history-id")).to_have_text(re.compile(r"^DSAR-\d{4}-\d{3}$"), timeout=10000)
+
+
+def test_language_switch_translates_the_page(page, dashboard_url, offline):
+    page.goto(dashboard_url + "/")
+    expect(page.locator("h1")).to_have_text("Översikt", timeout=20000)
+    page.locator("#lang label", has_text="EN").click()
+    expect(page.locator("h1")).to_have_text("Overview", timeout=10000)
+    expect(page.locator("#nav a").first).to_have_text("Overview")
+    page.locator("#nav a", has_text="Requests").click()
+    expect(page.locator("h1")).to_have_text("Requests", timeout=10000)  # the choice stays across pages
+
+
+def test_deletion_list_downloads_as_csv_for_a_bulk_delete(page, dashboard_url, offline, tmp_path):
+    page.goto(dashboard_url + "/contacts")
+    button = page.locator("#contacts-download-button")
+    expect(button).to_be_visible(timeout=20000)
+    with page.expect_download() as info:
+        button.click()
+    path = tmp_path / "deletion.csv"
+    info.value.save_as(path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("crm_id,sobject,")
+    ids = {line.split(",")[0] for line in lines[1:]}
+    assert ids == {f["record_id"] for f in EXPECTED["findings"] if f["rule"] == "retention.inactive_company_initiated"}
+
+
+def test_person_look_up_keeps_the_address_out_of_the_url(page, dashboard_url, offline):
+    person = next(f["email"] for f in EXPECTED["findings"] if f["rule"] == "dsar.repeat_free_access")
+    seen = []
+    page.on("request", lambda r: seen.append(r.url))
+    page.goto(dashboard_url + "/people")
+    page.locator("#people-email").fill("  " + person.upper() + " ")
+    page.locator("#people-search").click()
+    expect(page.locator("#people-rows tbody tr").first).to_be_visible(timeout=10000)
+    expect(page.locator("#people-rows")).to_contain_text("register.requests")
+    assert not any(person.split("@")[0] in url.lower() for url in seen)
+    assert person.split("@")[0] not in page.url.lower()
