@@ -57,8 +57,9 @@ def test_a_toml_syntax_error_is_reported_not_raised(tmp_path):
 
 
 def test_no_number_of_the_law_is_written_in_the_models():
-    """Months and days come from params.run, never literals in the SQL."""
-    for sql in (REPO / "pipelines").rglob("*.sql"):
+    """Months and days come from params.run, never literals in the models (the
+    named read queries may do calendar arithmetic, such as 12 months a year)."""
+    for sql in [p for layer in ("staging", "marts", "rules") for p in (REPO / "pipelines" / layer).glob("*.sql")]:
         text = re.sub(r"--[^\n]*", "", sql.read_text(encoding="utf-8"))
         for number in ("12", "13", "30"):
             assert not re.search(rf"(?<![\w.]){number}(?![\w.])", text), f"{sql.name} has a literal {number}"

@@ -25,6 +25,8 @@ COMMANDS_HELP = """commands:
   run       load + build + check
   findings  what the rules found, for people or programs
   docs      write the data dictionary
+  audit     build the yearly audit pack (--year), or verify one (--verify DIR)
+  schedule  run the scheduled jobs that are due (for cron)
   dashboard serve the DPO's dashboard (login required off loopback)
   user      add a dashboard login
   sql       run read-only SQL against the warehouse
@@ -206,12 +208,12 @@ def cmd_findings(ctx: Context, args) -> int:
     return 0
 
 
-def run_check(ctx: Context, as_of: dt.date, quiet: bool):
+def run_check(ctx: Context, as_of: dt.date, quiet: bool, docs: Path | None = None):
     from .check import CheckReport, record, run_gx
 
     progress = None if quiet else _progress
     ctx.ensure_built(as_of, progress=progress)
-    docs = ctx.db_path.parent / "data-docs"
+    docs = docs or ctx.db_path.parent / "data-docs"
     started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     if progress:
         progress("running the Great Expectations suites in DuckDB ...")
@@ -285,6 +287,45 @@ def _built_or_today(ctx: Context) -> dt.date:
         return built_as_of(con) or dt.date.today()
     finally:
         con.close()
+
+
+def cmd_audit(ctx: Context, args) -> int:
+    from .audit import build_pack, default_as_of, verify_pack
+
+    if args.verify:
+        problems = verify_pack(Path(args.verify))
+        for problem in problems:
+            print(problem)
+        print(f"{args.verify}: {'intact' if not problems else f'{len(problems)} problem(s)'}")
+        return 1 if problems else 0
+    if args.year is None:
+        raise InsynError("audit: give --year YEAR (or --verify DIR)")
+    as_of = args.as_of or default_as_of(args.year)
+    pack = build_pack(ctx, year=args.year, as_of=as_of, language=args.lang or ctx.workbench.language,
+                      out=Path(args.out) if args.out else ctx.workbench.audit_packs,
+                      progress=None if args.quiet else _progress)
+    print(f"audit pack for {args.year} as of {as_of}: {pack.path}")
+    print(f"  {len(pack.manifest['files'])} files, run {pack.run_id}; verify with: insyn audit --verify {pack.path}")
+    return 0
+
+
+def cmd_schedule_run(ctx: Context, args) -> int:
+    from .schedule import run_due
+
+    now = _parse_now(args.now) if args.now else dt.datetime.now()
+    ran = run_due(ctx, now, force=args.force, progress=None if args.quiet else _progress)
+    if not ran:
+        print("nothing due")
+    for job, period, status, output in ran:
+        print(f"{job} {period}: {status}{' -> ' + output if output else ''}")
+    return 1 if any(status != "ok" for _, _, status, _ in ran) else 0
+
+
+def _parse_now(value: str) -> dt.datetime:
+    try:
+        return dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise InsynError(f"--now: not an ISO date or date-time: {value!r}") from None
 
 
 def cmd_dashboard(ctx: Context, args) -> int:
@@ -451,6 +492,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("docs", help="write the data dictionary (HTML and Markdown) of every table and column")
     p.add_argument("--out", metavar="DIR", help="folder to write to (default: docs/ beside the warehouse)")
     p.set_defaults(func=cmd_docs)
+
+    p = sub.add_parser("audit", help="build the yearly audit pack, or verify one against its manifest")
+    p.add_argument("--year", type=int, metavar="YEAR", help="the calendar year audited")
+    p.add_argument("--as-of", type=_date, metavar="DATE", help="default: the year's last day or today, whichever is earlier")
+    p.add_argument("--lang", choices=("sv", "en"), help="report language (default: insyn.toml)")
+    p.add_argument("--out", metavar="DIR", help="where packs go (default: insyn.toml audit_packs)")
+    p.add_argument("--verify", metavar="DIR", help="re-check a pack against its manifest; exit 1 naming what changed")
+    p.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser("schedule", help="scheduled jobs (for cron or a systemd timer)")
+    schedule_sub = p.add_subparsers(dest="schedule_command", metavar="ACTION", required=True)
+    p_run = schedule_sub.add_parser("run", help="run whatever scheduled job is due and not yet done")
+    p_run.add_argument("--now", metavar="TIME", help="pretend it is this time (ISO)")
+    p_run.add_argument("--force", action="store_true", help="run due jobs again even if done")
+    p_run.set_defaults(func=cmd_schedule_run)
 
     p = sub.add_parser("dashboard", help="serve the dashboard (loopback by default; a login is required elsewhere)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")

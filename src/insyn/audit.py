@@ -1,0 +1,253 @@
+"""`insyn audit`: the yearly audit pack for the ISO 27001 auditor, and its verification.
+
+A pack is a folder: the executed notebook, an HTML report without code cells
+and its PDF (charts drawn, offline), evidence CSVs, GX Data Docs of the checks
+run for the pack, and manifest.json with the SHA-256 of every other file and
+the run's provenance. It is built in a hidden partial folder and renamed into
+place only when every step succeeded: a failed cell leaves no half-made pack.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import __version__
+from .errors import InsynError
+
+MANIFEST = "manifest.json"
+YEARLY_NOTEBOOK = Path("notebooks") / "audit" / "10_yearly_audit.ipynb"
+MONTHLY_NOTEBOOK = Path("notebooks") / "audit" / "20_monthly_retention_review.ipynb"
+CHROMIUM = os.environ.get("INSYN_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+_REMOTE_TAG = re.compile(r"<(script|link)\b[^>]*\b(?:src|href)=[\"']https?://[^>]*>(?:\s*</script>)?", re.I)
+
+
+class AuditFailed(InsynError):
+    exit_code = 1
+
+
+def default_as_of(year: int, today: dt.date | None = None) -> dt.date:
+    """The year's last day, or today when the year is not over."""
+    return min(dt.date(year, 12, 31), today or dt.date.today())
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def git_commit(root: Path) -> str | None:
+    try:
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
+    except OSError:
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+# ---------------------------------------------------------------- notebook → HTML → PDF
+
+
+class NotebookFailed(AuditFailed):
+    pass
+
+
+def execute_notebook(template: Path, out: Path, parameters: dict, cwd: Path) -> None:
+    """Run a notebook in a real kernel; a failing cell is named in the error."""
+    import papermill
+
+    try:
+        papermill.execute_notebook(str(template), str(out), parameters=parameters, cwd=str(cwd),
+                                   progress_bar=False, log_output=False, kernel_name="python3")
+    except papermill.PapermillExecutionError as exc:
+        raise NotebookFailed(f"{template.name}: cell {exc.exec_count} failed ({exc.ename})") from None
+
+
+def notebook_html(executed: Path, out: Path) -> None:
+    """HTML without code cells; no links to require.js, MathJax or mermaid on a CDN."""
+    import nbformat
+    from nbconvert import HTMLExporter
+    from traitlets.config import Config
+
+    config = Config()
+    for trait in ("require_js_url", "mathjax_url", "mermaid_js_url", "mermaid_layout_elk_js_url"):
+        config.HTMLExporter[trait] = "data:,"
+    exporter = HTMLExporter(config=config, exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
+    out.write_text(body, encoding="utf-8")
+
+
+def html_pdf(html: Path, pdf: Path) -> list[str]:
+    """Print the HTML to an A4 PDF in Debian's Chromium, offline; returns the requests it refused."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        raise InsynError(f"audit: {CHROMIUM} not found (apt-get install chromium) to print the PDF")
+    refused: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 760, "height": 1000})
+
+            def guard(route):
+                url = route.request.url
+                if url.startswith(("file:", "data:", "about:")):
+                    return route.continue_()
+                refused.append(url)
+                return route.abort()
+
+            page.route("**/*", guard)
+            page.goto(html.resolve().as_uri(), wait_until="load")
+            page.wait_for_function(
+                "Array.from(document.querySelectorAll('.plotly-graph-div')).every(d => d.querySelector('.main-svg'))",
+                timeout=30000)
+            page.add_style_tag(content=".jp-OutputArea-child,.plotly-graph-div{break-inside:avoid}"
+                                       " .modebar{display:none!important}")
+            page.emulate_media(media="screen")
+            page.pdf(path=str(pdf), format="A4", print_background=True,
+                     margin={"top": "14mm", "bottom": "14mm", "left": "10mm", "right": "10mm"})
+        finally:
+            browser.close()
+    return refused
+
+
+def strip_remote_assets(folder: Path) -> None:
+    """GX Data Docs link CSS and scripts on CDNs: drop those tags, so the pack opens offline."""
+    for page in folder.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        cleaned = _REMOTE_TAG.sub("", text)
+        if cleaned != text:
+            page.write_text(cleaned, encoding="utf-8")
+
+
+# ---------------------------------------------------------------- the pack
+
+
+@dataclass
+class Pack:
+    path: Path
+    run_id: str
+    manifest: dict
+
+
+def _evidence(con, queries: Path, year: int, as_of: dt.date) -> dict[str, object]:
+    from .queries import query
+
+    requests = query(con, queries, "dsar_timeline", year=year, request_type=None, status=None)
+    found = query(con, queries, "findings", as_of=as_of, rule=None)
+    return {
+        f"requests-{year}.csv": requests,
+        "findings.csv": found[["rule", "record_id", "email", "source", "detail", "count", "severity"]],
+        "deletion-list.csv": query(con, queries, "deletion_list"),
+        "optout-breaches.csv": found[found["rule"].str.startswith("optout.")][
+            ["rule", "record_id", "email", "source", "detail"]],
+        "subprocessors.csv": query(con, queries, "subprocessors"),
+    }
+
+
+def build_pack(ctx, *, year: int, as_of: dt.date, language: str, out: Path, progress=None) -> Pack:
+    """Build the yearly audit pack for `year` as of `as_of` under `out`."""
+    import duckdb
+
+    from . import snapshot
+    from .csvsafe import to_csv
+
+    say = progress or (lambda m: None)
+    run_id = uuid.uuid4().hex
+    started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    wb = ctx.workbench
+    template = wb.root / YEARLY_NOTEBOOK
+    if not template.exists():
+        raise InsynError(f"{template}: the audit notebook template is missing")
+    out.mkdir(parents=True, exist_ok=True)
+    partial = out / f".audit-{year}-{run_id[:12]}.partial"
+    final = out / f"audit-{year}-as-of-{as_of.isoformat()}-{run_id[:8]}"
+    partial.mkdir(mode=0o700)
+    try:
+        say(f"checking the warehouse as of {as_of} ...")
+        from .cli import run_check
+
+        report = run_check(ctx, as_of, quiet=progress is None, docs=partial / "data-docs")
+        strip_remote_assets(partial / "data-docs")
+        snap = snapshot.current(ctx.db_path)
+        say("running the audit notebook in a Jupyter kernel ...")
+        executed = partial / f"audit-{year}.ipynb"
+        execute_notebook(template, executed, {
+            "audit_year": year, "as_of": as_of.isoformat(), "warehouse": str(snap),
+            "queries": str(wb.pipelines / "queries"), "language": language, "run_id": run_id,
+        }, cwd=wb.root)
+        say("writing the HTML report and its PDF ...")
+        html = partial / f"audit-{year}.html"
+        notebook_html(executed, html)
+        refused = html_pdf(html, partial / f"audit-{year}.pdf")
+        if refused:
+            raise AuditFailed(f"audit: the report tried to load {len(refused)} resource(s) from the network")
+        say("writing the evidence ...")
+        (partial / "evidence").mkdir(mode=0o700)
+        con = duckdb.connect(str(snap), read_only=True)
+        try:
+            for name, frame in _evidence(con, wb.pipelines / "queries", year, as_of).items():
+                (partial / "evidence" / name).write_text(to_csv(frame), encoding="utf-8")
+            inputs = [dict(zip(("file", "sha256", "source", "exported_at"), (r[0], r[1], r[2], r[3].isoformat() + "Z")))
+                      for r in con.execute("select file, sha256, source, exported_at from audit.files "
+                                           "order by file_id").fetchall()]
+        finally:
+            con.close()
+        manifest = {
+            "pack": "insyn yearly audit pack",
+            "year": year,
+            "as_of": as_of.isoformat(),
+            "language": language,
+            "run_id": run_id,
+            "started_at": started.isoformat() + "Z",
+            "finished_at": dt.datetime.now(dt.timezone.utc).replace(tzinfo=None).isoformat() + "Z",
+            "insyn_version": __version__,
+            "commit": git_commit(wb.root),
+            "policy_file": str(wb.policy_file),
+            "policy_sha256": ctx.policy.sha256,
+            "check_run_id": report.check_run_id,
+            "checks_passed": report.success,
+            "inputs": inputs,
+            "files": {str(p.relative_to(partial)): sha256(p) for p in sorted(partial.rglob("*")) if p.is_file()},
+        }
+        (partial / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        for path in partial.rglob("*"):
+            os.chmod(path, 0o700 if path.is_dir() else 0o600)
+        os.replace(partial, final)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    return Pack(final, run_id, manifest)
+
+
+def verify_pack(folder: Path) -> list[str]:
+    """Problems with a pack against its manifest (empty when it is intact)."""
+    manifest_path = folder / MANIFEST
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        listed = manifest["files"]
+    except (OSError, ValueError, KeyError):
+        raise InsynError(f"{manifest_path}: not an audit pack manifest") from None
+    problems = []
+    for name, digest in sorted(listed.items()):
+        path = folder / name
+        if not path.is_file():
+            problems.append(f"missing: {name}")
+        elif sha256(path) != digest:
+            problems.append(f"changed: {name}")
+    present = {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()} - {MANIFEST}
+    problems += [f"not in the manifest: {name}" for name in sorted(present - listed.keys())]
+    return problems
