@@ -1,8 +1,13 @@
 -- Web server log lines, once each however many overlapping files hold them
 -- (kept with the first file that was loaded), with the file's name and
 -- whether the request target carries an e-mail address after percent-decoding.
+-- Lines logged after the as-of date are not judged.
 with requests as (
     select * from staging.stg_weblog__requests
+),
+
+run as (
+    select * from params.run
 ),
 
 files as (
@@ -10,8 +15,10 @@ files as (
 ),
 
 deduplicated as (
-    select *
+    select requests.*
     from requests
+    cross join run
+    where requests.requested_on <= run.as_of
     qualify row_number() over (partition by log_line order by file_id, line_no) = 1
 ),
 

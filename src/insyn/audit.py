@@ -87,7 +87,8 @@ def notebook_html(executed: Path, out: Path) -> None:
     exporter = HTMLExporter(config=config, exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
-    out.write_text(body, encoding="utf-8")
+    # plotly adds a MathJax <script src> from a CDN to every figure; no figure uses TeX
+    out.write_text(_REMOTE_TAG.sub("", body), encoding="utf-8")
 
 
 def html_pdf(html: Path, pdf: Path) -> list[str]:
@@ -125,7 +126,8 @@ def html_pdf(html: Path, pdf: Path) -> list[str]:
 
 
 def strip_remote_assets(folder: Path) -> None:
-    """GX Data Docs link CSS and scripts on CDNs: drop those tags, so the pack opens offline."""
+    """GX Data Docs link CSS and scripts on CDNs: drop those tags, so the pack opens offline
+    (the pages stay readable, with GX's local styles only)."""
     for page in folder.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
         cleaned = _REMOTE_TAG.sub("", text)

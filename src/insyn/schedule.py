@@ -33,10 +33,9 @@ class Job:
         """(period, as-of) of the latest occurrence on or before `now`, if any."""
         today = now.date()
         if self.every == "month":
-            due_on = dt.date(today.year, today.month, self.day)
-            if today < due_on:
+            if today < dt.date(today.year, today.month, self.day):
                 return None
-            return f"{today.year:04d}-{today.month:02d}", due_on
+            return f"{today.year:04d}-{today.month:02d}", today   # reviewed as of the day it runs
         due_on = dt.date(today.year, self.month, self.day)
         if today < due_on:
             return None
@@ -97,7 +96,8 @@ def run_monthly(ctx, job: Job, period: str, as_of: dt.date) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     executed = out / f"retention-review-{period}.ipynb"
     execute_notebook(wb.root / job.notebook, executed, {
-        "review_month": period, "as_of": as_of.isoformat(), "warehouse": str(snapshot.current(ctx.db_path)),
+        "review_month": period, "as_of": as_of.isoformat(),
+        "warehouse": str(snapshot.current(ctx.db_path) or snapshot.publish(ctx.db_path)),
         "queries": str(wb.pipelines / "queries"), "language": wb.language, "run_id": uuid.uuid4().hex,
     }, cwd=wb.root)
     notebook_html(executed, out / f"retention-review-{period}.html")
