@@ -136,3 +136,12 @@ def test_schedule_runs_a_due_job_once(demo, tmp_path):
     assert code == 0 and out.strip() == "nothing due"
     code, out, _ = run(root, db, "schedule", "run", "--now", f"{EXPECTED['as_of']}T08:00", "--force")
     assert code == 0 and ": ok" in out
+
+
+def test_the_report_html_requests_nothing_from_the_network(pack, tmp_path):
+    from insyn.audit import html_pdf
+
+    _, _, folder = pack
+    refused = html_pdf(folder / f"audit-{YEAR}.html", tmp_path / "again.pdf")
+    assert refused == []
+    assert (tmp_path / "again.pdf").read_bytes().startswith(b"%PDF")

@@ -5,7 +5,6 @@ import stat
 import subprocess
 import sys
 
-import duckdb
 import pytest
 
 from helpers import CONTACT_HEADER, REPO, contact_row, sf_csv, write

@@ -1,13 +1,10 @@
 """The demo on the committed sample: every record of every export is accounted for."""
 
 import hashlib
-import json
 
-import pytest
 
 from insyn import sample
 
-from helpers import REPO
 
 from helpers import EXPECTED, SAMPLE
 

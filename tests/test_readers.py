@@ -146,7 +146,6 @@ def test_empty_log_has_no_rows():
 
 
 def _xlsx(rows) -> bytes:
-    import datetime as dt
 
     book = openpyxl.Workbook()
     for row in rows:

@@ -1,7 +1,6 @@
 """On the demo data, the rules find exactly what the generator planted, and the
 checks report it: every planted violation, none of its boundary cases."""
 
-import json
 from collections import Counter
 
 import pytest

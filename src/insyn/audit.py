@@ -10,7 +10,6 @@ place only when every step succeeded: a failed cell leaves no half-made pack.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import re
@@ -22,6 +21,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import InsynError
+from .files import sha256_file
 
 MANIFEST = "manifest.json"
 YEARLY_NOTEBOOK = Path("notebooks") / "audit" / "10_yearly_audit.ipynb"
@@ -41,12 +41,7 @@ def default_as_of(year: int, today: dt.date | None = None) -> dt.date:
     return min(dt.date(year, 12, 31), today or dt.date.today())
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+sha256 = sha256_file
 
 
 def git_commit(root: Path) -> str | None:

@@ -25,6 +25,7 @@ from . import __version__, readers
 from .config import Policy
 from .db import add_missing_columns, ensure_schema, ident, insert_arrow, insert_rows
 from .errors import InputError, InsynError
+from .files import sha256_file
 from .sources import SourceKind, Sources
 from .text import column_key, trim
 
@@ -57,12 +58,6 @@ class Item:
         self._data = None
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass
@@ -162,7 +157,7 @@ class Collector:
     def _add_archive(self, path: Path, folders: list[str], mtime: float) -> None:
         name = self.display(path)
         try:
-            archive_sha = _file_sha256(path)
+            archive_sha = sha256_file(path)
             with zipfile.ZipFile(path) as archive:
                 members = [m for m in archive.infolist() if not m.is_dir()]
         except (zipfile.BadZipFile, OSError):

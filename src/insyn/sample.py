@@ -1324,7 +1324,7 @@ class Plan:
         a = email_key(c.email)
         self.member(a, c.first, c.last, c.account.name, self.at(nd("2025-01-10"), 9),
                     cleaned=self.at(nd("2026-05-02"), 7, 1), person=c)
-        msg = self.mail(a, self.newsletter_at(nd("2026-04-16")) + dt.timedelta(seconds=30), self.p.newsletter, EV_BOUNCE)
+        self.mail(a, self.newsletter_at(nd("2026-04-16")) + dt.timedelta(seconds=30), self.p.newsletter, EV_BOUNCE)
         self.erase["E4"] = lead
         c = self.self_person("contact", self.at(dt.date(2023, 2, 14), 10), 0, "E5", state_old="D", state_new="D")
         self.nl(email_key(c.email), nd("2025-06-12"))

@@ -13,9 +13,7 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = os.environ.get("INSYN_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+from insyn.audit import CHROMIUM, CHROMIUM_ARGS  # one definition of how Insyn launches Debian's Chromium
 
 
 @pytest.fixture(scope="session")
