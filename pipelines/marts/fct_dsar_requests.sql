@@ -35,7 +35,9 @@ deadlines as (
         add_months(current_requests.received_on, run.dsar_legal_deadline_months) as legal_due_unrolled_on,
         add_months(current_requests.received_on, run.dsar_extended_deadline_months) as extended_due_unrolled_on,
         coalesce(current_requests.closed_on, run.as_of) as judged_on,
-        current_requests.closed_on is null as is_open
+        current_requests.closed_on is null as is_open,
+        date_diff('day', current_requests.received_on, coalesce(current_requests.closed_on, run.as_of))
+            > run.dsar_policy_target_days as is_past_policy_target
     from current_requests
     cross join run
     where current_requests.received_on is not null
@@ -79,6 +81,13 @@ final as (
         rolled.extended_due_on,
         deadlines.extension_notified_on is not null
             and deadlines.extension_notified_on <= rolled.legal_due_on as has_valid_extension,
+        case when deadlines.extension_notified_on is not null
+                  and deadlines.extension_notified_on <= rolled.legal_due_on
+             then rolled.extended_due_on else rolled.legal_due_on end as applicable_due_on,
+        deadlines.judged_on > case when deadlines.extension_notified_on is not null
+                                        and deadlines.extension_notified_on <= rolled.legal_due_on
+                                   then rolled.extended_due_on else rolled.legal_due_on end as is_overdue,
+        deadlines.is_past_policy_target,
         date_diff('day', deadlines.received_on, deadlines.judged_on) as days_elapsed,
         deadlines.request_type = 'access' and coalesce(deadlines.fee_sek, 0) = 0 as is_free_access,
         deadlines.exported_at,

@@ -6,23 +6,9 @@
 -- likewise for the policy's own target (params.run.dsar_policy_target_days).
 -- The applicable deadline is the extended one when the extension was told in
 -- time (has_valid_extension), else the legal one, both rolled to a working day.
-with requests as (
+with judged as (
     select * from marts.fct_dsar_requests
-),
-
-run as (
-    select * from params.run
-),
-
-judged as (
-    select
-        requests.*,
-        case when requests.has_valid_extension then requests.extended_due_on else requests.legal_due_on end
-            as applicable_due_on,
-        requests.days_elapsed > run.dsar_policy_target_days as is_past_policy_target
-    from requests
-    cross join run
-    where year(requests.received_on) = $year
+    where year(received_on) = $year
 ),
 
 final as (
@@ -32,8 +18,7 @@ final as (
         case when not is_open then days_elapsed end as days_to_close,
         policy_due_on, legal_due_unrolled_on, legal_due_on, extended_due_unrolled_on, extended_due_on,
         extension_notified_on is not null as has_extension_notice, has_valid_extension, applicable_due_on,
-        case when judged_on > applicable_due_on then 'missed' when is_open then 'pending' else 'met' end
-            as deadline_status,
+        case when is_overdue then 'missed' when is_open then 'pending' else 'met' end as deadline_status,
         case when is_past_policy_target then 'missed' when is_open then 'pending' else 'met' end as policy_status
     from judged
 )

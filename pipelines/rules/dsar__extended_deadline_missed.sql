@@ -14,8 +14,7 @@ final as (
             || ' after the extended deadline ' || cast(extended_due_on as varchar) as detail,
         1 as count
     from requests
-    where has_valid_extension
-        and judged_on > extended_due_on
+    where is_overdue and has_valid_extension
 )
 
 select * from final

@@ -20,8 +20,7 @@ final as (
             as detail,
         1 as count
     from requests
-    where not has_valid_extension
-        and judged_on > legal_due_on
+    where is_overdue and not has_valid_extension
 )
 
 select * from final

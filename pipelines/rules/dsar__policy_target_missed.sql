@@ -22,7 +22,7 @@ final as (
         1 as count
     from requests
     cross join run
-    where requests.days_elapsed > run.dsar_policy_target_days
+    where requests.is_past_policy_target
 )
 
 select * from final

@@ -87,11 +87,27 @@ def notebook_html(executed: Path, out: Path) -> None:
 
 
 def html_pdf(html: Path, pdf: Path) -> list[str]:
-    """Print the HTML to an A4 PDF in Debian's Chromium, offline; returns the requests it refused."""
-    from playwright.sync_api import sync_playwright
+    """Print the HTML to an A4 PDF in Debian's Chromium, offline; returns the requests it refused.
+
+    Runs in a thread of its own: Playwright's sync API refuses a thread whose
+    event loop is already running (as in a notebook, or beside other Playwright use)."""
+    from concurrent.futures import ThreadPoolExecutor
 
     if not Path(CHROMIUM).exists():
         raise InsynError(f"audit: {CHROMIUM} not found (apt-get install chromium) to print the PDF")
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        try:
+            return pool.submit(_print_pdf, html, pdf).result()
+        except Exception as exc:  # Playwright's errors: say which step failed, no traceback
+            if isinstance(exc, InsynError):
+                raise
+            raise AuditFailed(f"audit: printing the PDF failed ({type(exc).__name__}: "
+                              f"{str(exc).splitlines()[0][:200] if str(exc) else ''})") from None
+
+
+def _print_pdf(html: Path, pdf: Path) -> list[str]:
+    from playwright.sync_api import sync_playwright
+
     refused: list[str] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
