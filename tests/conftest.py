@@ -88,7 +88,7 @@ def demo(tmp_path_factory):
     wb = tmp_path_factory.mktemp("wb")
     for name in ("insyn.toml", "policy.toml"):
         shutil.copy(REPO / name, wb / name)
-    for folder in ("pipelines", "expectations"):
+    for folder in ("pipelines", "expectations", "notebooks"):
         shutil.copytree(REPO / folder, wb / folder)
     shutil.copytree(SAMPLE, wb / "data" / "sample")
     out, err = io.StringIO(), io.StringIO()

@@ -1,4 +1,5 @@
-"""`insyn demo`: the committed sample exports, end to end, in their own warehouse."""
+"""`insyn demo`: the committed sample exports, end to end, in their own warehouse:
+load, build, check, findings and the yearly audit pack, with the sample's own as-of."""
 
 from __future__ import annotations
 
@@ -64,6 +65,13 @@ def run_demo(ctx, quiet: bool = False) -> int:
         con.close()
     print(f"\nFindings as of {as_of} ({sum(n for _, n in per_rule)} in all):")
     print_table(["rule", "findings"], per_rule)
+    from .audit import build_pack
+
+    pack = build_pack(ctx, year=as_of.year, as_of=as_of, language=wb.language, out=db_path.parent / "audit-packs",
+                      progress=progress)
+    print(f"\nAudit pack for {as_of.year} (as of {as_of}): {pack.path}")
     print(f"\nNext: insyn --db {db_path} findings --as-of {as_of}")
+    print(f"      insyn --db {db_path} dashboard")
+    print(f"      insyn audit --verify {pack.path}")
     print(f"      insyn --db {db_path} sql \"select * from marts.fct_dsar_requests\"")
     return 0
