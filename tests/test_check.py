@@ -146,3 +146,18 @@ def test_docs_writes_a_dictionary_of_every_table(demo_db, tmp_path):
         assert table in page
     assert "http://" not in page and "https://" not in page
     assert (tmp_path / "dict" / "data-dictionary.md").exists()
+
+
+def test_dsar_due_lists_open_requests_with_days_left(demo_db):
+    wb, db = demo_db
+    code, out, _ = run(wb, db, "dsar", "due", "--as-of", EXPECTED["as_of"], "--format", "json")
+    assert code == 0
+    due = json.loads(out)
+    overdue_open = {f["record_id"] for f in EXPECTED["findings"]
+                    if f["rule"] in ("dsar.legal_deadline_missed", "dsar.extended_deadline_missed")}
+    assert {d["request_id"] for d in due if d["is_overdue"]} <= overdue_open
+    assert all((d["days_left"] < 0) == d["is_overdue"] for d in due)
+    assert [d["days_left"] for d in due] == sorted(d["days_left"] for d in due)
+    code, out, _ = run(wb, db, "dsar", "due", "--as-of", "2026-11-30", "--format", "json")
+    later = {d["request_id"]: d["days_left"] for d in json.loads(out)}
+    assert all(later[d["request_id"]] == d["days_left"] - 6 for d in due if d["request_id"] in later)

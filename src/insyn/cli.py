@@ -27,6 +27,7 @@ COMMANDS_HELP = """commands:
   docs      write the data dictionary
   audit     build the yearly audit pack (--year), or verify one (--verify DIR)
   schedule  run the scheduled jobs that are due (for cron)
+  dsar      the requests: `dsar due` lists open ones with the days left
   dashboard serve the DPO's dashboard (login required off loopback)
   user      add a dashboard login
   sql       run read-only SQL against the warehouse
@@ -328,6 +329,26 @@ def _parse_now(value: str) -> dt.datetime:
         raise InsynError(f"--now: not an ISO date or date-time: {value!r}") from None
 
 
+def cmd_dsar_due(ctx: Context, args) -> int:
+    from .output import emit
+    from .queries import rows as query_rows
+
+    as_of = args.as_of or dt.date.today()
+    ctx.ensure_built(as_of, progress=None if args.quiet else _progress)
+    con = ctx.connect(read_only=True)
+    try:
+        names, found = query_rows(con, ctx.workbench.pipelines / "queries", "dsar_due")
+    finally:
+        con.close()
+    columns = ["request_id", "request_type", "received_on", "applicable_due_on", "days_left",
+               "days_to_policy_target", "days_to_legal_deadline", "days_to_extended_deadline", "is_overdue"]
+    rows = [tuple(row[names.index(c)] for c in columns) for row in found]
+    emit(columns, rows, args.format)
+    if args.format == "table":
+        print(f"{len(rows)} open request(s) as of {as_of.isoformat()}")
+    return 0
+
+
 def cmd_dashboard(ctx: Context, args) -> int:
     from . import serve
 
@@ -503,10 +524,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("schedule", help="scheduled jobs (for cron or a systemd timer)")
     schedule_sub = p.add_subparsers(dest="schedule_command", metavar="ACTION", required=True)
-    p_run = schedule_sub.add_parser("run", help="run whatever scheduled job is due and not yet done")
+    p_run = schedule_sub.add_parser("run", parents=[common], help="run whatever scheduled job is due and not yet done")
     p_run.add_argument("--now", metavar="TIME", help="pretend it is this time (ISO)")
     p_run.add_argument("--force", action="store_true", help="run due jobs again even if done")
     p_run.set_defaults(func=cmd_schedule_run)
+
+    p = sub.add_parser("dsar", help="the data subject requests")
+    dsar_sub = p.add_subparsers(dest="dsar_command", metavar="ACTION", required=True)
+    p_due = dsar_sub.add_parser("due", parents=[common], help="open requests and the days left to each deadline")
+    p_due.add_argument("--as-of", type=_date, metavar="DATE", help="the date to count from (default: today)")
+    p_due.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p_due.set_defaults(func=cmd_dsar_due)
 
     p = sub.add_parser("dashboard", help="serve the dashboard (loopback by default; a login is required elsewhere)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -517,7 +545,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("user", help="dashboard logins")
     user_sub = p.add_subparsers(dest="user_command", metavar="ACTION", required=True)
-    p_add = user_sub.add_parser("add", help="add a user, or set a new password (asked twice, stored hashed)")
+    p_add = user_sub.add_parser("add", parents=[common], help="add a user, or set a new password (asked twice, stored hashed)")
     p_add.add_argument("name", metavar="NAME")
     p_add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     p_add.set_defaults(func=cmd_user_add)

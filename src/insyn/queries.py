@@ -32,11 +32,19 @@ def names(folder: Path) -> list[str]:
     return sorted(p.stem for p in Path(folder).glob("*.sql"))
 
 
+def _prepared(folder: Path, name: str, params: dict) -> str:
+    sql, wanted = _load(str(folder), name)
+    if wanted != params.keys():
+        raise InsynError(f"query {name}: parameters {sorted(wanted)} expected, got {sorted(params)}")
+    return sql
+
+
 def query(con: duckdb.DuckDBPyConnection, folder: Path, name: str, **params) -> pd.DataFrame:
     """Run pipelines/queries/<name>.sql with its parameters; every $name it uses must be given."""
-    sql, wanted = _load(str(folder), name)
-    missing = wanted - params.keys()
-    extra = params.keys() - wanted
-    if missing or extra:
-        raise InsynError(f"query {name}: parameters {sorted(wanted)} expected, got {sorted(params)}")
-    return con.execute(sql, params).df()
+    return con.execute(_prepared(folder, name, params), params).df()
+
+
+def rows(con: duckdb.DuckDBPyConnection, folder: Path, name: str, **params) -> tuple[list[str], list[tuple]]:
+    """The same, as column names and plain Python rows (for the CLI)."""
+    cur = con.execute(_prepared(folder, name, params), params)
+    return [d[0] for d in cur.description], cur.fetchall()
