@@ -85,11 +85,9 @@ def demo(tmp_path_factory):
 
     from insyn.cli import main
 
-    wb = tmp_path_factory.mktemp("wb")
-    for name in ("insyn.toml", "policy.toml"):
-        shutil.copy(REPO / name, wb / name)
-    for folder in ("pipelines", "expectations", "notebooks"):
-        shutil.copytree(REPO / folder, wb / folder)
+    from helpers import copy_workbench
+
+    wb, _ = copy_workbench(tmp_path_factory.mktemp("wb"), folders=("pipelines", "expectations", "notebooks"))
     shutil.copytree(SAMPLE, wb / "data" / "sample")
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):

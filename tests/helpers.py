@@ -41,3 +41,22 @@ def contact_row(id_: str, email: str = "anna.ek@example.se", lead_source: str = 
               "CreatedDate": created, "LastActivityDate": "", "Description": "", "Lawful_Basis__c": ""}
     values.update(kw)
     return [values[h] for h in CONTACT_HEADER]
+
+
+def copy_workbench(root: Path, *, folders: tuple[str, ...] = ("pipelines", "expectations"),
+                   warehouse: Path | None = None) -> tuple[Path, Path]:
+    """A private workbench at `root`: the repository's config files and `folders`,
+    and, when given, a copy of `warehouse` as its warehouse. Returns (root, warehouse path)."""
+    import shutil
+
+    root.mkdir(parents=True, exist_ok=True)
+    for name in ("insyn.toml", "policy.toml"):
+        shutil.copy(REPO / name, root / name)
+    for folder in folders:
+        shutil.copytree(REPO / folder, root / folder,
+                        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+    db = root / "data" / "warehouse" / "insyn.duckdb"
+    if warehouse is not None:
+        db.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(warehouse, db)
+    return root, db

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import EXPECTED, REPO
+from helpers import EXPECTED, copy_workbench
 from insyn.cli import main
 
 pytestmark = pytest.mark.notebook
@@ -29,17 +29,8 @@ def run(root, db, *args):
 
 def _workbench(demo, tmp_path: Path) -> tuple[Path, Path]:
     wb, _ = demo
-    root = tmp_path / "wb"
-    root.mkdir()
-    for name in ("insyn.toml", "policy.toml"):
-        shutil.copy(wb / name, root / name)
-    for folder in ("pipelines", "expectations", "data/sample/policy"):
-        shutil.copytree(wb / folder, root / folder)
-    shutil.copytree(REPO / "notebooks", root / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    db = root / "data" / "warehouse" / "insyn.duckdb"
-    db.parent.mkdir(parents=True)
-    shutil.copy(wb / "data" / "demo" / "insyn.duckdb", db)
-    return root, db
+    return copy_workbench(tmp_path / "wb", folders=("pipelines", "expectations", "notebooks", "data/sample/policy"),
+                          warehouse=wb / "data" / "demo" / "insyn.duckdb")
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ waitress in a thread, on a copy of the demo warehouse.
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 from pathlib import Path
 
@@ -31,19 +30,11 @@ def browser_context_args(browser_context_args):
 @pytest.fixture(scope="session")
 def demo_workbench(demo, tmp_path_factory):
     """A copy of the demo workbench whose warehouse is the one the dashboard reads."""
-    wb, _ = demo
-    root = tmp_path_factory.mktemp("dash-wb")
-    for name in ("insyn.toml", "policy.toml"):
-        shutil.copy(wb / name, root / name)
-    for folder in ("pipelines", "expectations"):
-        shutil.copytree(wb / folder, root / folder)
-    from helpers import REPO
+    from helpers import copy_workbench
 
-    shutil.copytree(REPO / "dashboards", root / "dashboards", ignore=shutil.ignore_patterns("__pycache__"))
-    db = root / "data" / "warehouse" / "insyn.duckdb"
-    db.parent.mkdir(parents=True)
-    shutil.copy(wb / "data" / "demo" / "insyn.duckdb", db)
-    return root, db
+    wb, _ = demo
+    return copy_workbench(tmp_path_factory.mktemp("dash-wb"), folders=("pipelines", "expectations", "dashboards"),
+                          warehouse=wb / "data" / "demo" / "insyn.duckdb")
 
 
 @pytest.fixture(scope="session")

@@ -69,8 +69,7 @@ def test_a_filter_changes_the_request_timeline(page, dashboard_url, offline):
     page.locator("#requests-type").click()
     page.locator(".dash-dropdown-option", has_text=re.compile("^radering$", re.I)).click()
     expect(rows).not_to_have_count(everything, timeout=10000)
-    erasures = sum(1 for _ in range(rows.count()))
-    assert 0 < erasures < everything
+    assert 0 < rows.count() < everything
     bars = page.locator("#requests-timeline .barlayer .point")
     expect(bars.first).to_be_visible()
 
