@@ -206,10 +206,10 @@ def test_requests_of_each_year_are_counted_from_the_register(yearly, sql):
           and received_on <= $as_of
         group by 1""", {"as_of": dt.date.fromisoformat(AS_OF)}))
     r = yearly["en"]
-    assert r.stats()["received"] == counts[2026] == 24
+    assert r.stats()["received"] == counts[2026] == 25
     assert r.previous_stats()["received"] == counts[2025] == 15
     table = r.requests_by_type_and_month()
-    assert list(table.index) == list(range(1, 13)) and table["total"].sum() == 24
+    assert list(table.index) == list(range(1, 13)) and table["total"].sum() == 25
     by_type = dict(sql("select request_type, count(*) from marts.fct_dsar_requests where year(received_on) = 2026 "
                        "group by 1"))
     assert {t: int(table[t].sum()) for t in table.columns if t != "total"} == by_type
@@ -242,9 +242,9 @@ def test_days_to_close_percentiles_match_duckdb(yearly, sql):
 
 def test_the_summary_shows_both_years_in_the_language(yearly):
     en, sv = yearly["en"].summary_markdown(), yearly["sv"].summary_markdown()
-    assert "| Requests received | 24 | 15 |" in en
-    assert "| Inkomna begäranden | 24 | 15 |" in sv
-    assert "18 of 21 (86%)" in en and "18 av 21 (86\u00a0%)" in sv      # 3 still open and not yet due
+    assert "| Requests received | 25 | 15 |" in en
+    assert "| Inkomna begäranden | 25 | 15 |" in sv
+    assert "18 of 21 (86%)" in en and "18 av 21 (86\u00a0%)" in sv      # 4 still open and not yet due
     assert "DSAR-2026-024" in en                                         # its answered date cannot be read
     p = yearly["en"].params
     assert f"{p['dsar_policy_target_days']} days" in en
@@ -314,7 +314,7 @@ def test_swedish_and_english_headings_differ(yearly, monthly):
 
 def test_figures_are_graph_objects_with_the_year_s_data(yearly):
     fig = yearly["en"].figure_requests_by_month()
-    assert sum(sum(trace.y) for trace in fig.data) == 24
+    assert sum(sum(trace.y) for trace in fig.data) == 25
     rules = yearly["en"].figure_findings_by_rule()
     assert sum(sum(trace.x) for trace in rules.data) == len(EXPECTED["findings"])
 
@@ -400,7 +400,7 @@ def test_the_yearly_notebook_runs_under_papermill(tmp_path, warehouse):
     nb, markdown, html = _run("10_yearly_audit.ipynb", tmp_path, warehouse, audit_year=2026, as_of=AS_OF,
                               language="en", run_id="pack-2026-test")
     assert "# Yearly data protection audit 2026" in markdown
-    assert "| Requests received | 24 | 15 |" in markdown
+    assert "| Requests received | 25 | 15 |" in markdown
     assert "DSAR-2026-019" in markdown and "retention.inactive_company_initiated" in markdown
     assert "pack-2026-test" in markdown
     assert any("Requests received per month, 2026" in h for h in html)

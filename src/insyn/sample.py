@@ -43,6 +43,11 @@ from zoneinfo import ZoneInfo
 
 AS_OF = dt.date(2026, 11, 24)
 DEFAULT_SEED = 20261124
+# The demo person: hand-written (no random draws), present in every source, so that
+# `insyn dsar report` shows records from every export. Her Contact is attached to the
+# account whose domain her address has.
+DEMO_PERSON_NAME = "Åsa Öhrström"
+DEMO_PERSON_EMAIL = "asa.ohrstrom@stenbygg.se"
 COMPANY = "Nordlys Software AB"
 DOMAIN = "nordlys.se"
 ORG_ID = "00D5g000004xYzEAAU"          # the org id in the weekly export's file name
@@ -928,14 +933,19 @@ class Plan:
             return [base, f"{base}-{ts:%Y-%m}"]
         return [base]
 
-    def _event(self, email: str, ts: dt.datetime, event: str, base: str | None, msg: str, **extra) -> MailEvent:
+    def _event(self, email: str, ts: dt.datetime, event: str, base: str | None, msg: str, *,
+               sg_event_id: str | None = None, **extra) -> MailEvent:
         if ts.date() > LATEST_EVENT_DAY:
             raise ValueError(f"e-mail event after the latest event day: {ts}")
         cat = None if base is None else self.category(base, ts)
         if base in self.p.marketing_categories and event not in (EV_OPEN, EV_CLICK):
             extra.setdefault("asm_group_id", 21870)
             extra.setdefault("marketing_campaign_name", f"{'Nyhetsbrev' if base == self.p.newsletter else 'Kampanj'} {ts:%Y-%m}")
-        ev = MailEvent(ts, event, email, cat, msg, extra, self.event_id())
+        if sg_event_id is not None:                 # hand-chosen (the demo person): no random draw
+            if sg_event_id in self.used_event_ids:
+                raise ValueError(f"sg_event_id used twice: {sg_event_id}")
+            self.used_event_ids.add(sg_event_id)
+        ev = MailEvent(ts, event, email, cat, msg, extra, sg_event_id or self.event_id())
         self.events.append(ev)
         return ev
 
@@ -1888,8 +1898,7 @@ class Plan:
         status = status or self.rnd.choices([200, 304, 404, 301], [80, 10, 6, 4])[0]
         size = "-" if status == 304 else str(self.rnd.randint(180, 48000))
         ua = self.rnd.choice(USER_AGENTS[:4] + ["Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"])
-        text = f'{host} - - [{stamp}] "{method} {target} HTTP/1.1" {status} {size} "{referer}" "{ua}"'
-        return LogLine(text, ts, target)
+        return LogLine(log_text(host, stamp, method, target, status, size, referer, ua), ts, target)
 
     def build_weblogs(self) -> None:
         D = dt.timedelta
@@ -2021,8 +2030,131 @@ class Plan:
             "",
         ])
 
+    # the demo person -----------------------------------------------------
+    def _own_id(self, prefix: str, tail: str) -> str:
+        """A hand-chosen 18-character id (no random draw), unique like the IdMaker's."""
+        body = prefix + "5g0000" + tail
+        if len(body) != 15 or body.lower() in self.ids.seen:
+            raise ValueError(f"hand-chosen id {body!r} is malformed or taken")
+        self.ids.seen.add(body.lower())
+        return sf18(body)
+
+    def add_demo_person(self) -> None:
+        """DEMO_PERSON_NAME, written by hand into every source, for `insyn dsar report`.
+
+        Built last and without a single random draw, so every other row of the sample stays the same.
+        A self-initiated contact (a webinar sign-up) in both CRM exports, with a call, an e-mail, a
+        meeting, a role on an opportunity, a campaign membership and a title change; a subscribed
+        Mailchimp member who got the newsletter of 2026-11; one web-log line with her address in the
+        query string (a weblog.personal_data_in_url finding); and an open, identity-verified access
+        request in the latest register. Nothing else about her is a finding.
+        """
+        D = dt.timedelta
+        nd = dt.date.fromisoformat
+        p = self.p
+        first, last = DEMO_PERSON_NAME.split(" ", 1)
+        domain = DEMO_PERSON_EMAIL.split("@", 1)[1]
+        # her company is the account of her address's domain (another seed: the first account)
+        account = next((a for a in self.accounts if a.domain == domain), self.accounts[0])
+        if DEMO_PERSON_EMAIL.lower() in self.used_emails:
+            raise ValueError(f"the demo person's address {DEMO_PERSON_EMAIL} is taken")
+        self.claim(DEMO_PERSON_EMAIL)
+        source = self.src("self", p.self_sources.index("webinar"))        # "Webinar": self-initiated
+        created = self.at(nd("2025-09-16"), 13, 5, 42)
+        c = Person("contact", self._own_id("003", "5sXn7K"), first, last, DEMO_PERSON_EMAIL, source, created,
+                   account, "", "Inköpschef", "+46 70 318 42 95", "Östersund", NON_CONSENT_BASES[0],
+                   description="Anmälde sig till Höstwebbinar 2025 via webbformuläret.", tag="DEMO", bulk=False,
+                   owner=self.sales[0])
+        if created.date() > CRM_OLD or p.origin(source) != "self":
+            raise AssertionError("the demo person must be a self-initiated contact in both CRM exports")
+        self.people.append(c)
+        self.demo = c
+
+        # CRM activity: a call after the webinar, an opportunity with an e-mail and a meeting
+        opps = sorted((o for o in self.opps if o.account is account and not o.closed and not o.deleted
+                       and o.created.date() <= nd("2026-08-31")), key=lambda o: (o.created, o.id))
+        if opps:
+            opp = opps[-1]
+        else:
+            opp = Opportunity(self._own_id("006", "7wDs4j"), account, f"{account.name} – Insyn Portal",
+                              "Proposal/Price Quote", False, False, nd("2027-01-29"), nd("2026-09-15"),
+                              self.at(nd("2026-08-25"), 10, 0), 120000, lead_source=source)
+            self.opps.append(opp)
+        self.tasks.append(Task(self._own_id("00T", "8mQx2a"), c, c.id, "Samtal: uppföljning efter Höstwebbinar 2025",
+                               nd("2025-10-07"), SUB_CALL, True, False, self.at(nd("2025-10-07"), 13, 22, 40)))
+        self.tasks.append(Task(self._own_id("00T", "8mQx5c"), c, c.id, "E-post: offert Nordlys Insyn Portal",
+                               nd("2026-09-01"), SUB_EMAIL, True, False, self.at(nd("2026-09-01"), 9, 5, 12),
+                               what=opp.id))
+        self.meetings.append(Meeting(self._own_id("00U", "4HcW7e"), c, "Demo av Nordlys Insyn",
+                                     self.at(nd("2026-09-15"), 9, 0), 60, False, self.at(nd("2026-09-01"), 9, 12, 30),
+                                     "Kundens kontor, Östersund"))
+        self.roles.append(ContactRole(self._own_id("00K", "9tLp3d"), opp, c, "Economic Buyer", False, False,
+                                      max(opp.created, self.at(nd("2026-09-01"), 9, 20, 0)) + D(minutes=5)))
+        camp = next(k for k in self.campaigns if k.name == "Höstwebbinar 2025")
+        self.cmembers.append(CampaignMember(self._own_id("00v", "6RzN1k"), camp, c, "Responded", True,
+                                            created + D(minutes=1, seconds=28)))
+        self.history.append(HistoryRow(self._own_id("017", "2bYe5u"), c, self.at(nd("2026-02-03"), 10, 14, 55),
+                                       "Title", "Text", "Upphandlare", c.title, c.owner))
+
+        # Mailchimp: subscribed at the webinar sign-up
+        company = account.name
+        member = Member(DEMO_PERSON_EMAIL, first, last, company, created + D(minutes=6, seconds=36),
+                        tags=["Webbinar", "Nyhetsbrev"], rating=4, leid=40518273, euid="7c2e91b04f",
+                        person=c, region="Z")
+        if any(m.leid == member.leid or m.euid == member.euid for m in self.members):
+            raise ValueError("the demo member's LEID or EUID is taken")
+        self.members.append(member)
+
+        # the newsletter of 2026-11: processed, delivered, opened
+        sent = self.newsletter_at(nd("2026-11-12")) + D(minutes=4, seconds=45)
+        self.msg_no += 1
+        msg = f"5d3a9e07c41b26.{self.msg_no:05d}"
+        nl = p.newsletter
+        self._event(DEMO_PERSON_EMAIL, sent - D(seconds=4), EV_PROCESSED, nl, msg, sg_event_id="Hb3x-Vn8QeRk2LwT0dYs_p")
+        self._event(DEMO_PERSON_EMAIL, sent, p.delivered, nl, msg, sg_event_id="Zt6mPq1-JcW9uXe4RfNa0g",
+                    response="250 2.0.0 OK", ip="149.72.118.37", tls=1)
+        self._event(DEMO_PERSON_EMAIL, self.at(sent.date(), 8, 32, 17), EV_OPEN, nl, msg,
+                    sg_event_id="Kd0rS5vYb-Tq8HnL2zMwEc", useragent=USER_AGENTS[4], ip="81.224.61.14",
+                    sg_machine_open=False)
+
+        # the web log: she signs up for a webinar with her address in the query string
+        ts = self.at(nd("2026-11-20"), 10, 41, 7)                      # UTC; 11:41 in Stockholm
+        if not (self.horizon <= ts and ts.date() < AS_OF):
+            raise AssertionError("the demo person's log line must be within the log retention")
+        stamp = ts.replace(tzinfo=UTC).astimezone(SERVER_ZONE).strftime("%d/%b/%Y:%H:%M:%S %z")
+        target = f"/webbinar/anmalan?email={urllib.parse.quote(DEMO_PERSON_EMAIL, safe='')}"
+        line = LogLine(log_text("81.224.16.3", stamp, "GET", target, 200, "7321", f"https://www.{DOMAIN}/webbinar",
+                                USER_AGENTS[0]), ts, target)
+        lines = self.logs["access.log"]
+        lines.insert(next(i for i, x in enumerate(lines) if x.ts is None or x.ts > ts), line)
+        self.demo_log = line
+
+        # the register: an open access request, identity verified, in the latest register only
+        received = nd("2026-11-18")
+        if received <= REGISTER_OLD or any(r.received > received for r in self.requests
+                                           if r.received.year == received.year):
+            raise AssertionError("the demo request must be the year's latest, after the older register")
+        n = sum(1 for r in self.requests if r.received.year == received.year)
+        r = Request(received, "Webbformulär", DEMO_PERSON_NAME, DEMO_PERSON_EMAIL,
+                    p.type_label("access", 1).capitalize(), nd("2026-11-19"), "BankID",
+                    handler=self.dpo.name, notes="Vill ha ett registerutdrag från alla system.", crm_id=c.id,
+                    rid=f"DSAR-{received.year}-{n + 1:03d}")
+        self.requests.append(r)
+        self.demo_request = r
+        P, L, A = "dsar.policy_target_missed", "dsar.legal_deadline_missed", "dsar.answered_before_identity_verified"
+        why = f"demo person {DEMO_PERSON_NAME}"
+        self.expect(P, r, False, f"{why}: open {(AS_OF - received).days} days at as-of")
+        self.expect(L, r, False, f"{why}: open, legal deadline {self.legal_deadline(received)} not reached")
+        self.expect(A, r, False, f"{why}: identity verified {r.verified}, not yet answered")
+        self.expect("retention.inactive_company_initiated", c, False, f"{why}: self-initiated ({source})")
+
 
 SERVER_ZONE = ZoneInfo("Europe/Stockholm")     # the web server's local time (data, not policy)
+
+
+def log_text(host: str, stamp: str, method: str, target: str, status: int, size: str, referer: str, ua: str) -> str:
+    """One access-log line in the combined format."""
+    return f'{host} - - [{stamp}] "{method} {target} HTTP/1.1" {status} {size} "{referer}" "{ua}"'
 CLIENTS = ["192.0.2.14", "192.0.2.77", "198.51.100.5", "198.51.100.61", "203.0.113.9", "203.0.113.140",
            "2001:db8::1f", "2001:db8:4a1c::23", "2001:db8:85a3::8a2e:370:7334", "81.224.16.3", "90.230.44.120"]
 
@@ -2868,6 +3000,7 @@ def build_plan(policy: Policy, seed: int) -> Plan:
     plan.build_weblogs()
     plan.build_subprocessors()
     plan.build_policy_text()
+    plan.add_demo_person()          # last: hand-written, no random draws, so every other row stays the same
     return plan
 
 
@@ -2934,11 +3067,45 @@ def _readme(plan: Plan, expected: dict) -> str:
               f"{add_months(AS_OF, -plan.p.weblog_months)} 00:00 {plan.p.horizon_zone.key} "
               f"({plan.horizon:%Y-%m-%d %H:%M} UTC), with lines exactly on it, one second before it and on the "
               "same UTC date after it, across the end of summer time; e-mail addresses in request targets "
-              "(one line whose local date differs from its UTC date), not counted in a Referer or an empty "
-              "`email=` parameter.",
+              "(one line whose local date differs from its UTC date, and the demo person's webinar sign-up), "
+              "not counted in a Referer or an empty `email=` parameter.",
               "- `policy.*`: the text names Privacy Shield twice, Datainspektionen and \"30 dagar\" once, and is "
               "dated 2023-05-02; the policy file's last review is older than its interval.", ""]
+    lines += _readme_demo(plan)
     return "\n".join(lines)
+
+
+def _readme_demo(plan: Plan) -> list[str]:
+    c, r, line = plan.demo, plan.demo_request, plan.demo_log
+    role = next(x for x in plan.roles if x.contact is c)
+    camp = next(m.campaign for m in plan.cmembers if m.person is c)
+    member = next(m for m in plan.members if m.person is c)
+    events = sorted((e for e in plan.events if e.email == DEMO_PERSON_EMAIL), key=lambda e: e.ts)
+    hist = next(h for h in plan.history if h.contact is c)
+    day = events[0].ts.date()
+    return [
+        "## Demo person for `insyn dsar report`",
+        "",
+        (f"**{DEMO_PERSON_NAME}** (`{DEMO_PERSON_EMAIL}`, {c.title} at {c.account.name}, {c.city}) is written by hand "
+         "into every source, so that her access report (GDPR art. 15) shows records from all of them:"),
+        "",
+        (f"- Salesforce, both exports: Contact `{c.id}` (`{c.id[:15]}`), LeadSource {c.lead_source}, created "
+         f"{c.created.date()}; two tasks (a call and an e-mail), a meeting, a role on the opportunity "
+         f"\"{role.opp.name}\", a member of the campaign \"{camp.name}\", and a {hist.field} change "
+         f"({hist.old} → {hist.new}) in ContactHistory."),
+        f"- Mailchimp, both exports: subscribed since {member.optin.date()}.",
+        f"- E-mail events: the newsletter of {day} ({', '.join(e.event for e in events)}).",
+        (f"- Web log: `access.log`, {line.ts.date()}, her address in a query string (`{line.target}`): "
+         "one of the `weblog.personal_data_in_url` findings."),
+        (f"- Register, export of {REGISTER_NEW}: `{r.rid}`, {r.type_label} received {r.received}, identity verified "
+         f"{r.verified} ({r.method}), still open; no `dsar.*` finding at {AS_OF}."),
+        "",
+        "```sh",
+        "make demo",
+        f"insyn --db data/demo/insyn.duckdb dsar report {DEMO_PERSON_EMAIL} --as-of {AS_OF}",
+        "```",
+        "",
+    ]
 
 
 def generate(out_dir: Path, seed: int = DEFAULT_SEED, policy_path: Path | None = None) -> dict:
