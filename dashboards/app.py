@@ -18,8 +18,10 @@ from .components.i18n import LANGUAGES, t
 HERE = Path(__file__).resolve().parent
 
 
-def create_app(reader, queries_dir: Path, *, language: str = "sv") -> Dash:
-    data.configure(reader, queries_dir)
+def create_app(reader, queries_dir: Path, *, language: str = "sv", access_report=None) -> Dash:
+    """`access_report(cursor, email=, lang=, fmt=, vouched_by=, recorded_by=) -> (file name, bytes)`
+    produces the access report for the /people page (None: the page offers no button)."""
+    data.configure(reader, queries_dir, access_report=access_report)
     app = Dash(
         __name__,
         use_pages=True,

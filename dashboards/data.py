@@ -16,9 +16,23 @@ from insyn.queries import query
 _state: dict = {}
 
 
-def configure(reader, queries_dir: Path) -> None:
+def configure(reader, queries_dir: Path, access_report=None) -> None:
     _state["reader"] = reader
     _state["queries"] = Path(queries_dir)
+    _state["access_report"] = access_report
+
+
+def can_report() -> bool:
+    return _state.get("access_report") is not None
+
+
+def access_report(**kwargs) -> tuple[str, bytes]:
+    """The access report for one person (insyn.access_report.produce, identity first)."""
+    cur = _state["reader"].cursor()
+    try:
+        return _state["access_report"](cur, **kwargs)
+    finally:
+        cur.close()
 
 
 def q(name: str, **params) -> pd.DataFrame:

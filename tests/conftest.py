@@ -87,7 +87,7 @@ def demo(tmp_path_factory):
 
     from helpers import copy_workbench
 
-    wb, _ = copy_workbench(tmp_path_factory.mktemp("wb"), folders=("pipelines", "expectations", "notebooks"))
+    wb, _ = copy_workbench(tmp_path_factory.mktemp("wb"), folders=("pipelines", "expectations", "notebooks", "templates"))
     shutil.copytree(SAMPLE, wb / "data" / "sample")
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):

@@ -210,6 +210,17 @@ _TEXTS: tuple[tuple[str, str, str], ...] = (
     ("No marketing after opt-out.", "No marketing after opt-out.", "Inga utskick efter avregistrering."),
     ("nothing held", "Nothing is held about that address.", "Det finns inga uppgifter om den adressen."),
     ("enter an address", "Enter an e-mail address.", "Ange en e-postadress."),
+    ("art. 15 report", "Access report (GDPR art. 15)", "Registerutdrag (GDPR art. 15)"),
+    ("produce report", "Produce the report", "Ta fram registerutdraget"),
+    ("vouched by", "Identity verified by (only if the register does not say so)",
+     "Identiteten kontrollerad av (bara om registret inte visar det)"),
+    ("identity not verified",
+     "No request from this address in the register has its identity verified. Record the verification in the "
+     "register, or name above who verified the identity.",
+     "Inget ärende från den här adressen i registret har verifierad identitet. För in kontrollen i registret, "
+     "eller ange ovan vem som kontrollerade identiteten."),
+    ("report ready", "The report is downloaded; it is recorded in the ledger.",
+     "Registerutdraget är nedladdat och antecknat i loggboken."),
     ("click a request", "Click a request in the timeline to see how the register recorded it.",
      "Klicka på en begäran i tidslinjen för att se hur registret har fört den."),
 )

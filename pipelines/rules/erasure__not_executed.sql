@@ -1,6 +1,7 @@
 -- erasure.not_executed: a person whose erasure was carried out still appears
 -- in a CRM or audience export taken after the erasure date. One finding per
--- erasure; the detail lists where the person was found.
+-- erasure (register request or ledger entry); the detail lists where the person
+-- was found.
 with presence as (
     select * from marts.fct_erasure_presence
 ),
@@ -8,7 +9,7 @@ with presence as (
 final as (
     select
         'erasure.not_executed' as rule,
-        request_id as record_id,
+        erasure_id as record_id,
         email_key as email,
         'register.requests' as source,
         'erased ' || cast(erased_on as varchar) || ', still in: '
@@ -17,7 +18,7 @@ final as (
         1 as count
     from presence
     where found_in is not null
-    group by request_id, email_key, erased_on
+    group by erasure_id, email_key, erased_on
 )
 
 select * from final

@@ -86,7 +86,7 @@ def notebook_html(executed: Path, out: Path) -> None:
     out.write_text(_REMOTE_TAG.sub("", body), encoding="utf-8")
 
 
-def html_pdf(html: Path, pdf: Path) -> list[str]:
+def html_pdf(html: Path, pdf: Path, media: str = "screen") -> list[str]:
     """Print the HTML to an A4 PDF in Debian's Chromium, offline; returns the requests it refused.
 
     Runs in a thread of its own: Playwright's sync API refuses a thread whose
@@ -97,7 +97,7 @@ def html_pdf(html: Path, pdf: Path) -> list[str]:
         raise InsynError(f"audit: {CHROMIUM} not found (apt-get install chromium) to print the PDF")
     with ThreadPoolExecutor(max_workers=1) as pool:
         try:
-            return pool.submit(_print_pdf, html, pdf).result()
+            return pool.submit(_print_pdf, html, pdf, media).result()
         except Exception as exc:  # Playwright's errors: say which step failed, no traceback
             if isinstance(exc, InsynError):
                 raise
@@ -105,7 +105,7 @@ def html_pdf(html: Path, pdf: Path) -> list[str]:
                               f"{str(exc).splitlines()[0][:200] if str(exc) else ''})") from None
 
 
-def _print_pdf(html: Path, pdf: Path) -> list[str]:
+def _print_pdf(html: Path, pdf: Path, media: str = "screen") -> list[str]:
     from playwright.sync_api import sync_playwright
 
     refused: list[str] = []
@@ -128,9 +128,13 @@ def _print_pdf(html: Path, pdf: Path) -> list[str]:
                 timeout=30000)
             page.add_style_tag(content=".jp-OutputArea-child,.plotly-graph-div{break-inside:avoid}"
                                        " .modebar{display:none!important}")
-            page.emulate_media(media="screen")
-            page.pdf(path=str(pdf), format="A4", print_background=True,
-                     margin={"top": "14mm", "bottom": "14mm", "left": "10mm", "right": "10mm"})
+            page.emulate_media(media=media)
+            if media == "print":  # a letter: the page's own @page rules set the margins
+                page.pdf(path=str(pdf), format="A4", print_background=True, prefer_css_page_size=True,
+                         display_header_footer=False)
+            else:
+                page.pdf(path=str(pdf), format="A4", print_background=True,
+                         margin={"top": "14mm", "bottom": "14mm", "left": "10mm", "right": "10mm"})
         finally:
             browser.close()
     return refused

@@ -20,6 +20,7 @@ from .config import WEEKDAYS, Policy
 from .dates import add_months
 from .db import ensure_schema, ident, insert_rows
 from .errors import InsynError
+from .ledger import Erasures
 from .sources import Sources
 from .text import squish, trim
 
@@ -170,6 +171,27 @@ def write_params(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: dt.date)
     write_policy_text(con, policy)
 
 
+def write_erasures(con: duckdb.DuckDBPyConnection, erasures: Erasures) -> None:
+    """params.erasure_ledger and params.erasure_ledger_ids: the ledger's erasures, hashed.
+    The salt goes to a temporary table of this connection only: it never enters the file."""
+    con.execute("create or replace table params.erasure_ledger (entry_id varchar, request_id varchar, "
+                "erased_on date, email_hash varchar)")
+    insert_rows(con, "params.erasure_ledger", ["entry_id", "request_id", "erased_on", "email_hash"],
+                [(e.entry_id, e.request_id, dt.date.fromisoformat(e.erased_on), e.email_sha256)
+                 for e in erasures.entries])
+    con.execute("create or replace table params.erasure_ledger_ids (entry_id varchar, id_hash varchar)")
+    insert_rows(con, "params.erasure_ledger_ids", ["entry_id", "id_hash"],
+                [(e.entry_id, h) for e in erasures.entries for h in e.crm_id_sha256])
+    con.execute("create or replace temp table erasure_salt as select cast($salt as varchar) as salt",
+                {"salt": erasures.salt})
+    for table, text in (
+            ("erasure_ledger", "Erasures recorded by `insyn dsar erase` in the workbench's ledger (dsar-ledger.jsonl "
+                               "beside the warehouse): entry, the request it carries out, its date, and the salted "
+                               "SHA-256 of the person's normalised address (the suppression list)."),
+            ("erasure_ledger_ids", "The salted SHA-256 of each 15-character CRM id of a ledger erasure's person.")):
+        con.execute(f"comment on table params.{table} is {sql_literal(text)}")
+
+
 def write_calendar(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: dt.date) -> None:
     """params.calendar: every day around the as-of, and whether it is a working day
     (not a weekend day, a public holiday of the policy's country, or an extra day)."""
@@ -226,8 +248,12 @@ def create_macros(con: duckdb.DuckDBPyConnection, pipelines: Path) -> None:
 
 
 def build(con: duckdb.DuckDBPyConnection, *, pipelines: Path, sources: Sources, policy: Policy,
-          as_of: dt.date, layers: tuple[str, ...] = MODEL_LAYERS, progress=None) -> list[Model]:
-    """Rebuild the models of `layers` (default all) for `as_of`, in one transaction."""
+          as_of: dt.date, layers: tuple[str, ...] = MODEL_LAYERS, erasures: Erasures | None = None,
+          progress=None) -> list[Model]:
+    """Rebuild the models of `layers` (default all) for `as_of`, in one transaction.
+
+    `erasures` (the ledger's, with the salt) let erasure.not_executed recognise erased
+    people by their salted hashes; without it the rule reads the register only."""
     models = [m for m in discover(pipelines) if m.layer in layers]
     say = progress or (lambda msg: None)
     started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
@@ -236,6 +262,7 @@ def build(con: duckdb.DuckDBPyConnection, *, pipelines: Path, sources: Sources, 
         ensure_schema(con, sources)
         create_macros(con, pipelines)
         write_params(con, policy, as_of)
+        write_erasures(con, erasures or Erasures.none())
         for n, model in enumerate(models, start=1):
             say(f"[{n}/{len(models)}] {model.table}")
             try:

@@ -27,7 +27,8 @@ COMMANDS_HELP = """commands:
   docs      write the data dictionary
   audit     build the yearly audit pack (--year), or verify one (--verify DIR)
   schedule  run the scheduled jobs that are due (for cron)
-  dsar      the requests: `dsar due` lists open ones with the days left
+  dsar      the requests: due (open ones, days left), report (the access
+            report), erase (purge + suppress), check-import (suppression list)
   dashboard serve the DPO's dashboard (login required off loopback)
   user      add a dashboard login
   sql       run read-only SQL against the warehouse
@@ -78,6 +79,12 @@ class Context:
 
         return connect(self.db_path, read_only=read_only)
 
+    def erasures(self):
+        """The ledger's erasures and the salt that recognises them."""
+        from .ledger import Erasures
+
+        return Erasures.of(self.db_path, self.workbench.secrets)
+
     def publish(self) -> None:
         """Give readers (the dashboard) a snapshot of what was just written."""
         from .snapshot import publish
@@ -98,7 +105,7 @@ class Context:
         con = self.connect()
         try:
             build(con, pipelines=self.workbench.pipelines, sources=self.sources, policy=self.policy,
-                  as_of=as_of, progress=progress)
+                  as_of=as_of, erasures=self.erasures(), progress=progress)
         finally:
             con.close()
         self.publish()
@@ -117,6 +124,7 @@ def cmd_load(ctx: Context, args) -> int:
     try:
         report = load(con, [Path(p) for p in args.paths], root=ctx.workbench.root, sources=sources,
                       policy=policy, ignore=ctx.workbench.ignore, source=args.source,
+                      erasures=ctx.erasures(), pipelines=ctx.workbench.pipelines,
                       exported_at=exported_at, progress=None if args.quiet else _progress)
     except BaseException:
         con.close()
@@ -140,6 +148,9 @@ def _print_load_report(report) -> None:
         print(f"skipped  {name}  (already loaded: same SHA-256)")
     for name, why in report.unknown:
         print(f"skipped  {name}  ({why})")
+    if report.purged:
+        print(f"left out {sum(report.purged.values())} rows of erased people from exports taken on or before "
+              "their erasure (see the ledger)")
     print(f"{len(report.loaded)} file(s) loaded, {len(report.duplicates)} already loaded, "
           f"{len(report.unknown)} not exports")
 
@@ -172,7 +183,7 @@ def cmd_build(ctx: Context, args) -> int:
     con = ctx.connect()
     try:
         models = build(con, pipelines=ctx.workbench.pipelines, sources=sources, policy=policy,
-                       as_of=as_of, progress=None if args.quiet else _progress)
+                       as_of=as_of, erasures=ctx.erasures(), progress=None if args.quiet else _progress)
         counts = [(m.table, con.execute(f"select count(*) from {m.layer}.{m.name}").fetchone()[0]) for m in models]
     finally:
         con.close()
@@ -259,7 +270,7 @@ def cmd_run(ctx: Context, args) -> int:
     con = ctx.connect()
     try:
         build(con, pipelines=ctx.workbench.pipelines, sources=ctx.sources, policy=ctx.policy, as_of=as_of,
-              progress=None if args.quiet else _progress)
+              erasures=ctx.erasures(), progress=None if args.quiet else _progress)
     finally:
         con.close()
     return cmd_check(ctx, args)
@@ -347,6 +358,69 @@ def cmd_dsar_due(ctx: Context, args) -> int:
     if args.format == "table":
         print(f"{len(rows)} open request(s) as of {as_of.isoformat()}")
     return 0
+
+
+def cmd_dsar_report(ctx: Context, args) -> int:
+    from .access_report import default_name, produce
+
+    as_of = args.as_of or dt.date.today()
+    ctx.ensure_built(as_of, progress=None if args.quiet else _progress)
+    lang = args.lang or ctx.workbench.language
+    con = ctx.connect(read_only=True)
+    try:
+        out = Path(args.out) if args.out else None
+        if out is None:
+            from .access_report import verified_request
+            from .text import email_key
+
+            found = verified_request(con, email_key(args.email) or "", as_of)
+            out = ctx.db_path.parent / "reports" / default_name(found[0] if found else None, args.format)
+        report = produce(con, email=args.email, as_of=as_of, lang=lang, fmt=args.format, out=out,
+                         workbench=ctx.workbench, policy=ctx.policy, sources=ctx.sources, db_path=ctx.db_path,
+                         vouched_by=args.identity_verified_by)
+    finally:
+        con.close()
+    identity = report["identity"]
+    how = (f"identity verified {identity['verified_on']} (register, request {identity['request_id']})"
+           if identity["how"] == "register" else
+           f"identity vouched for by {identity['vouched_by']} (ledger {identity['ledger_entry']})")
+    counts = ", ".join(f"{c['category']} {c['records']}" for c in report["categories"]) or "nothing held"
+    print(f"access report ({args.format}, {lang}) as of {as_of}: {out}")
+    print(f"  {how}; records: {counts}")
+    for c in report["categories"]:
+        for r in c["recipients"]:
+            if not r["valid"]:
+                print(f"  note: the transfer to {r['name']} ({r['country']}) has no valid basis today "
+                      "(transfer.invalid_mechanism); the report says so")
+    return 0
+
+
+def cmd_dsar_erase(ctx: Context, args) -> int:
+    from .erasure import erase
+
+    done = erase(ctx, args.email, request_id=args.request, on=args.on or dt.date.today(),
+                 tasks_out=Path(args.tasks) if args.tasks else None, progress=None if args.quiet else _progress)
+    removed = sum(done.deleted.values())
+    print(f"erasure {done.entry_id} on {done.erased_on}"
+          + (f" for request {done.request_id}" if done.request_id else "")
+          + f": {removed} rows purged from the warehouse ({len(done.crm_ids)} CRM ids)")
+    for table, n in sorted(done.deleted.items()):
+        print(f"  {table}: {n}")
+    print(f"deletion tasks for the source systems ({done.task_count}): {done.tasks}")
+    print("the address is kept only as a salted hash on the suppression list; exports taken after "
+          f"{done.erased_on} that still hold the person raise erasure.not_executed")
+    return 0
+
+
+def cmd_dsar_check_import(ctx: Context, args) -> int:
+    from .erasure import check_import
+    from .output import emit
+
+    read, hits = check_import(Path(args.file), ctx.erasures())
+    emit(["line", "column", "why"], [(h.line, h.column, h.why) for h in hits], args.format)
+    if args.format == "table":
+        print(f"{args.file}: {read} rows read, {len(hits)} must not be imported (suppression list)")
+    return 1 if hits else 0
 
 
 def cmd_dashboard(ctx: Context, args) -> int:
@@ -535,6 +609,29 @@ def build_parser() -> argparse.ArgumentParser:
     p_due.add_argument("--as-of", type=_date, metavar="DATE", help="the date to count from (default: today)")
     p_due.add_argument("--format", choices=("table", "csv", "json"), default="table")
     p_due.set_defaults(func=cmd_dsar_due)
+    p_report = dsar_sub.add_parser("report", parents=[common],
+                                   help="the access report (GDPR art. 15) for one person, once identity is verified")
+    p_report.add_argument("email", metavar="EMAIL")
+    p_report.add_argument("--as-of", type=_date, metavar="DATE", help="the date of the report (default: today)")
+    p_report.add_argument("--lang", choices=("sv", "en"), help="the person's language (default: insyn.toml)")
+    p_report.add_argument("--format", choices=("html", "pdf", "json"), default="html")
+    p_report.add_argument("--out", metavar="FILE", help="where to write it (default: reports/ beside the warehouse)")
+    p_report.add_argument("--identity-verified-by", metavar="NAME",
+                          help="you vouch that NAME verified the person's identity (recorded in the ledger)")
+    p_report.set_defaults(func=cmd_dsar_report)
+    p_erase = dsar_sub.add_parser("erase", parents=[common],
+                                  help="erase a person: purge the warehouse, suppress, list the deletion tasks")
+    p_erase.add_argument("email", metavar="EMAIL")
+    p_erase.add_argument("--request", metavar="ID", help="the register's request id (Ärende-ID) this carries out")
+    p_erase.add_argument("--on", type=_date, metavar="DATE", help="the date of the erasure (default: today)")
+    p_erase.add_argument("--tasks", metavar="FILE", help="where to write the deletion tasks CSV "
+                         "(default: deletion-tasks/ beside the warehouse)")
+    p_erase.set_defaults(func=cmd_dsar_erase)
+    p_check = dsar_sub.add_parser("check-import", parents=[common],
+                                  help="rows of a file about to be imported that the suppression list forbids (exit 1)")
+    p_check.add_argument("file", metavar="FILE", help="a CSV or XLSX file")
+    p_check.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p_check.set_defaults(func=cmd_dsar_check_import)
 
     p = sub.add_parser("dashboard", help="serve the dashboard (loopback by default; a login is required elsewhere)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")

@@ -275,6 +275,7 @@ class Workbench:
     sample: Path
     audit_packs: Path
     secrets: Path
+    templates: Path
     ignore: list[str]
     schedule: dict[str, Any]
 
@@ -309,6 +310,7 @@ class Workbench:
             sample=p("workbench.sample"),
             audit_packs=p("workbench.audit_packs"),
             secrets=(root / r.str("workbench.secrets", "data/secrets")).resolve(),
+            templates=(root / r.str("workbench.templates", "templates")).resolve(),
             ignore=ignore,
             schedule=schedule,
         )

@@ -27,7 +27,9 @@ def run_demo(ctx, quiet: bool = False) -> int:
 
     wb = ctx.workbench
     db_path = wb.demo_warehouse
-    for stale in (db_path, db_path.with_name(db_path.name + ".wal")):
+    from .ledger import ledger_path
+
+    for stale in (db_path, db_path.with_name(db_path.name + ".wal"), ledger_path(db_path)):
         stale.unlink(missing_ok=True)
     as_of = sample_as_of(wb.sample)
     progress = None if quiet else (lambda m: print(m, file=sys.stderr, flush=True))
@@ -70,8 +72,20 @@ def run_demo(ctx, quiet: bool = False) -> int:
     pack = build_pack(ctx, year=as_of.year, as_of=as_of, language=wb.language, out=db_path.parent / "audit-packs",
                       progress=progress)
     print(f"\nAudit pack for {as_of.year} (as of {as_of}): {pack.path}")
+    from .access_report import produce
+    from .sample import DEMO_PERSON_EMAIL
+
+    letter = db_path.parent / "reports" / f"access-report-demo-person-{as_of}.pdf"
+    con = connect(db_path, read_only=True)
+    try:
+        produce(con, email=DEMO_PERSON_EMAIL, as_of=as_of, lang=wb.language, fmt="pdf", out=letter, workbench=wb,
+                policy=ctx.policy, sources=ctx.sources, db_path=db_path)
+    finally:
+        con.close()
+    print(f"Access report (GDPR art. 15) for the demo person {DEMO_PERSON_EMAIL}: {letter}")
     print(f"\nNext: insyn --db {db_path} findings --as-of {as_of}")
     print(f"      insyn --db {db_path} dashboard")
     print(f"      insyn audit --verify {pack.path}")
+    print(f"      insyn --db {db_path} dsar report {DEMO_PERSON_EMAIL} --as-of {as_of} --lang en --format html")
     print(f"      insyn --db {db_path} sql \"select * from marts.fct_dsar_requests\"")
     return 0

@@ -26,6 +26,7 @@ from .config import Policy
 from .db import add_missing_columns, ensure_schema, ident, insert_arrow, insert_rows
 from .errors import InputError, InsynError
 from .files import sha256_file
+from .ledger import Erasures
 from .sources import SourceKind, Sources
 from .text import column_key, trim
 
@@ -66,6 +67,7 @@ class LoadReport:
     duplicates: list[str] = field(default_factory=list)
     unknown: list[tuple[str, str]] = field(default_factory=list)   # name, why
     load_id: int | None = None
+    purged: dict[str, int] = field(default_factory=dict)  # rows of erased people left out, per table
 
 
 def parse_exported_at(value: str) -> dt.datetime:
@@ -434,9 +436,14 @@ def load(
     ignore: list[str],
     source: str | None = None,
     exported_at: dt.datetime | None = None,
+    erasures: Erasures | None = None,
+    pipelines: Path | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> LoadReport:
-    """Load every file under `paths` in one transaction; all or nothing."""
+    """Load every file under `paths` in one transaction; all or nothing.
+
+    With `erasures` (the ledger's), people erased on or after a file's export date
+    are left out of it (see erasure.py); the files' row counts say what was read."""
     if source is not None and source not in sources.kinds:
         raise InsynError(f"--source: unknown kind {source!r} (known: {', '.join(sources.names())})")
     collector = Collector(root, ignore, exported_at)
@@ -490,6 +497,10 @@ def load(
             file_id += 1
             say(f"[{n}/{total}] {item.name}: {kind.name}, {entry['rows']} rows"
                 + (f", {entry['rejected']} lines rejected" if entry["rejected"] else ""))
+        if report.loaded and erasures is not None and erasures.entries:
+            from .erasure import purge_loaded
+
+            report.purged = purge_loaded(con, sources, pipelines, erasures, report.loaded)
         if report.loaded:
             con.execute(
                 "insert into audit.loads values ($id, $started, $finished, $loaded, $skipped, $version)",

@@ -50,13 +50,40 @@ def create(workbench, db_path: Path, *, host: str, language: str | None = None, 
     from dashboards.app import create_app
 
     app = create_app(snapshot.SnapshotReader(db_path), workbench.pipelines / "queries",
-                     language=language or workbench.language)
+                     language=language or workbench.language, access_report=report_maker(workbench, db_path))
     if store is not None:
         from .auth import install, load_secret_key
 
         install(app.server, store, secret_key=load_secret_key(workbench.secrets / "session.key"),
                 **(auth_options or {}))
     return app
+
+
+def report_maker(workbench, db_path: Path):
+    """The /people page's access report: the same `produce` as `insyn dsar report`, on the
+    snapshot, for the as-of it was built for; the file never stays on the server."""
+    import tempfile
+
+    from .access_report import produce
+    from .findings import built_as_of
+    from .sources import Sources
+
+    policy = workbench.policy()
+    sources = Sources.load(workbench.pipelines / "sources.toml")
+
+    def make(cur, *, email: str, lang: str, fmt: str, vouched_by: str | None, recorded_by: str) -> tuple[str, bytes]:
+        import datetime as dt
+
+        as_of = built_as_of(cur) or dt.date.today()
+        with tempfile.TemporaryDirectory(prefix="insyn-report-") as tmp:
+            out = Path(tmp) / f"access-report.{fmt}"
+            report = produce(cur, email=email, as_of=as_of, lang=lang, fmt=fmt, out=out, workbench=workbench,
+                             policy=policy, sources=sources, db_path=db_path, vouched_by=vouched_by,
+                             recorded_by=recorded_by)
+            name = f"access-report-{report['request_id'] or 'vouched'}-{as_of.isoformat()}.{fmt}"
+            return name, out.read_bytes()
+
+    return make
 
 
 def run(app, host: str, port: int) -> None:

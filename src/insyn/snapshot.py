@@ -87,3 +87,12 @@ class SnapshotReader:
     @property
     def path(self) -> Path | None:
         return self._path
+
+
+def remove_published(db_path: Path) -> None:
+    """Delete every published snapshot (after an erasure they hold the erased person);
+    the next publish() makes a fresh one. A dashboard holding an old one switches to it."""
+    out = folder(db_path)
+    (out / POINTER).unlink(missing_ok=True)
+    for old in out.glob("insyn-*.duckdb"):
+        old.unlink(missing_ok=True)

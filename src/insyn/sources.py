@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .errors import ConfigError
@@ -23,6 +23,11 @@ class SourceKind:
     timestamps: tuple[str, ...] = ()
     hints: tuple[str, ...] = ()
     loader_columns: tuple[str, ...] = ()
+    # how a row names a person, for erasure: an address, CRM ids, free text holding an address
+    person_email: tuple[str, ...] = ()
+    person_ids: tuple[str, ...] = ()
+    person_text: tuple[str, ...] = ()
+    keep_on_erasure: bool = False  # the register: how a request was handled must stay provable
 
     @property
     def declared_columns(self) -> list[str]:
@@ -76,14 +81,14 @@ class Sources:
                     format=spec["format"],
                     **{k: tuple(spec.get(k, ())) for k in
                        ("required", "any_of", "signature", "columns", "timestamps", "hints",
-                        "loader_columns")},
+                        "loader_columns", "person_email", "person_ids", "person_text")},
+                    keep_on_erasure=bool(spec.get("keep_on_erasure", False)),
                 )
         for name, (base, spec) in pending_same.items():
             if base not in kinds:
                 raise ConfigError(str(path), f"{name}.same_as", f"unknown kind {base}")
             b = kinds[base]
-            kinds[name] = SourceKind(name, b.table, b.format, b.required, b.any_of, b.signature,
-                                     b.columns, b.timestamps, tuple(spec.get("hints", ())), b.loader_columns)
+            kinds[name] = replace(b, name=name, hints=tuple(spec.get("hints", ())))
         return cls(kinds)
 
     def __getitem__(self, name: str) -> SourceKind:

@@ -33,7 +33,7 @@ def demo_workbench(demo, tmp_path_factory):
     from helpers import copy_workbench
 
     wb, _ = demo
-    return copy_workbench(tmp_path_factory.mktemp("dash-wb"), folders=("pipelines", "expectations", "dashboards"),
+    return copy_workbench(tmp_path_factory.mktemp("dash-wb"), folders=("pipelines", "expectations", "dashboards", "templates"),
                           warehouse=wb / "data" / "demo" / "insyn.duckdb")
 
 

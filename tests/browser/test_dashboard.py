@@ -117,3 +117,24 @@ def test_person_look_up_keeps_the_address_out_of_the_url(page, dashboard_url, of
     expect(page.locator("#people-rows")).to_contain_text("register.requests")
     assert not any(person.split("@")[0] in url.lower() for url in seen)
     assert person.split("@")[0] not in page.url.lower()
+
+
+def test_people_page_produces_the_access_report_identity_first(page, dashboard_url, offline, tmp_path):
+    from insyn.sample import DEMO_PERSON_EMAIL
+
+    page.goto(dashboard_url + "/people")
+    # no verified request in the register for this address: refused, with the reason
+    page.locator("#people-email").fill("nobody.at.all@example.se")
+    page.locator("#report-produce").click()
+    expect(page.locator("#report-status")).to_contain_text("verifierad identitet", timeout=15000)
+    # the demo person's request has her identity verified: the report downloads
+    page.locator("#people-email").fill(DEMO_PERSON_EMAIL)
+    with page.expect_download(timeout=60000) as info:
+        page.locator("#report-produce").click()
+    path = tmp_path / "report.pdf"
+    info.value.save_as(path)
+    assert path.read_bytes().startswith(b"%PDF")
+    assert info.value.suggested_filename.startswith("access-report-DSAR-")
+    expect(page.locator("#report-status")).to_contain_text("nedladdat")
+    attempted, _ = offline
+    assert attempted == []

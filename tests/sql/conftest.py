@@ -46,6 +46,7 @@ class Warehouse:
         self.policy = policy
         self._file_ids = itertools.count(1)
         self._exports: dict[tuple[str, dt.datetime], int] = {}
+        self.erasures = None  # insyn.ledger.Erasures: the workbench ledger's erasures, when a test sets them
 
     def export(self, source: str, exported_at: dt.datetime = DEFAULT_EXPORT) -> int:
         """Record that an export of `source` was taken (audit.files), even if it held no rows."""
@@ -88,7 +89,7 @@ class Warehouse:
 
     def build(self, as_of: dt.date) -> None:
         build(self.con, pipelines=REPO / "pipelines", sources=SOURCES, policy=self.policy, as_of=as_of,
-              layers=("marts", "rules"))
+              layers=("marts", "rules"), erasures=self.erasures)
 
     def findings(self, rule_table: str, as_of: dt.date) -> list[tuple]:
         """(record_id, email, source, count) of rules.<rule_table>, sorted, after a build for `as_of`."""

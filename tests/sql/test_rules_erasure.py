@@ -100,3 +100,52 @@ def test_exports_after_the_as_of_date_are_not_looked_at(wh):
             exported_at=dt.datetime(2026, 6, 1))
     assert wh.findings(RULE, dt.date(2026, 5, 31)) == []
     assert [r[0] for r in wh.findings(RULE, dt.date(2026, 6, 1))] == ["E-8"]
+
+
+# ---- erasures recorded by `insyn dsar erase` in the workbench's ledger (salted hashes only)
+
+SALT = "5a1t" * 16
+
+
+def ledger(*entries):
+    from insyn.ledger import Entry, Erasures
+
+    return Erasures(SALT, [Entry(recorded_at="2026-03-10T09:00:00+00:00", recorded_by="dpo", kind="erasure", **e)
+                           for e in entries])
+
+
+def hashed(email=None, ids=()):
+    from insyn.ledger import email_hash, id_hash
+
+    return {"email_sha256": email_hash(SALT, email) if email else None,
+            "crm_id_sha256": [id_hash(SALT, i) for i in ids]}
+
+
+def test_a_ledger_erasure_matches_a_later_export_by_salted_hash_of_the_address(wh):
+    wh.erasures = ledger({"entry_id": "L00001", "erased_on": ERASED_ON, **hashed("anna@example.se")})
+    wh.seed("stg_salesforce__contacts", contact("003ANNA0000001", "anna@example.se"),
+            exported_at=dt.datetime(2026, 3, 10, 23, 0))          # on the erasure date: not presence
+    wh.seed("stg_salesforce__contacts", contact("003ANNA0000001", "anna@example.se"),
+            contact("003BO000000001", "bo@example.se"), exported_at=dt.datetime(2026, 3, 11, 6, 0))
+    assert wh.findings(RULE, AS_OF) == [("L00001", None, "register.requests", 1)]
+    assert wh.details(RULE)["L00001"] == "erased 2026-03-10, still in: salesforce.contact 003ANNA0000001AAA"
+    # the salt never reaches the warehouse: only the hashes do
+    assert wh.rows("select count(*) from duckdb_tables() where table_name = 'erasure_salt' and not temporary") == [(0,)]
+
+
+def test_a_ledger_erasure_matches_by_crm_id_hash_when_the_address_changed(wh):
+    wh.erasures = ledger({"entry_id": "L00001", "erased_on": ERASED_ON,
+                          **hashed("old@example.se", ids=["0035g00000AbCdEAAV"])})
+    wh.seed("stg_salesforce__contacts", contact("0035g00000AbCdE", "new@example.se"),
+            exported_at=dt.datetime(2026, 4, 1))
+    assert wh.findings(RULE, AS_OF) == [("L00001", None, "register.requests", 1)]
+
+
+def test_a_ledger_entry_naming_a_register_erasure_is_one_finding_with_the_earlier_date(wh):
+    wh.seed("stg_register__requests", erasure("E-1", "anna@example.se", closed="2026-03-20"))
+    wh.erasures = ledger({"entry_id": "L00001", "request_id": "E-1", "erased_on": ERASED_ON,
+                          **hashed("anna@example.se")})
+    wh.seed("stg_salesforce__contacts", contact("003ANNA0000001", "anna@example.se"),
+            exported_at=dt.datetime(2026, 3, 15))                  # after the ledger date, before the register's
+    assert wh.findings(RULE, AS_OF) == [("E-1", "anna@example.se", "register.requests", 1)]
+    assert wh.details(RULE)["E-1"].startswith("erased 2026-03-10, still in: salesforce.contact")

@@ -1,0 +1,387 @@
+"""`insyn dsar report`: the access report (GDPR art. 15) the policy promises.
+
+gather()  every row held about one person, from every source that names
+          people (sources.toml's person_* columns: the same declaration that
+          erasure purges by), structured by source with the source's own ids:
+          snapshot sources from their latest export on or before as-of,
+          appended streams (e-mail events, web logs) whole, each row once.
+compose() the art. 15 content per category of data: purposes, legal basis,
+          origin, recipients with today's transfer basis, retention with the
+          date the data falls due, rights, the supervisory authority. Words
+          come from templates/access_report.toml, numbers from the policy.
+render_html() / write(): the letter (HTML, PDF) and the machine-readable copy
+          (JSON, art. 15(3)).
+
+Identity first: a report is produced only for a person whose request in the
+register has its identity verified, or when the operator vouches for it
+(recorded in the ledger); every report produced is recorded in the ledger.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets as pysecrets
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from .db import ident, raw_columns
+from .errors import ConfigError, InsynError
+from .files import write_private
+from .ledger import Ledger, email_hash, id_hash, ledger_path, salt as get_salt
+from .sources import Sources
+from .text import email_key, trim
+
+TEMPLATE_TEXTS = "access_report.toml"
+TEMPLATE_HTML = "access_report.html.j2"
+
+# which category of data each source's rows belong to
+CATEGORY = {"salesforce": "crm", "mailchimp": "email", "esp": "email", "weblog": "web", "register": "requests"}
+CATEGORIES = ("crm", "email", "web", "requests")
+# names for a raw table's rows where several kinds share it
+TABLE_SOURCE = {"mailchimp__audience": "mailchimp.audience"}
+# raw columns that are not data about the person (lineage, derived copies)
+HIDDEN = {"_load_id", "_file_id", "_record_no", "_line_no", "_exported_at", "_lawful_basis"}
+# context worth showing beside an id: (table, column) -> (referenced table, its name column)
+NAMES_FOR = {
+    ("salesforce__contact", "accountid"): ("salesforce__account", "name"),
+    ("salesforce__campaignmember", "campaignid"): ("salesforce__campaign", "name"),
+    ("salesforce__opportunitycontactrole", "opportunityid"): ("salesforce__opportunity", "name"),
+}
+
+
+class IdentityNotVerified(InsynError):
+    """Exit 2: the report is refused until identity is established."""
+
+
+@dataclass
+class Identity:
+    how: str                   # register | vouched
+    request_id: str | None
+    verified_on: str | None
+    method: str | None
+    vouched_by: str | None = None
+    ledger_entry: str | None = None
+
+
+def load_texts(templates: Path) -> dict:
+    path = templates / TEMPLATE_TEXTS
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(str(path), "(file)", "not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), "(syntax)", str(exc)) from None
+
+
+# ---------------------------------------------------------------- identity
+
+
+def verified_request(con: duckdb.DuckDBPyConnection, key: str, as_of: dt.date) -> tuple | None:
+    """The person's latest request in the register whose identity was verified on or before as-of."""
+    return con.execute(
+        "select q.request_id, cast(q.identity_verified_on as date), r.verification_method "
+        "from marts.fct_dsar_requests q "
+        "left join raw.register__requests r on r._file_id = q.file_id and r._record_no = q.record_no "
+        "where q.email_key = $key and q.identity_verified_on is not null "
+        "and cast(q.identity_verified_on as date) <= $as_of "
+        "order by (q.request_type = 'access') desc, q.is_open desc, q.received_on desc, q.request_id limit 1",
+        {"key": key, "as_of": as_of}).fetchone()
+
+
+def establish_identity(con, *, key: str, as_of: dt.date, vouched_by: str | None, db_path: Path,
+                       secrets: Path, recorded_by: str | None = None) -> Identity:
+    """Identity first: the register's verification, else the operator's word (recorded); else refuse."""
+    found = verified_request(con, key, as_of)
+    if found:
+        return Identity("register", found[0], found[1].isoformat() if found[1] else None, trim(found[2]))
+    vouched_by = trim(vouched_by)
+    if not vouched_by:
+        raise IdentityNotVerified(
+            "dsar report: no request from this address in the register has its identity verified "
+            f"(on or before {as_of}); record the verification date in the register, or vouch for it with "
+            "--identity-verified-by NAME")
+    salt_value = get_salt(secrets, create=True)
+    entry = Ledger(ledger_path(db_path)).append(
+        "identity_vouched", email_sha256=email_hash(salt_value, key), vouched_by=vouched_by,
+        recorded_by=recorded_by)
+    return Identity("vouched", None, entry.recorded_at[:10], None, vouched_by, entry.entry_id)
+
+
+# ---------------------------------------------------------------- gathering
+
+
+def gather(con: duckdb.DuckDBPyConnection, sources: Sources, pipelines: Path, key: str,
+           as_of: dt.date) -> dict[str, list[dict]]:
+    """Every row about the person, by source name; each row's fields as exported (lower-cased
+    keys), with `_export` (date of the export) and, for streams, `_file` and `_line`."""
+    from .erasure import _crm_ids, _person_condition
+
+    # the warehouse's macros (email_key, sfid15) are there once it is built; this may be read-only
+    tables = {r[0] for r in con.execute("select table_name from duckdb_tables() where schema_name = 'raw'").fetchall()}
+    request_ids = []
+    if "register__requests" in tables:
+        request_ids = [r[0] for r in con.execute(
+            "select crm_id from raw.register__requests where email_key(email) = $key and crm_id is not null",
+            {"key": key}).fetchall()]
+    crm_ids = _crm_ids(con, key, request_ids)
+    salt_value = pysecrets.token_hex(16)  # a throwaway salt: the same matching code as erasure
+    con.execute("create or replace temp table insyn_erased (hash varchar)")
+    hashes = {email_hash(salt_value, key), *(id_hash(salt_value, i) for i in crm_ids)}
+    con.executemany("insert into insyn_erased values (?)", [[h] for h in sorted(hashes)])
+    out: dict[str, list[dict]] = {}
+    try:
+        for table, kind in sources.tables().items():
+            if table not in tables:
+                continue
+            columns = raw_columns(con, table)
+            condition = _person_condition(kind, set(columns), "r")
+            if condition is None:
+                continue
+            shown = [c for c in columns if c not in HIDDEN and not c.endswith("__utc")]
+            stream = kind.format in ("json", "log")
+            # a time with a UTC twin reads as that (an epoch second or a local time is not for people)
+            out_cols = ", ".join(
+                f"coalesce(strftime(r.{ident(c + '__utc')}, '%Y-%m-%d %H:%M:%S UTC'), r.{ident(c)}) as {ident(c)}"
+                if c + "__utc" in columns else f"r.{ident(c)}" for c in shown)
+            if stream:
+                sql = (f"select {out_cols}, min(f.file) as _file, min(r._line_no) as _line, "
+                       "cast(min(r._exported_at) as date) as _export "
+                       f"from raw.{ident(table)} r join audit.files f on f.file_id = r._file_id "
+                       f"where ({condition}) and cast(r._exported_at as date) <= $as_of "
+                       f"group by all order by all")
+            else:
+                partition = "r._status" if "_status" in columns else "1"
+                sql = (f"select {out_cols}, cast(r._exported_at as date) as _export from raw.{ident(table)} r "
+                       f"where ({condition}) and r._exported_at = (select max(l._exported_at) "
+                       f"from raw.{ident(table)} l where cast(l._exported_at as date) <= $as_of "
+                       + ("and l._status = r._status" if partition != "1" else "") + ") order by all")
+            cur = con.execute(sql, {"salt": salt_value, "as_of": as_of})
+            names = [d[0] for d in cur.description]
+            rows = [{n: v for n, v in zip(names, row) if v is not None and v != ""} for row in cur.fetchall()]
+            if rows:
+                _add_names(con, table, rows)
+                out[TABLE_SOURCE.get(table, kind.name)] = rows
+    finally:
+        con.execute("drop table if exists insyn_erased")
+    return out
+
+
+def _add_names(con, table: str, rows: list[dict]) -> None:
+    """Beside an id of another record (account, campaign, opportunity), its name."""
+    for (t, col), (ref, name_col) in NAMES_FOR.items():
+        if t != table:
+            continue
+        try:
+            names = dict(con.execute(
+                f"select sfid15(id), max({ident(name_col)}) from raw.{ident(ref)} group by 1").fetchall())
+        except duckdb.CatalogException:
+            continue
+        for row in rows:
+            if row.get(col):
+                label = names.get(row[col][:15])
+                if label:
+                    row[col.removesuffix("id") + "_name"] = label
+
+
+# ---------------------------------------------------------------- the art. 15 content
+
+
+def _fmt(text: str, **values) -> str:
+    for k, v in values.items():
+        text = text.replace("{" + k + "}", "" if v is None else str(v))
+    return text
+
+
+def compose(con: duckdb.DuckDBPyConnection, *, key: str, as_of: dt.date, lang: str, texts: dict, policy,
+            held: dict[str, list[dict]], identity: Identity, generated_at: dt.datetime) -> dict:
+    """The report's content: per category of data what art. 15 requires, and the data itself."""
+    words = texts[lang]
+    mechanisms = texts.get("transfer_mechanisms", {}).get(lang, {})
+    recipients_all = [
+        dict(zip(("name", "country", "role", "mechanism", "valid"), r)) for r in con.execute(
+            "select subprocessor_name, country_iso2, processing_role, transfer_mechanism, is_transfer_valid "
+            "from marts.dim_subprocessors order by subprocessor_name").fetchall()]
+    for r in recipients_all:
+        r["transfer_basis"] = mechanisms.get(r["mechanism"] or "", r["mechanism"] or "")
+        if not r["valid"]:
+            r["transfer_basis"] += ". " + mechanisms.get("invalid", "")
+
+    def recipients(category: str) -> list[dict]:
+        patterns = [p.lower() for p in texts.get("recipients_match", {}).get(category, [])]
+        return [r for r in recipients_all
+                if any(p in f"{r['name']} {r['role'] or ''}".lower() for p in patterns)]
+
+    name = _person_name(held)
+    categories = []
+    for category in CATEGORIES:
+        sources = {s: rows for s, rows in held.items() if CATEGORY.get(s.split(".")[0]) == category}
+        if not sources:
+            continue
+        c = words["categories"][category]
+        entry = {
+            "category": category, "title": c["title"], "purpose": c["purpose"], "legal_basis": c["legal_basis"],
+            "records": sum(len(rows) for rows in sources.values()),
+            "recipients": recipients(category), "sources": sources,
+        }
+        if category == "crm":
+            entry["origin"], entry["retention"] = _crm_origin_retention(con, key, c, policy, held)
+        elif category == "web":
+            from .dates import add_months
+
+            oldest = _oldest_log_day(sources.get("weblog.access", []))
+            due = add_months(oldest, policy.weblog_retention_months) if oldest else None
+            entry["origin"] = c["origin"]
+            entry["retention"] = _fmt(c["retention"], months=policy.weblog_retention_months,
+                                      due_on=due.isoformat() if due else "")
+        else:
+            entry["origin"], entry["retention"] = c["origin"], c["retention"]
+        categories.append(entry)
+    controller = texts["controller"]
+    authority = texts["supervisory_authority"]
+    return {
+        "report": "access report (GDPR art. 15)",
+        "language": lang,
+        "as_of": as_of.isoformat(),
+        "generated_at": generated_at.isoformat(timespec="seconds"),
+        "controller": controller,
+        "person": {"email": key, "name": name},
+        "identity": identity.__dict__,
+        "request_id": identity.request_id,
+        "categories": categories,
+        "rights": words["rights"],
+        "how_to": _fmt(words["how_to"], contact=controller["contact"]),
+        "complaint": _fmt(words["complaint"], authority=authority["name"], address=authority["address"],
+                          web=authority["web"]),
+        "supervisory_authority": authority,
+    }
+
+
+def _person_name(held: dict[str, list[dict]]) -> str | None:
+    for source, first, last in (("salesforce.contact", "firstname", "lastname"),
+                                ("salesforce.lead", "firstname", "lastname"),
+                                ("mailchimp.audience", "first_name", "last_name")):
+        for row in held.get(source, []):
+            full = " ".join(v for v in (row.get(first), row.get(last)) if v)
+            if full.strip():
+                return full.strip()
+    for row in held.get("register.requests", []):
+        if row.get("name"):
+            return row["name"].strip()
+    return None
+
+
+def _oldest_log_day(rows: list[dict]) -> dt.date | None:
+    """The UTC day of the oldest line (time_local reads as 'YYYY-MM-DD HH:MM:SS UTC', see gather)."""
+    days = []
+    for row in rows:
+        try:
+            days.append(dt.date.fromisoformat(str(row.get("time_local", ""))[:10]))
+        except ValueError:  # a line whose time could not be read
+            continue
+    return min(days) if days else None
+
+
+def _crm_origin_retention(con, key: str, c: dict, policy, held) -> tuple[str, str]:
+    """Origin and retention of the person's CRM records (dim_crm_records, fct_retention_clock)."""
+    rows = con.execute(
+        "select r.contact_origin, r.lead_source, k.due_on from marts.dim_crm_records r "
+        "left join marts.fct_retention_clock k on k.record_key = r.record_key "
+        "where r.email_key = $key order by k.due_on nulls last, r.record_id", {"key": key}).fetchall()
+    if not rows:
+        return _fmt(c["origin_unclassified"], lead_source="-"), c["retention_self_initiated"]
+    origins, retentions = [], []
+    for origin, lead_source, due_on in rows:
+        o = _fmt(c.get(f"origin_{origin}", c["origin_unclassified"]), lead_source=lead_source or "-")
+        if o not in origins:
+            origins.append(o)
+        if origin == "company_initiated":
+            r = _fmt(c["retention_company_initiated"], months=policy.retention_inactive_months,
+                     due_on=due_on.isoformat() if due_on else "")
+        else:
+            r = c["retention_self_initiated"]
+        if r not in retentions:
+            retentions.append(r)
+    return " ".join(origins), " ".join(retentions)
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def render_html(report: dict, texts: dict, templates: Path) -> str:
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)),
+                             autoescape=jinja2.select_autoescape(["html", "j2"]),
+                             undefined=jinja2.StrictUndefined)
+    words = texts[report["language"]]
+    controller = texts["controller"]["name"]
+    # Exports write booleans as true/false; a letter says yes or no in the reader's language.
+    truth = {"true": words["yes"], "false": words["no"]}
+    env.filters["shown"] = lambda v: truth.get(str(v).lower(), v)
+    return env.get_template(TEMPLATE_HTML).render(
+        r=report, w=words, fields=words.get("fields", {}), source_names=words.get("sources", {}),
+        letter={"columns": texts.get("letter", {}).get("columns", {}), "hide": texts.get("letter", {}).get("hide", [])},
+        title=_fmt(words["title"], controller=controller),
+        greeting=_fmt(words["greeting"], name=report["person"]["name"]) if report["person"]["name"]
+        else words["greeting_no_name"],
+        footer=_fmt(words["footer"], generated=report["generated_at"][:10], controller=controller,
+                    as_of=report["as_of"]),
+        exported=lambda d: _fmt(words["exported"], date=d),
+    )
+
+
+def to_json(report: dict) -> str:
+    from .output import json_default
+
+    return json.dumps(report, ensure_ascii=False, indent=2, default=json_default) + "\n"
+
+
+def produce(con: duckdb.DuckDBPyConnection, *, email: str, as_of: dt.date, lang: str, fmt: str, out: Path,
+            workbench, policy, sources: Sources, db_path: Path, vouched_by: str | None = None,
+            recorded_by: str | None = None) -> dict:
+    """Identity first, then gather, compose and write the report to `out` (owner-only).
+    Records the report in the ledger; returns the report's content."""
+    key = email_key(email)
+    if not key:
+        raise InsynError("dsar report: blank e-mail address")
+    templates = workbench.templates
+    texts = load_texts(templates)
+    if lang not in texts:
+        raise ConfigError(str(templates / TEMPLATE_TEXTS), lang, "no texts in this language")
+    identity = establish_identity(con, key=key, as_of=as_of, vouched_by=vouched_by, db_path=db_path,
+                                  secrets=workbench.secrets, recorded_by=recorded_by)
+    held = gather(con, sources, workbench.pipelines, key, as_of)
+    report = compose(con, key=key, as_of=as_of, lang=lang, texts=texts, policy=policy, held=held,
+                     identity=identity, generated_at=dt.datetime.now(dt.timezone.utc))
+    if fmt == "json":
+        write_private(out, to_json(report).encode("utf-8"))
+    else:
+        html = render_html(report, texts, templates)
+        if fmt == "html":
+            write_private(out, html.encode("utf-8"))
+        else:
+            from .audit import html_pdf
+
+            staging = out.with_name(out.name + ".html")
+            write_private(staging, html.encode("utf-8"))
+            try:
+                refused = html_pdf(staging, out, media="print")
+            finally:
+                staging.unlink(missing_ok=True)
+            if refused:
+                raise InsynError(f"dsar report: the page asked for remote resources ({refused[0]})")
+            out.chmod(0o600)
+    salt_value = get_salt(workbench.secrets, create=True)
+    Ledger(ledger_path(db_path)).append(
+        "access_report", email_sha256=email_hash(salt_value, key), request_id=identity.request_id,
+        recorded_by=recorded_by, detail=f"{fmt}, {lang}, as of {as_of}")
+    return report
+
+
+def default_name(report_id: str | None, fmt: str) -> str:
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return f"access-report-{report_id or 'vouched'}-{stamp}.{fmt}"
