@@ -57,6 +57,9 @@ class Context:
         root = Path(args.workbench or os.environ.get(WORKBENCH_ENV) or ".")
         self.workbench = Workbench.load(root)
         self.db_path = self.workbench.database(args.db)
+        from .db import configure
+
+        configure(self.workbench.duckdb)
         self._policy = None
         self._sources = None
 
@@ -125,6 +128,7 @@ def cmd_load(ctx: Context, args) -> int:
         report = load(con, [Path(p) for p in args.paths], root=ctx.workbench.root, sources=sources,
                       policy=policy, ignore=ctx.workbench.ignore, source=args.source,
                       erasures=ctx.erasures(), pipelines=ctx.workbench.pipelines,
+                      bulk_min_bytes=ctx.workbench.bulk_min_bytes,
                       exported_at=exported_at, progress=None if args.quiet else _progress)
     except BaseException:
         con.close()

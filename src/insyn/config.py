@@ -260,6 +260,11 @@ class Policy:
         )
 
 
+# DuckDB settings an installation may fix (a big warehouse on a small machine: a
+# memory limit, and a folder to spill to).
+DUCKDB_SETTINGS = {"memory_limit", "threads", "temp_directory"}
+
+
 @dataclass(frozen=True)
 class Workbench:
     """insyn.toml: where things are, and the settings of this installation."""
@@ -278,6 +283,8 @@ class Workbench:
     templates: Path
     ignore: list[str]
     schedule: dict[str, Any]
+    bulk_min_bytes: int | None = 8 << 20   # [load]: CSV/JSON-lines files this big are read by DuckDB itself
+    duckdb: dict = field(default_factory=dict)   # [duckdb]: memory_limit, threads, temp_directory
 
     @classmethod
     def load(cls, root: Path) -> "Workbench":
@@ -298,6 +305,14 @@ class Workbench:
         ignore = r._get("load.ignore", [])
         if not isinstance(ignore, list) or not all(isinstance(x, str) for x in ignore):
             r.fail("load.ignore", "expected a list of file-name patterns")
+        bulk_min_bytes = r._get("load.bulk_min_bytes", 8 << 20)
+        if bulk_min_bytes is False:
+            bulk_min_bytes = None   # every file through the Python readers
+        elif isinstance(bulk_min_bytes, bool) or not isinstance(bulk_min_bytes, int) or bulk_min_bytes < 0:
+            r.fail("load.bulk_min_bytes", "expected a number of bytes (0 or more), or false")
+        settings = r._get("duckdb", {})
+        if not isinstance(settings, dict) or not set(settings) <= DUCKDB_SETTINGS:
+            r.fail("duckdb", f"expected a table of {', '.join(sorted(DUCKDB_SETTINGS))}")
         return cls(
             root=root.resolve(),
             language=language,
@@ -313,6 +328,8 @@ class Workbench:
             templates=(root / r.str("workbench.templates", "templates")).resolve(),
             ignore=ignore,
             schedule=schedule,
+            bulk_min_bytes=bulk_min_bytes,
+            duckdb={k: (str((root / v).resolve()) if k == "temp_directory" else v) for k, v in settings.items()},
         )
 
     def database(self, override: str | None = None) -> Path:

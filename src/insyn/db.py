@@ -10,6 +10,7 @@ audit     loads, files, rejected lines, runs
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import duckdb
@@ -52,6 +53,15 @@ def ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+# The installation's DuckDB settings ([duckdb] in insyn.toml), set once by the CLI.
+SETTINGS: dict = {}
+
+
+def configure(settings: dict) -> None:
+    SETTINGS.clear()
+    SETTINGS.update({k: str(v) for k, v in settings.items()})
+
+
 def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     if read_only and not path.exists():
         raise InsynError(f"{path}: no warehouse yet (run `insyn load` and `insyn build` first)")
@@ -66,6 +76,12 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
     except duckdb.Error as exc:
         raise InsynError(f"{path}: not a DuckDB warehouse ({str(exc).splitlines()[0]})") from None
     con.execute("set TimeZone = 'UTC'")
+    # no progress bar: it would draw on the terminal of every command and the server's log
+    # (in a Jupyter kernel DuckDB refuses to touch the setting without ipywidgets; it draws none there)
+    with contextlib.suppress(duckdb.InvalidInputException):
+        con.execute("set enable_progress_bar = false")
+    for name, value in SETTINGS.items():   # names from config.DUCKDB_SETTINGS only
+        con.execute(f"set {name} = $value", {"value": value})
     return con
 
 

@@ -38,6 +38,7 @@ def run_demo(ctx, quiet: bool = False) -> int:
     try:
         exports = wb.sample / "exports"
         report = load(con, [exports if exports.is_dir() else wb.sample], root=wb.root, sources=ctx.sources, policy=ctx.policy,
+                      bulk_min_bytes=wb.bulk_min_bytes,
                       ignore=wb.ignore, progress=progress)
         models = build(con, pipelines=wb.pipelines, sources=ctx.sources, policy=ctx.policy,
                        as_of=as_of, progress=progress)

@@ -68,7 +68,8 @@ def _result_row(suite: str, result) -> dict:
     }
 
 
-def run(db: Path, workbench: Path, suites_file: Path, pipelines: Path, docs: Path | None) -> list[dict]:
+def run(db: Path, workbench: Path, suites_file: Path, pipelines: Path, docs: Path | None,
+        only: str | None = None) -> list[dict]:
     from . import gx_dialect  # noqa: F401  registers duckdb+gx
     from .config import Workbench
 
@@ -78,6 +79,8 @@ def run(db: Path, workbench: Path, suites_file: Path, pipelines: Path, docs: Pat
     policy = Workbench.load(workbench).policy()
     module = load_suites_module(suites_file)
     suites = module.quality_suites(policy) + [module.compliance_suite(rule_specs(pipelines))]
+    if only is not None:   # one suite (the benchmark times the compliance suite alone)
+        suites = [spec for spec in suites if spec["name"] == only]
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False}
@@ -119,8 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--suites", required=True, type=Path)
     parser.add_argument("--pipelines", required=True, type=Path)
     parser.add_argument("--docs", type=Path)
+    parser.add_argument("--only", metavar="SUITE", help="run this suite alone")
     args = parser.parse_args(argv)
-    rows = run(args.db.resolve(), args.workbench, args.suites, args.pipelines, args.docs)
+    rows = run(args.db.resolve(), args.workbench, args.suites, args.pipelines, args.docs, args.only)
     json.dump(rows, sys.stdout)
     return 0
 

@@ -43,7 +43,10 @@ class Item:
     exported_at: dt.datetime
     exported_at_from: str          # option | folder | archive | mtime
     archive_sha256: str | None = None
+    path: Path | None = None       # a loose file, which DuckDB can read itself (bulk.py)
+    size: int = 0
     _data: bytes | None = field(default=None, repr=False)
+    _digest: tuple[str, int] | None = field(default=None, repr=False)   # SHA-256, physical lines
 
     @property
     def data(self) -> bytes:
@@ -51,14 +54,49 @@ class Item:
             self._data = self.read()
         return self._data
 
+    def _scan(self) -> tuple[str, int]:
+        """SHA-256 and the number of physical lines, in one pass (a big file is read in blocks)."""
+        if self._digest is None:
+            digest, newlines, last = hashlib.sha256(), 0, b"\n"
+            if self._data is None and self.path is not None and self.size > HEAD_BYTES:
+                try:
+                    with self.path.open("rb") as fh:
+                        for block in iter(lambda: fh.read(1 << 22), b""):
+                            digest.update(block)
+                            newlines += block.count(b"\n")
+                            last = block[-1:]
+                except OSError as exc:
+                    raise InputError(self.name, f"cannot read ({exc.strerror})") from None
+            else:
+                data = self.data
+                digest.update(data)
+                newlines, last = data.count(b"\n"), data[-1:] or b"\n"
+            self._digest = (digest.hexdigest(), newlines + (last != b"\n"))
+        return self._digest
+
     @property
     def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
+        return self._scan()[0]
+
+    @property
+    def physical_lines(self) -> int:
+        return self._scan()[1]
+
+    def head(self) -> bytes:
+        """The file, or its first HEAD_BYTES when it is big and not read yet (enough to tell its kind)."""
+        if self._data is None and self.path is not None and self.size > HEAD_BYTES:
+            try:
+                with self.path.open("rb") as fh:
+                    return fh.read(HEAD_BYTES)
+            except OSError as exc:
+                raise InputError(self.name, f"cannot read ({exc.strerror})") from None
+        return self.data
 
     def release(self) -> None:
         self._data = None
 
 
+HEAD_BYTES = 1 << 20
 
 
 @dataclass
@@ -68,6 +106,7 @@ class LoadReport:
     unknown: list[tuple[str, str]] = field(default_factory=list)   # name, why
     load_id: int | None = None
     purged: dict[str, int] = field(default_factory=dict)  # rows of erased people left out, per table
+    bulk: list[str] = field(default_factory=list)          # files DuckDB read itself (bulk.py)
 
 
 def parse_exported_at(value: str) -> dt.datetime:
@@ -138,7 +177,7 @@ class Collector:
     def _add_file(self, path: Path, explicit: bool) -> None:
         name = self.display(path)
         try:
-            mtime = path.stat().st_mtime
+            mtime, size = path.stat().st_mtime, path.stat().st_size
             is_archive = path.suffix.lower() == ".zip" or (not path.suffix and zipfile.is_zipfile(path))
         except OSError as exc:
             raise InputError(name, f"cannot read ({exc.strerror})") from None
@@ -154,7 +193,7 @@ class Collector:
                 raise InputError(name, f"cannot read ({exc.strerror})") from None
 
         stamp, source = self._stamp(folders, None, mtime)
-        self.items.append(Item(name, read, explicit, stamp, source))
+        self.items.append(Item(name, read, explicit, stamp, source, path=path, size=size))
 
     def _add_archive(self, path: Path, folders: list[str], mtime: float) -> None:
         name = self.display(path)
@@ -183,7 +222,7 @@ class Collector:
             except ValueError:
                 zip_time = None
             stamp, source = self._stamp(folders + list(inner.parent.parts), zip_time, mtime)
-            self.items.append(Item(member, read, False, stamp, source, archive_sha))
+            self.items.append(Item(member, read, False, stamp, source, archive_sha, size=info.file_size))
 
 
 # ---------------------------------------------------------------- detection
@@ -229,10 +268,10 @@ def detect(item: Item, sources: Sources, policy: Policy) -> tuple[SourceKind | N
     """The file's kind from its content and name, or None and why not."""
     base = item.name.rsplit("!", 1)[-1]
     lower = base.lower()
-    data = item.data
+    data = item.head()
     if lower.endswith(".xlsx"):
         try:
-            header = readers.read_xlsx(data, item.name, _register_header(policy)).header
+            header = readers.read_xlsx(item.data, item.name, _register_header(policy)).header
         except InputError as exc:
             return None, exc.problem
         if _register_header(policy)(header):
@@ -240,7 +279,7 @@ def detect(item: Item, sources: Sources, policy: Policy) -> tuple[SourceKind | N
         return None, "a workbook without the request register's columns"
     if data[:2] == b"\x1f\x8b":
         try:
-            data = readers.maybe_gunzip(data, item.name)
+            data = readers.maybe_gunzip(item.data, item.name)
         except InputError as exc:
             return None, exc.problem
         lower = lower[:-3] if lower.endswith(".gz") else lower
@@ -255,7 +294,7 @@ def detect(item: Item, sources: Sources, policy: Policy) -> tuple[SourceKind | N
     if head in (b"[", b"{"):
         esp = sources["esp.events"]
         try:
-            records = readers.read_json_events(data[: 1 << 20] if head == b"{" else data, item.name, ())
+            records = readers.read_json_events(data[: 1 << 20] if head == b"{" else item.data, item.name, ())
         except InputError:
             records = []
             if head == b"{":
@@ -295,10 +334,15 @@ class Parsed:
     categories: list[tuple[int, str]] = field(default_factory=list)  # esp: record_no, category
 
 
+_ISO_DATE_START = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def _timestamp_utc(value: str | None) -> dt.datetime | None:
-    """An ISO date-time as naive UTC; no offset means UTC; None if unreadable."""
+    """An ISO date-time (YYYY-MM-DD…) as naive UTC; no offset means UTC; None if unreadable.
+
+    bulk.py's SQL reads the same values the same way."""
     text = trim(value)
-    if not text:
+    if not text or not _ISO_DATE_START.match(text):
         return None
     try:
         stamp = dt.datetime.fromisoformat(text)
@@ -397,6 +441,37 @@ def _parse_events(kind: SourceKind, item: Item) -> Parsed:
 
 # ---------------------------------------------------------------- writing
 
+DEFAULT_BULK_MIN_BYTES = 8 << 20
+
+
+def _load_bulk(con, kind: SourceKind, item: Item, policy: Policy, load_id: int, file_id: int):
+    """DuckDB reads the file itself (bulk.py); None when it is for the Python readers."""
+    from . import bulk
+
+    if kind.format not in ("csv", "json"):
+        return None
+    head = item.head()
+    where = bulk.provenance(load_id, file_id, item.exported_at)
+    if kind.format == "json":
+        if head.lstrip()[:1] != b"{":
+            return None  # a JSON array (a webhook batch) is small; Python reads it
+        return bulk.load_json_lines(con, kind, item.path, physical_lines=item.physical_lines, provenance=where)
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return None  # UTF-16
+    header = _csv_header(head, item.name)
+    if not header:
+        return None
+    first = head.split(b"\n", 1)[0].decode("utf-8", "replace")
+    lawful = None
+    if "_lawful_basis" in kind.loader_columns:
+        lawful = policy.lawful_basis_fields[kind.name.split(".", 1)[1]]
+    return bulk.load_csv(
+        con, kind, item.path, header=header, delimiter=readers._sniff_delimiter(first),
+        encoding="utf-8-sig" if head.startswith(b"\xef\xbb\xbf") else "utf-8",
+        physical_lines=item.physical_lines, provenance=where,
+        status=kind.name.split(".", 1)[1] if kind.table == "mailchimp__audience" else None,
+        lawful_basis_field=lawful)
+
 
 def _next_id(con: duckdb.DuckDBPyConnection, table: str, column: str) -> int:
     return con.execute(f"select coalesce(max({ident(column)}), 0) + 1 from audit.{ident(table)}").fetchone()[0]
@@ -438,12 +513,15 @@ def load(
     exported_at: dt.datetime | None = None,
     erasures: Erasures | None = None,
     pipelines: Path | None = None,
+    bulk_min_bytes: int | None = DEFAULT_BULK_MIN_BYTES,
     progress: Callable[[str], None] | None = None,
 ) -> LoadReport:
     """Load every file under `paths` in one transaction; all or nothing.
 
     With `erasures` (the ledger's), people erased on or after a file's export date
-    are left out of it (see erasure.py); the files' row counts say what was read."""
+    are left out of it (see erasure.py); the files' row counts say what was read.
+    CSV and JSON-lines files of `bulk_min_bytes` or more are read by DuckDB
+    itself (bulk.py); None reads every file in Python."""
     if source is not None and source not in sources.kinds:
         raise InsynError(f"--source: unknown kind {source!r} (known: {', '.join(sources.names())})")
     collector = Collector(root, ignore, exported_at)
@@ -477,14 +555,22 @@ def load(
                     say(f"[{n}/{total}] {item.name}: not an export Insyn knows ({why}), skipped")
                     continue
             say(f"[{n}/{total}] {item.name}: {kind.name} ...")
-            parsed = parse(kind, item, policy)
-            _write(con, kind, parsed, load_id, file_id, item.exported_at)
+            bulk = None
+            if bulk_min_bytes is not None and item.path is not None and item.size >= bulk_min_bytes:
+                bulk = _load_bulk(con, kind, item, policy, load_id, file_id)
+            if bulk is not None:
+                encoding, rows, rejected = bulk.encoding, bulk.rows, 0
+                report.bulk.append(item.name)
+            else:
+                parsed = parse(kind, item, policy)
+                _write(con, kind, parsed, load_id, file_id, item.exported_at)
+                encoding, rows, rejected = parsed.encoding, len(parsed.rows), len(parsed.rejected)
             entry = {
                 "file_id": file_id, "load_id": load_id, "file": item.name, "sha256": sha,
                 "archive_sha256": item.archive_sha256, "source": kind.name, "raw_table": f"raw.{kind.table}",
                 "exported_at": item.exported_at, "exported_at_from": item.exported_at_from,
-                "encoding": parsed.encoding, "rows": len(parsed.rows), "rejected": len(parsed.rejected),
-                "status": "loaded_with_rejects" if parsed.rejected else "loaded", "size_bytes": len(item.data),
+                "encoding": encoding, "rows": rows, "rejected": rejected,
+                "status": "loaded_with_rejects" if rejected else "loaded", "size_bytes": item.size or len(item.data),
             }
             con.execute(
                 "insert into audit.files values ($file_id, $load_id, $file, $sha256, $archive_sha256, $source, "
