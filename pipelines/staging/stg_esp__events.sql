@@ -1,5 +1,6 @@
 -- E-mail events (SendGrid Event Webhook), once per sg_event_id however many
--- files hold them (the first occurrence is kept). Times are UTC.
+-- files hold them (the first occurrence is kept; an event without an id is its
+-- own). Times are UTC.
 with source as (
     select * from raw.esp__event
 ),
@@ -25,13 +26,34 @@ renamed as (
     from source
 ),
 
-final as (
+-- Copies are few: find the ids that repeat first (one column), so that only
+-- their rows are sorted, not every event.
+repeated_ids as (
+    select event_id
+    from renamed
+    where event_id is not null
+    group by event_id
+    having count(*) > 1
+),
+
+single_copies as (
     select *
     from renamed
-    qualify row_number() over (
-        partition by coalesce(event_id, cast(file_id as varchar) || ':' || cast(record_no as varchar))
-        order by file_id, record_no
-    ) = 1
+    where event_id is null
+        or event_id not in (select event_id from repeated_ids)
+),
+
+first_of_repeated as (
+    select *
+    from renamed
+    where event_id in (select event_id from repeated_ids)
+    qualify row_number() over (partition by event_id order by file_id, record_no) = 1
+),
+
+final as (
+    select * from single_copies
+    union all
+    select * from first_of_repeated
 )
 
 select * from final
