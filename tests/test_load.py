@@ -1,5 +1,6 @@
 """`insyn load`: detection, provenance, atomic and idempotent batches."""
 
+import datetime as dt
 import gzip
 import json
 import os
@@ -209,6 +210,26 @@ def test_reloading_the_same_file_is_skipped_and_said(tmp_path, insyn, query):
     assert "already loaded" in second.out
     assert len(files(insyn)) == 1
     assert query("select count(*) from raw.salesforce__contact") == [(1,)]
+
+
+def test_an_unchanged_snapshot_exported_later_is_a_new_snapshot_but_events_load_once(tmp_path, insyn, query):
+    """A CRM export byte-identical to last week's still says what the CRM held this week
+    (erasure.not_executed must see a person still there); the same events again are not new events."""
+    contacts = sf_csv(CONTACT_HEADER, [contact_row("0035g00000AbCdEAAV")])
+    events = b'{"email": "per@example.se", "timestamp": 1700000000, "event": "delivered", "sg_event_id": "e1"}\n'
+    exports = tmp_path / "exports"
+    for day in ("2026-11-17", "2026-11-24"):
+        write(exports / day / "Contact.csv", contacts)
+        write(exports / day / "events.jsonl", events)
+    result = insyn("load", exports)
+    assert result.code == 0
+    skipped = [line for line in result.out.splitlines() if line.startswith("skipped")]
+    assert len(skipped) == 1 and "2026-11-24/events.jsonl" in skipped[0] and "already loaded" in skipped[0]
+    assert query("select cast(_exported_at as date), count(*) from raw.salesforce__contact group by 1 order by 1") == [
+        (dt.date(2026, 11, 17), 1), (dt.date(2026, 11, 24), 1)]
+    assert query("select count(*) from raw.esp__event") == [(1,)]
+    again = insyn("load", exports)      # and a rerun loads nothing twice
+    assert again.code == 0 and query("select count(*) from raw.salesforce__contact") == [(2,)]
 
 
 BAD_INPUTS = {

@@ -501,6 +501,22 @@ def _write(con, kind: SourceKind, parsed: Parsed, load_id: int, file_id: int, ex
                 [(file_id, line_no, reason, line) for line_no, reason, line in parsed.rejected])
 
 
+# CRM, audience and register exports are snapshots: the same content exported
+# later still says what the system held on that later day.
+SNAPSHOT_FORMATS = ("csv", "register")
+
+
+def _later_export(item: Item, loaded_until: dt.datetime) -> bool:
+    """A snapshot re-exported unchanged on a later, known day (not a copy dated by its mtime)."""
+    return item.exported_at_from != "mtime" and item.exported_at > loaded_until
+
+
+def _skip_duplicate(item: Item, report: LoadReport, say) -> None:
+    item.release()
+    report.duplicates.append(item.name)
+    say(f"{item.name}: already loaded (same SHA-256), skipped")
+
+
 def load(
     con: duckdb.DuckDBPyConnection,
     paths: list[Path],
@@ -535,14 +551,13 @@ def load(
         ensure_schema(con, sources)
         load_id = _next_id(con, "loads", "load_id")
         file_id = _next_id(con, "files", "file_id")
-        seen = {r[0] for r in con.execute("select sha256 from audit.files").fetchall()}
+        # content already loaded, and the latest export time it was loaded for
+        seen = dict(con.execute("select sha256, max(exported_at) from audit.files group by sha256").fetchall())
         total = len(collector.items)
         for n, item in enumerate(collector.items, start=1):
             sha = item.sha256
-            if sha in seen:
-                item.release()
-                report.duplicates.append(item.name)
-                say(f"[{n}/{total}] {item.name}: already loaded (same SHA-256), skipped")
+            if sha in seen and not _later_export(item, seen[sha]):
+                _skip_duplicate(item, report, lambda msg: say(f"[{n}/{total}] {msg}"))
                 continue
             if source is not None:
                 kind = sources[source]
@@ -554,6 +569,10 @@ def load(
                     report.unknown.append((item.name, why))
                     say(f"[{n}/{total}] {item.name}: not an export Insyn knows ({why}), skipped")
                     continue
+            if sha in seen and kind.format not in SNAPSHOT_FORMATS:
+                # the same events or log lines again: a stream is loaded once
+                _skip_duplicate(item, report, lambda msg: say(f"[{n}/{total}] {msg}"))
+                continue
             say(f"[{n}/{total}] {item.name}: {kind.name} ...")
             bulk = None
             if bulk_min_bytes is not None and item.path is not None and item.size >= bulk_min_bytes:
@@ -579,7 +598,7 @@ def load(
             )
             report.loaded.append(entry)
             item.release()
-            seen.add(sha)
+            seen[sha] = max(seen.get(sha, item.exported_at), item.exported_at)
             file_id += 1
             say(f"[{n}/{total}] {item.name}: {kind.name}, {entry['rows']} rows"
                 + (f", {entry['rejected']} lines rejected" if entry["rejected"] else ""))
