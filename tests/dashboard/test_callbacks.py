@@ -110,3 +110,31 @@ def test_transfers_page_lists_invalid_bases(pages):
     for f in EXPECTED["findings"]:
         if f["rule"] == "transfer.invalid_mechanism":
             assert f["record_id"] in text
+
+
+def test_answers_are_kept_per_snapshot_and_a_new_snapshot_shows_at_once(demo, tmp_path):
+    import duckdb
+
+    from insyn import snapshot
+
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    from dashboards import data
+
+    wb, _ = demo
+    db = tmp_path / "insyn.duckdb"
+    shutil.copy(wb / "data" / "demo" / "insyn.duckdb", db)
+    snapshot.publish(db)
+    data.configure(snapshot.SnapshotReader(db), REPO / "pipelines" / "queries")
+    try:
+        first = data.q("subprocessors")
+        first.loc[:, "subprocessor_name"] = "changed by a page"          # a page may change its copy ...
+        assert (data.q("subprocessors")["subprocessor_name"] != "changed by a page").all()   # ... not the kept answer
+        con = duckdb.connect(str(db))
+        con.execute("delete from marts.dim_subprocessors where country_iso2 = 'US'")
+        con.close()
+        assert len(data.q("subprocessors")) == len(first)   # the published snapshot has not changed
+        snapshot.publish(db)
+        assert len(data.q("subprocessors")) < len(first)    # the new one shows on the next call
+    finally:
+        data._answers.clear()
