@@ -108,7 +108,11 @@ def _shift_for_line_breaks(con, table: str, file_id: int, physical_lines: int, r
 
 def load_csv(con, kind: SourceKind, path: Path, *, header: list[str], delimiter: str, encoding: str,
              physical_lines: int, provenance: dict, status: str | None, lawful_basis_field: str | None) -> Bulk | None:
-    """One CSV export into raw.<kind.table>; None when the Python reader must read it."""
+    """One CSV export into raw.<kind.table>; None when the Python reader must read it.
+
+    DuckDB's default longest line (2 MB) stands: its read buffers grow with it
+    (a 64 MB limit asked for 256 MB blocks, beyond a 1 GB memory limit), and a
+    longer record is rejected here and read by Python."""
     from .readers import unique_keys
 
     keys = unique_keys(header)
@@ -119,8 +123,7 @@ def load_csv(con, kind: SourceKind, path: Path, *, header: list[str], delimiter:
     source = (
         f"read_csv({_sql_text(str(path))}, header = false, skip = 1, auto_detect = false, "
         f"columns = {columns}, delim = {_sql_text(delimiter)}, quote = '\"', escape = '\"', "
-        f"nullstr = {_sql_text(_NEVER_NULL)}, strict_mode = true, ignore_errors = true, store_rejects = true, "
-        "max_line_size = 67108864)"
+        f"nullstr = {_sql_text(_NEVER_NULL)}, strict_mode = true, ignore_errors = true, store_rejects = true)"
     )
     select = [f"{n} as {ident(k)}" for n, k in zip(names, keys)]
     for ts in kind.timestamps:
