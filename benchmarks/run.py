@@ -1,0 +1,482 @@
+"""Insyn at scale, side by side with raw DuckDB and a pandas baseline, in one run.
+
+    python benchmarks/run.py --contacts 500000 --events 5000000 --json out.json
+    python benchmarks/run.py --scale-series [--contacts 1000000 --events 4000000]
+
+Every figure is measured here, in this run, next to its baseline, and
+reported as a ratio: this machine has two cores and other work on it, so a
+time alone says little. Each step runs as its own process (as an operator
+runs it), timed by the wall clock, its peak memory (the process and its
+children) sampled. benchmarks/README.md explains the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import generate  # noqa: E402
+import pandas_baseline  # noqa: E402
+
+PYTHON = sys.executable
+INSYN = str(Path(sys.executable).with_name("insyn"))
+AS_OF = dt.date(2026, 11, 24)
+
+
+@dataclass
+class Measured:
+    seconds: float
+    peak_rss_mb: float
+    stdout: str
+
+
+def measure(command: list[str], *, env: dict | None = None, cwd: Path | None = None,
+            ok: tuple[int, ...] = (0,)) -> Measured:
+    """Run a command to its end: wall time, and the peak resident memory of it and its children."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **(env or {})}, cwd=cwd)
+    peak = _PeakSampler(proc.pid)
+    peak.start()
+    out, err = proc.communicate()
+    seconds = time.perf_counter() - started
+    peak.stop()
+    if proc.returncode not in ok:
+        raise SystemExit(f"benchmark step failed ({proc.returncode}): {' '.join(command)}\n{err[-3000:]}")
+    return Measured(seconds, peak.mb, out)
+
+
+class _PeakSampler(threading.Thread):
+    """Samples the resident memory of a process tree every 50 ms."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid, self.peak, self._done = pid, 0, threading.Event()
+
+    def run(self) -> None:
+        try:
+            root = psutil.Process(self.pid)
+        except psutil.NoSuchProcess:
+            return
+        while not self._done.is_set():
+            try:
+                tree = [root, *root.children(recursive=True)]
+                self.peak = max(self.peak, sum(_rss(p) for p in tree))
+            except psutil.NoSuchProcess:
+                return
+            self._done.wait(0.05)
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+    @property
+    def mb(self) -> float:
+        return round(self.peak / 2**20, 1)
+
+
+def _rss(process: psutil.Process) -> int:
+    try:
+        return process.memory_info().rss
+    except psutil.Error:
+        return 0
+
+
+# ---------------------------------------------------------------- set-up
+
+
+def workbench(work: Path, memory_limit: str, threads: int) -> Path:
+    """A workbench of its own (insyn.toml) on the repository's policy and models, with DuckDB's limits."""
+    folder = work / "workbench"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "insyn.toml").write_text(textwrap.dedent(f"""\
+        [workbench]
+        language = "sv"
+        policy = "{REPO / 'policy.toml'}"
+        pipelines = "{REPO / 'pipelines'}"
+        expectations = "{REPO / 'expectations'}"
+        templates = "{REPO / 'templates'}"
+        warehouse = "{work / 'warehouse.duckdb'}"
+        demo_warehouse = "{work / 'demo.duckdb'}"
+        inbox = "{work / 'inbox'}"
+        sample = "{REPO / 'data' / 'sample'}"
+        audit_packs = "{work / 'audit-packs'}"
+        secrets = "{work / 'secrets'}"
+
+        [load]
+        ignore = [".*"]
+
+        [duckdb]
+        memory_limit = "{memory_limit}"
+        threads = {threads}
+        temp_directory = "{work / 'spill'}"
+        """), encoding="utf-8")
+    for part in ("dashboards", "notebooks"):   # found beside insyn.toml, as in a real workbench
+        if not (folder / part).exists():
+            (folder / part).symlink_to(REPO / part)
+    return folder
+
+
+def exports(work: Path, contacts: int, events: int, seed: int) -> tuple[Path, Path, float]:
+    """The base exports (as of AS_OF) and the following week's, in two folders."""
+    base, extra = work / "exports", work / "extra-week"
+    started = time.perf_counter()
+    generate.generate(base, contacts, events, seed=seed, as_of=AS_OF, extra_week=True)
+    seconds = time.perf_counter() - started
+    extra.mkdir(exist_ok=True)
+    for folder in sorted(p for p in base.iterdir() if p.is_dir() and p.name > AS_OF.isoformat()):
+        folder.rename(extra / folder.name)
+    return base, extra, seconds
+
+
+def _split(folder: Path) -> tuple[list[Path], list[Path]]:
+    """The CRM, audience and event files, CSV and JSON (timed against raw DuckDB), and the rest:
+    web logs, and the DPO's register (small, and saved by Excel in cp1252, which raw DuckDB cannot read)."""
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    tabular = [p for p in files if p.suffix.lower() in (".csv", ".json", ".jsonl") and "register" not in p.parts]
+    return tabular, [p for p in files if p not in tabular]
+
+
+RAW_DUCKDB = """
+import sys, duckdb
+db, memory_limit, threads, *files = sys.argv[1:]
+con = duckdb.connect(db, config={"memory_limit": memory_limit, "threads": threads})
+for n, path in enumerate(files):
+    reader = "read_json" if path.endswith((".json", ".jsonl")) else "read_csv"
+    con.execute(f"create table t{n} as select * from {reader}(?)", [path])
+con.close()
+"""
+
+RAW_RULE_SQL = """
+import sys, duckdb
+db, memory_limit, threads, *tables = sys.argv[1:]
+con = duckdb.connect(db, read_only=True, config={"memory_limit": memory_limit, "threads": threads})
+for table in tables:
+    # what the compliance suite asks of each rule: how many rows, and the first of them
+    con.execute(f"select count(*) from rules.{table} cross join (select as_of from params.run)").fetchall()
+    con.execute(f"select * from rules.{table} cross join (select as_of from params.run) limit 20").fetchall()
+"""
+
+
+# ---------------------------------------------------------------- one run
+
+
+def run_once(contacts: int, events: int, *, work: Path, memory_limit: str, threads: int, seed: int,
+             dashboard_requests: int) -> dict:
+    work.mkdir(parents=True, exist_ok=True)
+    bench = workbench(work, memory_limit, threads)
+    base, extra, generate_s = exports(work, contacts, events, seed)
+    tabular, rest = _split(base)
+    # each warehouse in a folder of its own: its published snapshot for the dashboard lives beside it
+    db = work / "main" / "insyn.duckdb"
+
+    def insyn(*args, db_path: Path = db, ok=(0,)) -> Measured:
+        return measure([INSYN, "--workbench", str(bench), "--db", str(db_path), *map(str, args)], ok=ok)
+
+    steps: dict[str, Measured] = {}
+    steps["raw"] = measure([PYTHON, "-c", RAW_DUCKDB, str(work / "raw.duckdb"), memory_limit, str(threads),
+                            *map(str, tabular)])
+    steps["ingest"] = insyn("load", "--quiet", *tabular)
+    steps["load_rest"] = insyn("load", "--quiet", *rest)
+    steps["build"] = insyn("build", "--quiet", "--as-of", AS_OF)
+    steps["findings"] = insyn("findings", "--as-of", AS_OF, "--format", "json")
+    steps["pandas"] = measure([PYTHON, str(HERE / "pandas_baseline.py"), str(base), "--as-of", AS_OF.isoformat(),
+                               "--json", str(work / "pandas-findings.json")])
+    agreement = pandas_baseline.compare(_read_json(work / "pandas-findings.json"), json.loads(steps["findings"].stdout))
+    if agreement:
+        raise SystemExit("the pandas baseline disagrees with Insyn:\n" + "\n".join(agreement[:20]))
+
+    rules = _rule_tables(db)
+    steps["checks"] = measure([PYTHON, "-m", "insyn.gx_runner", "--db", str(db), "--workbench", str(bench),
+                               "--suites", str(REPO / "expectations" / "suites.py"),
+                               "--pipelines", str(REPO / "pipelines"), "--only", "compliance"])
+    steps["checks_raw"] = measure([PYTHON, "-c", RAW_RULE_SQL, str(db), memory_limit, str(threads), *rules])
+    steps["check_all"] = insyn("check", "--as-of", AS_OF, ok=(0, 1))   # 1: there are findings
+    dashboard = dashboard_latency(bench, db, dashboard_requests)
+    steps["audit_pack"] = insyn("audit", "--year", AS_OF.year, "--as-of", AS_OF, "--out", work / "audit-packs")
+
+    incremental_db = work / "incremental" / "insyn.duckdb"
+    incremental_db.parent.mkdir()
+    shutil.copy(db, incremental_db)
+    next_week = AS_OF + dt.timedelta(days=7)
+    steps["incremental_load"] = insyn("load", "--quiet", extra, db_path=incremental_db)
+    steps["incremental_build"] = insyn("build", "--quiet", "--as-of", next_week, db_path=incremental_db)
+    full_db = work / "full" / "insyn.duckdb"
+    steps["full_load"] = insyn("load", "--quiet", base, extra, db_path=full_db)
+    steps["full_build"] = insyn("build", "--quiet", "--as-of", next_week, db_path=full_db)
+
+    s = {name: m.seconds for name, m in steps.items()}
+    pipeline = s["ingest"] + s["load_rest"] + s["build"] + s["findings"]
+    incremental = s["incremental_load"] + s["incremental_build"]
+    full = s["full_load"] + s["full_build"]
+    insyn_steps = [m for name, m in steps.items() if name not in ("raw", "pandas", "checks_raw")]
+    return {
+        "contacts": contacts, "events": events, "memory_limit": memory_limit, "threads": threads,
+        "generate_s": round(generate_s, 2),
+        "input_mb": round(sum(p.stat().st_size for p in tabular + rest) / 2**20, 1),
+        "ingest_s": round(s["ingest"], 2), "ingest_raw_duckdb_s": round(s["raw"], 2),
+        "ingest_ratio": round(s["ingest"] / s["raw"], 2),
+        "pipeline_s": round(pipeline, 2), "build_s": round(s["build"], 2),
+        "pandas_baseline_s": round(s["pandas"], 2), "speedup_vs_pandas": round(s["pandas"] / pipeline, 2),
+        "pandas_peak_rss_mb": steps["pandas"].peak_rss_mb, "pandas_agrees": not agreement,
+        "checks_s": round(s["checks"], 2), "checks_raw_sql_s": round(s["checks_raw"], 2),
+        "checks_ratio": round(s["checks"] / s["checks_raw"], 2), "check_all_s": round(s["check_all"], 2),
+        "dashboard_p95_ms": dashboard["p95_ms"], "dashboard_median_ms": dashboard["median_ms"],
+        "dashboard_requests": dashboard["requests"], "dashboard_errors": dashboard["errors"],
+        "dashboard_error_pages": dashboard["error_pages"], "dashboard_callbacks": dashboard["callbacks"],
+        "dashboard_slowest_ms": dashboard["slowest_ms"], "dashboard_cold_max_ms": dashboard["cold_max_ms"],
+        "dashboard_cold_median_ms": dashboard["cold_median_ms"],
+        "incremental_s": round(incremental, 2), "full_rebuild_s": round(full, 2),
+        "incremental_ratio": round(incremental / full, 2),
+        "peak_rss_mb": max([m.peak_rss_mb for m in insyn_steps] + [dashboard["peak_rss_mb"]]),
+        "peak_rss_mb_by_step": {name: m.peak_rss_mb for name, m in steps.items()},
+        "audit_pack_s": round(s["audit_pack"], 2),
+        "seconds_by_step": {name: round(v, 2) for name, v in s.items()},
+    }
+
+
+def _read_json(path: Path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _rule_tables(db: Path) -> list[str]:
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return [r[0] for r in con.execute(
+            "select table_name from duckdb_tables() where schema_name = 'rules' order by 1").fetchall()]
+    finally:
+        con.close()
+
+
+# ---------------------------------------------------------------- the dashboard
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _page_callbacks(base: str) -> list[dict]:
+    """The callbacks a page runs when it opens: those fed only by the language, the as-of date and
+    the pages' filter drop-downs (left empty: everything), from the app's own list of callbacks."""
+    with urllib.request.urlopen(base + "/_dash-dependencies", timeout=60) as response:
+        dependencies = json.loads(response.read())
+    chosen = []
+    for dep in dependencies:
+        fed_by = dep["inputs"] + dep.get("state", [])
+        if dep.get("prevent_initial_call") or any(i["property"] != "value" for i in fed_by):
+            continue
+        output = dep["output"]
+        parts = output.strip(".").split("...") if output.startswith("..") else [output]
+        chosen.append({"name": parts[0],
+                       "output": output,
+                       "outputs": [dict(zip(("id", "property"), part.rsplit(".", 1))) for part in parts],
+                       "inputs": dep["inputs"], "state": dep.get("state", [])})
+        if not output.startswith(".."):
+            chosen[-1]["outputs"] = chosen[-1]["outputs"][0]
+    return chosen
+
+
+def _payload(callback: dict, lang: str) -> bytes:
+    def value(i: dict):
+        return {"lang": lang, "as-of": AS_OF.isoformat()}.get(i["id"])
+
+    return json.dumps({
+        "output": callback["output"], "outputs": callback["outputs"],
+        "inputs": [{**i, "value": value(i)} for i in callback["inputs"]],
+        "state": [{**i, "value": value(i)} for i in callback["state"]],
+        "changedPropIds": ["lang.value"],
+    }).encode()
+
+
+def dashboard_latency(bench: Path, db: Path, requests: int) -> dict:
+    """p95 of page callbacks over HTTP against the production server (waitress) on 127.0.0.1."""
+    port = _free_port()
+    server = subprocess.Popen([INSYN, "--workbench", str(bench), "--db", str(db), "dashboard", "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak = _PeakSampler(server.pid)
+    peak.start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(base, server)
+        callbacks = _page_callbacks(base)
+        latencies, errors, by_callback, cold = [], [], {}, []
+        for n in range(requests + len(callbacks)):
+            callback = callbacks[n % len(callbacks)]
+            lang = ("sv", "en")[(n // len(callbacks)) % 2]
+            request = urllib.request.Request(f"{base}/_dash-update-component", data=_payload(callback, lang),
+                                             headers={"Content-Type": "application/json"})
+            started = time.perf_counter()
+            try:
+                with urllib.request.urlopen(request, timeout=120) as response:
+                    response.read()
+                    status = response.status
+            except urllib.error.HTTPError as exc:
+                status = exc.code
+            except OSError as exc:
+                status = type(exc).__name__
+            elapsed = (time.perf_counter() - started) * 1000
+            if n < len(callbacks):   # the first round: a fresh snapshot, nothing kept yet
+                cold.append(elapsed)
+            else:
+                latencies.append(elapsed)
+                by_callback.setdefault(callback["name"], []).append(elapsed)
+                if status not in (200, 204):   # 204: nothing to update (dash.no_update)
+                    errors.append(f"{callback['name']} ({lang}): {status}")
+    finally:
+        server.terminate()
+        server.wait(30)
+        peak.stop()
+    latencies.sort()
+    return {"p95_ms": round(latencies[max(0, int(len(latencies) * 0.95) - 1)], 1),
+            "median_ms": round(statistics.median(latencies), 1), "requests": len(latencies), "errors": len(errors),
+            "error_pages": sorted(set(errors)), "callbacks": len(callbacks), "peak_rss_mb": peak.mb,
+            "cold_max_ms": round(max(cold), 1), "cold_median_ms": round(statistics.median(cold), 1),
+            "slowest_ms": dict(sorted(((name, round(max(ms), 1)) for name, ms in by_callback.items()),
+                                      key=lambda item: -item[1])[:5])}
+
+
+def _wait_until_up(base: str, server: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit("the dashboard did not start")
+        try:
+            with urllib.request.urlopen(base + "/", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit("the dashboard did not answer within 120 s")
+
+
+# ---------------------------------------------------------------- reporting
+
+TABLE = [
+    ("ingest_s", "ingest_raw_duckdb_s", "ingest_ratio", "≤ 1.25"),
+    ("pipeline_s", "pandas_baseline_s", "speedup_vs_pandas", "≥ 1.5"),
+    ("checks_s", "checks_raw_sql_s", "checks_ratio", "≤ 2"),
+    ("incremental_s", "full_rebuild_s", "incremental_ratio", "≤ 0.3"),
+]
+
+
+def table(result: dict) -> str:
+    lines = [f"{result['contacts']:,} contacts, {result['events']:,} events "
+             f"({result['input_mb']} MB of exports); DuckDB memory_limit {result['memory_limit']}, "
+             f"{result['threads']} threads", "",
+             f"{'Insyn':<22}{'s':>9}  {'baseline':<22}{'s':>9}  {'ratio':<19}{'':>7}  goal"]
+    for mine, theirs, ratio, goal in TABLE:
+        lines.append(f"{mine:<22}{result[mine]:>9}  {theirs:<22}{result[theirs]:>9}  {ratio:<19}"
+                     f"{result[ratio]:>7}  {goal}")
+    lines += [
+        f"{'dashboard_p95_ms':<22}{result['dashboard_p95_ms']:>9}  (median {result['dashboard_median_ms']} ms, "
+        f"{result['dashboard_requests']} requests, {result['dashboard_errors']} errors; first call after a "
+        f"publish: median {result['dashboard_cold_median_ms']}, max {result['dashboard_cold_max_ms']} ms)  goal ≤ 150",
+        f"{'peak_rss_mb':<22}{result['peak_rss_mb']:>9}  (pandas {result['pandas_peak_rss_mb']} MB)  goal ≤ 2048",
+        f"{'audit_pack_s':<22}{result['audit_pack_s']:>9}",
+        f"{'build_s':<22}{result['build_s']:>9}   check_all_s {result['check_all_s']}   "
+        f"generate_s {result['generate_s']}",
+    ]
+    return "\n".join(lines)
+
+
+GROWTH = ("ingest_s", "ingest_raw_duckdb_s", "pipeline_s", "pandas_baseline_s", "checks_s", "checks_raw_sql_s",
+          "dashboard_p95_ms", "incremental_s", "full_rebuild_s", "peak_rss_mb", "pandas_peak_rss_mb", "audit_pack_s")
+
+
+def growth(results: list[dict]) -> dict:
+    """Each figure at k× over k times the 1× figure: 1.0 is linear, below is better than linear."""
+    first = results[0]
+    out = {}
+    for key in GROWTH:
+        out[key] = [round(r[key] / first[key] / (r["contacts"] / first["contacts"]), 2) if first[key] else None
+                    for r in results]
+    return out
+
+
+def growth_table(results: list[dict], grown: dict) -> str:
+    scales = [f"{r['contacts'] // results[0]['contacts']}×" for r in results]
+    lines = [f"{'figure':<22}" + "".join(f"{s:>12}" for s in scales) + "   (value; per-unit growth vs 1×)"]
+    for key in GROWTH:
+        cells = "".join(f"{r[key]:>7} {g if g is not None else '-':>4}" for r, g in zip(results, grown[key]))
+        lines.append(f"{key:<22}{cells}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--contacts", type=int, default=None, help="CRM contacts (default 500000; series: 1000000)")
+    parser.add_argument("--events", type=int, default=None, help="e-mail events (default 5000000; series: 4000000)")
+    parser.add_argument("--scale-series", action="store_true", help="run at 1×, 2× and 4× the size and show growth")
+    parser.add_argument("--memory-limit", default="1GB", help="DuckDB memory_limit for Insyn and raw DuckDB alike")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--dashboard-requests", type=int, default=60)
+    parser.add_argument("--work", type=Path, help="working folder (default: a new one under the temp folder)")
+    parser.add_argument("--keep", action="store_true", help="keep the working folder (exports and warehouses)")
+    parser.add_argument("--json", type=Path, metavar="OUT", help="write the figures as JSON")
+    args = parser.parse_args(argv)
+
+    contacts = args.contacts or (1_000_000 if args.scale_series else 500_000)
+    events = args.events or (4_000_000 if args.scale_series else 5_000_000)
+    work = args.work or Path(tempfile.mkdtemp(prefix="insyn-bench-"))
+    options = {"memory_limit": args.memory_limit, "threads": args.threads, "seed": args.seed,
+               "dashboard_requests": args.dashboard_requests}
+    try:
+        if args.scale_series:
+            results = []
+            for k in (1, 2, 4):
+                results.append(run_once(contacts * k, events * k, work=work / f"x{k}", **options))
+                print(table(results[-1]), "\n", flush=True)
+                if not args.keep:
+                    shutil.rmtree(work / f"x{k}", ignore_errors=True)
+            grown = growth(results)
+            print(growth_table(results, grown))
+            document = {"machine": machine(), "runs": results, "growth_per_unit": grown}
+        else:
+            result = run_once(contacts, events, work=work, **options)
+            print(table(result))
+            document = {"machine": machine(), **result}
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    if args.json:
+        args.json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+def machine() -> dict:
+    import duckdb
+    import pandas
+
+    return {"cores": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+            "python": sys.version.split()[0], "duckdb": duckdb.__version__, "pandas": pandas.__version__,
+            "date": dt.date.today().isoformat()}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
