@@ -197,6 +197,7 @@ def run_once(contacts: int, events: int, *, work: Path, memory_limit: str, threa
     steps: dict[str, Measured] = {}
     steps["raw"] = measure([PYTHON, "-c", RAW_DUCKDB, str(work / "raw.duckdb"), memory_limit, str(threads),
                             *map(str, tabular)])
+    (work / "raw.duckdb").unlink()   # disk: at 5 M contacts each warehouse is several GB
     steps["ingest"] = insyn("load", "--quiet", *tabular)
     steps["load_rest"] = insyn("load", "--quiet", *rest)
     steps["build"] = insyn("build", "--quiet", "--as-of", AS_OF)
@@ -216,12 +217,17 @@ def run_once(contacts: int, events: int, *, work: Path, memory_limit: str, threa
     dashboard = dashboard_latency(bench, db, dashboard_requests)
     steps["audit_pack"] = insyn("audit", "--year", AS_OF.year, "--as-of", AS_OF, "--out", work / "audit-packs")
 
+    _progress(work, steps, dashboard=dashboard)
     incremental_db = work / "incremental" / "insyn.duckdb"
     incremental_db.parent.mkdir()
+    shutil.rmtree(db.parent / "published", ignore_errors=True)   # the dashboard is done with it
     shutil.copy(db, incremental_db)
     next_week = AS_OF + dt.timedelta(days=7)
     steps["incremental_load"] = insyn("load", "--quiet", extra, db_path=incremental_db)
     steps["incremental_build"] = insyn("build", "--quiet", "--as-of", next_week, db_path=incremental_db)
+    shutil.rmtree(incremental_db.parent)
+    shutil.rmtree(db.parent)
+    _progress(work, steps, dashboard=dashboard)
     full_db = work / "full" / "insyn.duckdb"
     steps["full_load"] = insyn("load", "--quiet", base, extra, db_path=full_db)
     steps["full_build"] = insyn("build", "--quiet", "--as-of", next_week, db_path=full_db)
@@ -254,6 +260,13 @@ def run_once(contacts: int, events: int, *, work: Path, memory_limit: str, threa
         "audit_pack_s": round(s["audit_pack"], 2),
         "seconds_by_step": {name: round(v, 2) for name, v in s.items()},
     }
+
+
+def _progress(work: Path, steps: dict, **extra) -> None:
+    """The steps measured so far, beside the working folder (kept if a later step fails)."""
+    (work.parent / f"{work.name}.steps.json").write_text(json.dumps(
+        {**{name: {"seconds": round(m.seconds, 2), "peak_rss_mb": m.peak_rss_mb} for name, m in steps.items()},
+         **extra}, indent=1), encoding="utf-8")
 
 
 def _read_json(path: Path):
