@@ -174,8 +174,9 @@ db, memory_limit, threads, *tables = sys.argv[1:]
 con = duckdb.connect(db, read_only=True, config={"memory_limit": memory_limit, "threads": threads})
 for table in tables:
     # what the compliance suite asks of each rule: how many rows, and the first of them
-    con.execute(f"select count(*) from rules.{table} cross join (select as_of from params.run)").fetchall()
-    con.execute(f"select * from rules.{table} cross join (select as_of from params.run) limit 20").fetchall()
+    name = '"' + table.replace('"', '""') + '"'   # a table name from duckdb_tables(), quoted
+    con.execute(f"select count(*) from rules.{name} cross join (select as_of from params.run)").fetchall()
+    con.execute(f"select * from rules.{name} cross join (select as_of from params.run) limit 20").fetchall()
 """
 
 

@@ -184,13 +184,38 @@ def test_json_lines_that_duckdb_cannot_take_exactly_go_to_python(workbench, tmp_
     assert exc.value.line == 2 and problem in exc.value.problem
 
 
-def test_the_cli_reads_big_files_through_duckdb_by_the_workbench_threshold(insyn, tmp_path):
-    wb = Workbench.load(REPO)
-    assert wb.bulk_min_bytes == 8 << 20      # insyn.toml: small exports stay with the Python readers
+def test_the_cli_takes_the_threshold_from_insyn_toml(tmp_path, monkeypatch):
+    """`[load] bulk_min_bytes`: 8 MiB by default; 0 sends every CSV and JSON-lines file to DuckDB, false none."""
+    import contextlib
+    import io
+
+    from insyn.cli import main
+
+    from helpers import copy_workbench
+
+    assert Workbench.load(REPO).bulk_min_bytes == 8 << 20
     path = tmp_path / "events.jsonl"
     path.write_text("\n".join(_event(sg_event_id=f"e{i}") for i in range(5)) + "\n", encoding="utf-8")
-    result = insyn("load", path)
-    assert result.code == 0 and "5 rows" in result.out
+    from insyn import bulk
+
+    read_by_duckdb = []
+    real = bulk.load_json_lines
+    monkeypatch.setattr(bulk, "load_json_lines", lambda *a, **k: read_by_duckdb.append(a[2].name) or real(*a, **k))
+    said = {}
+    for setting in ("0", "false"):
+        wb, db = copy_workbench(tmp_path / f"wb-{setting}")
+        toml = wb / "insyn.toml"
+        toml.write_text(toml.read_text(encoding="utf-8").replace("bulk_min_bytes = 8388608",
+                                                                  f"bulk_min_bytes = {setting}"), encoding="utf-8")
+        assert Workbench.load(wb).bulk_min_bytes == (0 if setting == "0" else None)
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+            assert main(["--workbench", str(wb), "--db", str(db), "load", str(path)]) == 0
+        con = duckdb.connect(str(db), read_only=True)
+        said[setting] = con.execute("select count(*), max(_line_no) from raw.esp__event").fetchone()
+        con.close()
+    assert said == {"0": (5, 5), "false": (5, 5)}
+    assert read_by_duckdb == ["events.jsonl"]      # with 0 only
 
 
 def test_record_numbers_follow_the_file_when_duckdb_reads_in_parallel(workbench, tmp_path):

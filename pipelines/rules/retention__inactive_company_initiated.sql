@@ -1,12 +1,10 @@
 -- retention.inactive_company_initiated: a company-initiated record created
 -- before the window start, with no active dialogue in the window
--- [add_months(as_of, -N months), as_of]. It must be deleted.
-with records as (
-    select * from marts.dim_crm_records
-),
-
-evidence as (
-    select * from marts.fct_dialogue_evidence
+-- [add_months(as_of, -N months), as_of]. It must be deleted. The last
+-- dialogue up to as-of comes from the retention clock (one place for it):
+-- none in the window means none, or the last one before the window start.
+with clock as (
+    select * from marts.fct_retention_clock
 ),
 
 run as (
@@ -15,43 +13,27 @@ run as (
 
 windowed as (
     select
-        records.*,
-        add_months(run.as_of, -run.retention_inactive_months) as window_start_on,
-        run.as_of
-    from records
+        clock.*,
+        add_months(run.as_of, -run.retention_inactive_months) as window_start_on
+    from clock
     cross join run
-    where records.contact_origin = 'company_initiated'
-),
-
-last_dialogue as (
-    select
-        windowed.record_key,
-        max(case when evidence.activity_on <= windowed.as_of then evidence.activity_on end) as last_dialogue_on,
-        sum(case when evidence.activity_on between windowed.window_start_on and windowed.as_of then 1 else 0 end)
-            as dialogue_in_window
-    from windowed
-    left join evidence
-        on windowed.record_key = evidence.record_key
-    group by windowed.record_key
 ),
 
 final as (
     select
         'retention.inactive_company_initiated' as rule,
-        windowed.record_id,
-        windowed.email_key as email,
-        windowed.source,
+        record_id,
+        email_key as email,
+        source,
         case
-            when last_dialogue.last_dialogue_on is null
-                then 'no dialogue recorded; created ' || cast(windowed.created_on as varchar)
-            else 'no dialogue since ' || cast(last_dialogue.last_dialogue_on as varchar)
+            when last_dialogue_on is null
+                then 'no dialogue recorded; created ' || cast(created_on as varchar)
+            else 'no dialogue since ' || cast(last_dialogue_on as varchar)
         end as detail,
         1 as count
     from windowed
-    inner join last_dialogue
-        on windowed.record_key = last_dialogue.record_key
-    where windowed.created_on < windowed.window_start_on
-        and coalesce(last_dialogue.dialogue_in_window, 0) = 0
+    where created_on < window_start_on
+        and (last_dialogue_on is null or last_dialogue_on < window_start_on)
 )
 
 select * from final

@@ -64,7 +64,7 @@ def _take_back(con: duckdb.DuckDBPyConnection, kind: SourceKind, file_id: int) -
     con.execute("delete from raw.esp__event_category where _file_id = $f", {"f": file_id})
 
 
-def _number_records(con, table: str, file_id: int) -> int:
+def _number_records(con, table: str, file_id: int, first_line: int) -> int:
     """Record numbers in file order, and first lines as if no record spanned lines.
 
     The rows were inserted in file order (DuckDB keeps insertion order) in this
@@ -72,8 +72,9 @@ def _number_records(con, table: str, file_id: int) -> int:
     keeps the insert parallel, where a row_number() window would not."""
     first, rows = con.execute(f"select min(rowid), count(*) from raw.{ident(table)} where _file_id = $f",
                               {"f": file_id}).fetchone()
-    con.execute(f"update raw.{ident(table)} set _record_no = rowid - $first + 1, _line_no = rowid - $first + $skip "
-                "where _file_id = $f", {"f": file_id, "first": first or 0, "skip": 2 if table != "esp__event" else 1})
+    con.execute(f"update raw.{ident(table)} set _record_no = rowid - $first + 1, "
+                "_line_no = rowid - $first + $first_line where _file_id = $f",
+                {"f": file_id, "first": first or 0, "first_line": first_line})
     return rows
 
 
@@ -143,7 +144,7 @@ def load_csv(con, kind: SourceKind, path: Path, *, header: list[str], delimiter:
                     select $load_id as _load_id, $file_id as _file_id, $exported_at as _exported_at, {', '.join(select)}
                     from {source}""", provenance)
     file_id = provenance["file_id"]
-    rows = _number_records(con, kind.table, file_id)
+    rows = _number_records(con, kind.table, file_id, first_line=2)   # line 1 is the header
     if _reject_count(con) != rejects_before or not _shift_for_line_breaks(con, kind.table, file_id,
                                                                            physical_lines, rows):
         _take_back(con, kind, file_id)
@@ -160,7 +161,6 @@ def load_json_lines(con, kind: SourceKind, path: Path, *, physical_lines: int, p
         f"select distinct unnest(json_keys(json)) from read_json_objects({file}, format = 'newline_delimited', "
         "ignore_errors = true) where json_type(json) = 'OBJECT'").fetchall()]
     undeclared = [k for k in keys if by_key.get(column_key(k)) != k]
-    seconds = "try_cast(timestamp as double)"
     if not undeclared:
         # The usual stream: every key is a declared column. DuckDB's own JSON
         # reader writes each value as text as readers.json_cell does.
@@ -190,7 +190,7 @@ def load_json_lines(con, kind: SourceKind, path: Path, *, physical_lines: int, p
                            {', '.join(select)}, {stamp} as timestamp__utc
                     from {source}""", provenance)
     file_id = provenance["file_id"]
-    rows = _number_records(con, kind.table, file_id)
+    rows = _number_records(con, kind.table, file_id, first_line=1)
     required = " or ".join(f"{ident(column_key(k))} is null" for k in kind.required)
     unreadable = con.execute(f"select count(*) from raw.{ident(kind.table)} where _file_id = $f "
                              f"and ({required} or timestamp__utc is null)", {"f": file_id}).fetchone()[0]
