@@ -32,6 +32,10 @@ FORBIDDEN = [
     ("select\n  * exclude (email) from t", "select * exclude/replace"),
     ("select\n  received_on + interval 1 month from t", "date ± interval in months"),
     ("select * from t\n  where as_of = $as_of", "a $parameter"),
+    ("\nselect * from t qualify row_number() over (partition by x) = 1",
+     "QUALIFY beside select *"),
+    ("select k,\n  string_agg(distinct v, ', ' order by v), count(distinct w) from t group by k",
+     "an ordered string_agg(distinct …) beside another distinct aggregate"),
 ]
 
 

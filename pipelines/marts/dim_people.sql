@@ -48,18 +48,49 @@ appearances as (
     from requests
 ),
 
-final as (
+-- each list from distinct rows first: Spark cannot run an ordered
+-- string_agg(distinct …) beside another distinct aggregate (the portable subset)
+classified as (
     select
         email_key,
-        string_agg(distinct source, ', ' order by source) as sources,
-        string_agg(distinct case when source like 'salesforce.%' then record_id end, ', '
-                   order by case when source like 'salesforce.%' then record_id end) as crm_record_ids,
-        count(distinct case when source like 'salesforce.%' then record_id end) as crm_record_count,
-        sum(event_count) as email_event_count,
-        count(distinct case when source = 'register.requests' then record_id end) as request_count
+        source,
+        event_count,
+        case when source like 'salesforce.%' then record_id end as crm_record_id,
+        case when source = 'register.requests' then record_id end as request_id
     from appearances
     where email_key is not null
+),
+
+person_sources as (
+    select email_key, string_agg(source, ', ' order by source) as sources, sum(event_count) as email_event_count
+    from (select email_key, source, sum(event_count) as event_count from classified group by email_key, source) s
     group by email_key
+),
+
+person_crm_ids as (
+    select email_key, string_agg(crm_record_id, ', ' order by crm_record_id) as crm_record_ids,
+        count(*) as crm_record_count
+    from (select distinct email_key, crm_record_id from classified where crm_record_id is not null) c
+    group by email_key
+),
+
+person_requests as (
+    select email_key, count(*) as request_count
+    from (select distinct email_key, request_id from classified where request_id is not null) r
+    group by email_key
+),
+
+final as (
+    select
+        person_sources.email_key,
+        person_sources.sources,
+        person_crm_ids.crm_record_ids,
+        coalesce(person_crm_ids.crm_record_count, 0) as crm_record_count,
+        cast(person_sources.email_event_count as bigint) as email_event_count,
+        coalesce(person_requests.request_count, 0) as request_count
+    from person_sources
+    left join person_crm_ids on person_crm_ids.email_key = person_sources.email_key
+    left join person_requests on person_requests.email_key = person_sources.email_key
 )
 
 select * from final

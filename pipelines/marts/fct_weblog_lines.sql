@@ -14,12 +14,23 @@ files as (
     select * from audit.files
 ),
 
-deduplicated as (
-    select requests.*
+numbered_copies as (
+    select
+        requests.file_id,
+        requests.line_no,
+        row_number() over (partition by requests.log_line order by requests.file_id, requests.line_no) as copy_no
     from requests
     cross join run
     where requests.requested_on <= run.as_of
-    qualify row_number() over (partition by log_line order by file_id, line_no) = 1
+),
+
+deduplicated as (
+    select requests.*
+    from requests
+    inner join numbered_copies
+        on numbered_copies.file_id = requests.file_id
+        and numbered_copies.line_no = requests.line_no
+    where numbered_copies.copy_no = 1
 ),
 
 final as (

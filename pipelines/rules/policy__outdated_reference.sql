@@ -34,7 +34,7 @@ found as (
         cast(null as varchar) as email,
         'policy.text' as source,
         '"' || pattern || '": ' || why as detail,
-        sum(occurrences) as count
+        cast(sum(occurrences) as bigint) as count  -- DuckDB would sum to HUGEINT, Spark to BIGINT
     from occurrences
     group by file, pattern, why
 ),
@@ -46,7 +46,7 @@ not_found as (
         cast(null as varchar) as email,
         'policy.text' as source,
         'not evaluated: the policy text named in the policy file was not found' as detail,
-        1 as count
+        cast(1 as bigint) as count
     from run
     where not run.policy_text_found
 ),

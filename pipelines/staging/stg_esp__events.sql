@@ -43,11 +43,25 @@ single_copies as (
         or event_id not in (select event_id from repeated_ids)
 ),
 
-first_of_repeated as (
-    select *
+-- numbered apart from the rows they pick: QUALIFY beside `select *` would leak
+-- its row number as a column on Spark (the portable subset)
+numbered_copies as (
+    select
+        event_id,
+        file_id,
+        record_no,
+        row_number() over (partition by event_id order by file_id, record_no) as copy_no
     from renamed
     where event_id in (select event_id from repeated_ids)
-    qualify row_number() over (partition by event_id order by file_id, record_no) = 1
+),
+
+first_of_repeated as (
+    select renamed.*
+    from renamed
+    join numbered_copies
+        on numbered_copies.file_id = renamed.file_id
+        and numbered_copies.record_no = renamed.record_no
+    where numbered_copies.copy_no = 1
 ),
 
 final as (

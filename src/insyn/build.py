@@ -106,8 +106,23 @@ def sql_literal(text: str) -> str:
 # ---------------------------------------------------------------- parameters
 
 
-def write_params(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: dt.date) -> None:
-    """The run's as-of date and the policy's values, as tables models join."""
+@dataclass
+class ParamTable:
+    """One table of run parameters: the same rows reach DuckDB and Spark."""
+    name: str                        # params.<name>
+    columns: list[tuple[str, str]]   # (column, DuckDB type)
+    rows: list[tuple]
+    description: str = ""
+
+
+def _typed(value) -> str:
+    return ("TIMESTAMP" if isinstance(value, dt.datetime) else "DATE" if isinstance(value, dt.date)
+            else "BOOLEAN" if isinstance(value, bool) else "INTEGER" if isinstance(value, int) else "VARCHAR")
+
+
+def param_tables(policy: Policy, as_of: dt.date, erasures: Erasures | None = None) -> list[ParamTable]:
+    """The run's as-of date, the policy's values, the calendar, the policy text and the
+    ledger's erasures (hashed), as tables models join (no $parameters in models)."""
     t = policy.transfer
     run = {
         "as_of": as_of,
@@ -132,13 +147,6 @@ def write_params(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: dt.date)
         "policy_text_found": policy.text_path.exists(),
         "weblog_horizon_at": weblog_horizon(policy, as_of),
     }
-    types = {k: ("TIMESTAMP" if isinstance(v, dt.datetime) else "DATE" if isinstance(v, dt.date)
-                 else "BOOLEAN" if isinstance(v, bool) else "INTEGER" if isinstance(v, int) else "VARCHAR")
-             for k, v in run.items()}
-    con.execute("create or replace table params.run (" +
-                ", ".join(f"{ident(k)} {types[k]}" for k in run) + ")")
-    con.execute("insert into params.run values (" + ", ".join(f"${k}" for k in run) + ")", run)
-
     lists = {
         "non_dialogue_task_subtypes": policy.non_dialogue_task_subtypes,
         "consent_values": [v.lower() for v in policy.consent_values],
@@ -149,52 +157,55 @@ def write_params(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: dt.date)
         **{f"{k}_events": v for k, v in policy.email_events.items()},
         **{f"{k}_categories": v for k, v in policy.email_categories.items()},
     }
-    con.execute("create or replace table params.value_lists (list_name varchar, value varchar)")
-    insert_rows(con, "params.value_lists", ["list_name", "value"],
-                [(name, v) for name, values in lists.items() for v in values])
+    erasures = erasures or Erasures.none()
+    V = "VARCHAR"
+    return [
+        ParamTable("run", [(k, _typed(v)) for k, v in run.items()], [tuple(run.values())]),
+        ParamTable("value_lists", [("list_name", V), ("value", V)],
+                   [(name, v) for name, values in lists.items() for v in values]),
+        ParamTable("lead_source_classes", [("lead_source_key", V), ("contact_origin", V)],
+                   [(squish(v), origin) for origin, values in policy.lead_source_classes.items() for v in values]),
+        ParamTable("request_types", [("label_key", V), ("request_type", V)],
+                   [(trim(v).lower(), k) for k, values in policy.request_types.items() for v in values]),
+        ParamTable("outcomes", [("label_key", V), ("outcome", V)],
+                   [(trim(v).lower(), k) for k, values in policy.outcomes.items() for v in values]),
+        ParamTable("outdated_references", [("pattern", V), ("why", V)],
+                   [(r.pattern, r.why) for r in policy.outdated_references]),
+        ParamTable("policy_date_markers", [("marker", V)], [(m,) for m in policy.policy_date_markers]),
+        ParamTable("calendar", [("day", "DATE"), ("is_working_day", "BOOLEAN"), ("holiday_name", V)],
+                   calendar_rows(policy, as_of)),
+        ParamTable("policy_text_lines", [("file", V), ("line_no", "INTEGER"), ("line", V)],
+                   policy_text_rows(policy)),
+        ParamTable("erasure_ledger", [("entry_id", V), ("request_id", V), ("erased_on", "DATE"), ("email_hash", V)],
+                   [(e.entry_id, e.request_id, dt.date.fromisoformat(e.erased_on), e.email_sha256)
+                    for e in erasures.entries],
+                   "Erasures recorded by `insyn dsar erase` in the workbench's ledger (dsar-ledger.jsonl "
+                   "beside the warehouse): entry, the request it carries out, its date, and the salted "
+                   "SHA-256 of the person's normalised address (the suppression list)."),
+        ParamTable("erasure_ledger_ids", [("entry_id", V), ("id_hash", V)],
+                   [(e.entry_id, h) for e in erasures.entries for h in e.crm_id_sha256],
+                   "The salted SHA-256 of each 15-character CRM id of a ledger erasure's person."),
+    ]
 
-    con.execute("create or replace table params.lead_source_classes (lead_source_key varchar, contact_origin varchar)")
-    insert_rows(con, "params.lead_source_classes", ["lead_source_key", "contact_origin"],
-                [(squish(v), origin) for origin, values in policy.lead_source_classes.items() for v in values])
-    con.execute("create or replace table params.request_types (label_key varchar, request_type varchar)")
-    insert_rows(con, "params.request_types", ["label_key", "request_type"],
-                [(trim(v).lower(), k) for k, values in policy.request_types.items() for v in values])
-    con.execute("create or replace table params.outcomes (label_key varchar, outcome varchar)")
-    insert_rows(con, "params.outcomes", ["label_key", "outcome"],
-                [(trim(v).lower(), k) for k, values in policy.outcomes.items() for v in values])
-    con.execute("create or replace table params.outdated_references (pattern varchar, why varchar)")
-    insert_rows(con, "params.outdated_references", ["pattern", "why"],
-                [(r.pattern, r.why) for r in policy.outdated_references])
-    con.execute("create or replace table params.policy_date_markers (marker varchar)")
-    insert_rows(con, "params.policy_date_markers", ["marker"], [(m,) for m in policy.policy_date_markers])
-    write_calendar(con, policy, as_of)
-    write_policy_text(con, policy)
 
-
-def write_erasures(con: duckdb.DuckDBPyConnection, erasures: Erasures) -> None:
-    """params.erasure_ledger and params.erasure_ledger_ids: the ledger's erasures, hashed.
-    The salt goes to a temporary table of this connection only: it never enters the file."""
-    con.execute("create or replace table params.erasure_ledger (entry_id varchar, request_id varchar, "
-                "erased_on date, email_hash varchar)")
-    insert_rows(con, "params.erasure_ledger", ["entry_id", "request_id", "erased_on", "email_hash"],
-                [(e.entry_id, e.request_id, dt.date.fromisoformat(e.erased_on), e.email_sha256)
-                 for e in erasures.entries])
-    con.execute("create or replace table params.erasure_ledger_ids (entry_id varchar, id_hash varchar)")
-    insert_rows(con, "params.erasure_ledger_ids", ["entry_id", "id_hash"],
-                [(e.entry_id, h) for e in erasures.entries for h in e.crm_id_sha256])
+def write_params(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: dt.date,
+                 erasures: Erasures | None = None) -> None:
+    """The parameter tables, in DuckDB. The salt goes to a temporary table of this
+    connection only: it never enters the file."""
+    for table in param_tables(policy, as_of, erasures):
+        name = f"params.{ident(table.name)}"
+        con.execute(f"create or replace table {name} ("
+                    + ", ".join(f"{ident(c)} {typ}" for c, typ in table.columns) + ")")
+        insert_rows(con, name, [c for c, _ in table.columns], table.rows)
+        if table.description:
+            con.execute(f"comment on table {name} is {sql_literal(table.description)}")
     con.execute("create or replace temp table erasure_salt as select cast($salt as varchar) as salt",
-                {"salt": erasures.salt})
-    for table, text in (
-            ("erasure_ledger", "Erasures recorded by `insyn dsar erase` in the workbench's ledger (dsar-ledger.jsonl "
-                               "beside the warehouse): entry, the request it carries out, its date, and the salted "
-                               "SHA-256 of the person's normalised address (the suppression list)."),
-            ("erasure_ledger_ids", "The salted SHA-256 of each 15-character CRM id of a ledger erasure's person.")):
-        con.execute(f"comment on table params.{table} is {sql_literal(text)}")
+                {"salt": (erasures or Erasures.none()).salt})
 
 
-def write_calendar(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: dt.date) -> None:
-    """params.calendar: every day around the as-of, and whether it is a working day
-    (not a weekend day, a public holiday of the policy's country, or an extra day)."""
+def calendar_rows(policy: Policy, as_of: dt.date) -> list[tuple]:
+    """Every day around the as-of, and whether it is a working day (not a weekend
+    day, a public holiday of the policy's country, or an extra day)."""
     import holidays
 
     first = dt.date(as_of.year - 10, 1, 1)
@@ -208,23 +219,20 @@ def write_calendar(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: dt.dat
         name = public.get(day)
         rows.append((day, day.weekday() not in weekend and name is None and day not in extra, name))
         day += dt.timedelta(days=1)
-    con.execute("create or replace table params.calendar (day date, is_working_day boolean, holiday_name varchar)")
-    insert_rows(con, "params.calendar", ["day", "is_working_day", "holiday_name"], rows)
+    return rows
 
 
-def write_policy_text(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
-    """params.policy_text_lines: the policy text the policy.* rules read, line by line."""
-    con.execute("create or replace table params.policy_text_lines (file varchar, line_no integer, line varchar)")
+def policy_text_rows(policy: Policy) -> list[tuple]:
+    """The policy text the policy.* rules read, line by line."""
     path = policy.text_path
     if not path.exists():
-        return
+        return []
     try:
         name = str(path.resolve().relative_to(policy.path.parent.resolve()))
     except ValueError:
         name = str(path)
     text = path.read_bytes().decode("utf-8", errors="replace").lstrip("\ufeff")
-    insert_rows(con, "params.policy_text_lines", ["file", "line_no", "line"],
-                [(name, i, line) for i, line in enumerate(text.splitlines(), start=1)])
+    return [(name, i, line) for i, line in enumerate(text.splitlines(), start=1)]
 
 
 def weblog_horizon(policy: Policy, as_of: dt.date) -> dt.datetime:
@@ -249,24 +257,28 @@ def create_macros(con: duckdb.DuckDBPyConnection, pipelines: Path) -> None:
 
 def build(con: duckdb.DuckDBPyConnection, *, pipelines: Path, sources: Sources, policy: Policy,
           as_of: dt.date, layers: tuple[str, ...] = MODEL_LAYERS, erasures: Erasures | None = None,
-          progress=None) -> list[Model]:
+          progress=None, results=None, prepare=None) -> list[Model]:
     """Rebuild the models of `layers` (default all) for `as_of`, in one transaction.
 
     `erasures` (the ledger's, with the salt) let erasure.not_executed recognise erased
-    people by their salted hashes; without it the rule reads the register only."""
+    people by their salted hashes; without it the rule reads the register only.
+    `results(model)`, when given, is the model's rows as another engine computed them
+    (an Arrow table or dataset): they are copied in instead of running the SQL here;
+    `prepare(con)` runs first, in the same transaction."""
     models = [m for m in discover(pipelines) if m.layer in layers]
     say = progress or (lambda msg: None)
     started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     con.execute("begin transaction")
     try:
         ensure_schema(con, sources)
+        if prepare is not None:
+            prepare(con)
         create_macros(con, pipelines)
-        write_params(con, policy, as_of)
-        write_erasures(con, erasures or Erasures.none())
+        write_params(con, policy, as_of, erasures)
         for n, model in enumerate(models, start=1):
             say(f"[{n}/{len(models)}] {model.table}")
             try:
-                con.execute(f"create or replace table {ident(model.layer)}.{ident(model.name)} as {model.sql}")
+                _materialize(con, model, results)
             except duckdb.Error as exc:
                 raise InsynError(f"{model.path}: {str(exc).splitlines()[0]}") from None
             _document(con, model)
@@ -283,6 +295,18 @@ def build(con: duckdb.DuckDBPyConnection, *, pipelines: Path, sources: Sources, 
         con.execute("rollback")
         raise
     return models
+
+
+def _materialize(con: duckdb.DuckDBPyConnection, model: Model, results) -> None:
+    table = f"{ident(model.layer)}.{ident(model.name)}"
+    if results is None:
+        con.execute(f"create or replace table {table} as {model.sql}")
+        return
+    con.register("insyn_model_rows", results(model))
+    try:
+        con.execute(f"create or replace table {table} as select * from insyn_model_rows")
+    finally:
+        con.unregister("insyn_model_rows")
 
 
 def _document(con: duckdb.DuckDBPyConnection, model: Model) -> None:

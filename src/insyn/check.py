@@ -56,10 +56,13 @@ class CheckReport:
         return [r for r in self.results if not r["success"]]
 
 
-def run_gx(db: Path, workbench: Path, suites: Path, pipelines: Path, docs: Path | None) -> list[dict]:
-    """Run the suites in a child process; its results as dicts."""
+def run_gx(db: Path, workbench: Path, suites: Path, pipelines: Path, docs: Path | None,
+           lake: str | None = None) -> list[dict]:
+    """Run the suites in a child process (on the lake's Spark build with `lake`); its results as dicts."""
     command = [sys.executable, "-m", "insyn.gx_runner", "--db", str(db), "--workbench", str(workbench),
                "--suites", str(suites), "--pipelines", str(pipelines)]
+    if lake is not None:
+        command += ["--lake", lake]
     if docs is not None:
         command += ["--docs", str(docs)]
     proc = subprocess.run(command, capture_output=True, text=True)

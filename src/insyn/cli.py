@@ -57,6 +57,8 @@ class Context:
         root = Path(args.workbench or os.environ.get(WORKBENCH_ENV) or ".")
         self.workbench = Workbench.load(root)
         self.db_path = self.workbench.database(args.db)
+        self.engine, self.lake_location = self.workbench.choose_engine(getattr(args, "engine", None),
+                                                                       getattr(args, "lake", None))
         from .db import configure
 
         configure(self.workbench.duckdb)
@@ -77,6 +79,39 @@ class Context:
             self._sources = Sources.load(self.workbench.pipelines / "sources.toml")
         return self._sources
 
+    @property
+    def lake(self):
+        from .lake import Lake
+
+        return Lake(self.lake_location)
+
+    def build_models(self, as_of: dt.date, progress=None) -> list:
+        """Build the models for `as_of` on the chosen engine; the warehouse holds them after."""
+        from .build import build
+
+        con = self.connect()
+        try:
+            if self.engine == "spark":
+                from . import spark as on_spark
+
+                session = on_spark.session(self.workbench.spark)
+                try:
+                    stamp, _ = on_spark.build(session, self.lake, pipelines=self.workbench.pipelines,
+                                              sources=self.sources, policy=self.policy, as_of=as_of,
+                                              erasures=self.erasures(), progress=progress)
+                finally:
+                    session.stop()
+                models = on_spark.serve(con, self.lake, stamp, pipelines=self.workbench.pipelines,
+                                        sources=self.sources, policy=self.policy, as_of=as_of,
+                                        erasures=self.erasures())
+            else:
+                models = build(con, pipelines=self.workbench.pipelines, sources=self.sources, policy=self.policy,
+                               as_of=as_of, erasures=self.erasures(), progress=progress)
+        finally:
+            con.close()
+        self.publish()
+        return models
+
     def connect(self, read_only: bool = False):
         from .db import connect
 
@@ -96,22 +131,22 @@ class Context:
 
     def ensure_built(self, as_of: dt.date, progress=None) -> None:
         """Build the models for `as_of` unless they already are, after the last load."""
-        from .build import build
         from .findings import is_current
 
-        con = self.connect(read_only=True)
-        try:
-            if is_current(con, as_of):
-                return
-        finally:
-            con.close()
-        con = self.connect()
-        try:
-            build(con, pipelines=self.workbench.pipelines, sources=self.sources, policy=self.policy,
-                  as_of=as_of, erasures=self.erasures(), progress=progress)
-        finally:
-            con.close()
-        self.publish()
+        if self.db_path.exists():
+            con = self.connect(read_only=True)
+            try:
+                if is_current(con, as_of) and (self.engine == "duckdb" or self._served_lake_is_current(con)):
+                    return
+            finally:
+                con.close()
+        self.build_models(as_of, progress)
+
+    def _served_lake_is_current(self, con) -> bool:
+        """The warehouse was served from the lake's latest committed load."""
+        served = con.execute("select max(load_id) from audit.loads").fetchone()[0]
+        committed = self.lake.committed_loads()
+        return (max(committed) if committed else None) == served
 
 
 # ---------------------------------------------------------------- commands
@@ -122,6 +157,8 @@ def cmd_load(ctx: Context, args) -> int:
 
     exported_at = parse_exported_at(args.exported_at) if args.exported_at else None
     policy, sources = ctx.policy, ctx.sources
+    if ctx.engine == "spark":
+        return _load_to_lake(ctx, args, exported_at)
     created = not ctx.db_path.exists()
     con = ctx.connect()
     try:
@@ -139,6 +176,28 @@ def cmd_load(ctx: Context, args) -> int:
     con.close()
     if report.loaded:
         ctx.publish()
+    _print_load_report(report)
+    return 0
+
+
+def _load_to_lake(ctx: Context, args, exported_at) -> int:
+    """The same readers and checks, in a DuckDB in memory; the rows go to the lake."""
+    from .build import create_macros
+    from .lake import catalog, publish_load
+    from .load import load
+
+    lake = ctx.lake
+    con = catalog(lake, ctx.sources)
+    try:
+        create_macros(con, ctx.workbench.pipelines)   # the erasure purge uses them
+        report = load(con, [Path(p) for p in args.paths], root=ctx.workbench.root, sources=ctx.sources,
+                      policy=ctx.policy, ignore=ctx.workbench.ignore, source=args.source,
+                      erasures=ctx.erasures(), pipelines=ctx.workbench.pipelines,
+                      bulk_min_bytes=ctx.workbench.bulk_min_bytes,
+                      exported_at=exported_at, progress=None if args.quiet else _progress)
+        publish_load(con, lake, report)
+    finally:
+        con.close()
     _print_load_report(report)
     return 0
 
@@ -163,7 +222,15 @@ def cmd_loads(ctx: Context, args) -> int:
     from .load import loads_listing
     from .output import print_json, print_table
 
-    if not ctx.db_path.exists():
+    if ctx.engine == "spark":
+        from .lake import catalog
+
+        con = catalog(ctx.lake, ctx.sources)
+        try:
+            entries = loads_listing(con)
+        finally:
+            con.close()
+    elif not ctx.db_path.exists():
         entries = []
     else:
         con = ctx.connect(read_only=True)
@@ -180,18 +247,13 @@ def cmd_loads(ctx: Context, args) -> int:
 
 
 def cmd_build(ctx: Context, args) -> int:
-    from .build import build
-
     as_of = args.as_of or dt.date.today()
-    policy, sources = ctx.policy, ctx.sources
-    con = ctx.connect()
+    models = ctx.build_models(as_of, progress=None if args.quiet else _progress)
+    con = ctx.connect(read_only=True)
     try:
-        models = build(con, pipelines=ctx.workbench.pipelines, sources=sources, policy=policy,
-                       as_of=as_of, erasures=ctx.erasures(), progress=None if args.quiet else _progress)
         counts = [(m.table, con.execute(f"select count(*) from {m.layer}.{m.name}").fetchone()[0]) for m in models]
     finally:
         con.close()
-    ctx.publish()
     from .output import print_table
 
     print_table(["table", "rows"], counts)
@@ -232,9 +294,9 @@ def run_check(ctx: Context, as_of: dt.date, quiet: bool, docs: Path | None = Non
     docs = docs or ctx.db_path.parent / "data-docs"
     started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     if progress:
-        progress("running the Great Expectations suites in DuckDB ...")
+        progress(f"running the Great Expectations suites in {'Spark' if ctx.engine == 'spark' else 'DuckDB'} ...")
     results = run_gx(ctx.db_path, ctx.workbench.root, ctx.workbench.expectations / "suites.py",
-                     ctx.workbench.pipelines, docs)
+                     ctx.workbench.pipelines, docs, lake=ctx.lake_location if ctx.engine == "spark" else None)
     con = ctx.connect()
     try:
         run_id = record(con, as_of, results, started, docs)
@@ -266,17 +328,10 @@ def cmd_check(ctx: Context, args) -> int:
 
 
 def cmd_run(ctx: Context, args) -> int:
-    from .build import build
-
     as_of = args.as_of or dt.date.today()
     if cmd_load(ctx, argparse.Namespace(paths=[args.inbox], source=None, exported_at=None, quiet=args.quiet)) != 0:
         return 2
-    con = ctx.connect()
-    try:
-        build(con, pipelines=ctx.workbench.pipelines, sources=ctx.sources, policy=ctx.policy, as_of=as_of,
-              erasures=ctx.erasures(), progress=None if args.quiet else _progress)
-    finally:
-        con.close()
+    ctx.build_models(as_of, progress=None if args.quiet else _progress)
     return cmd_check(ctx, args)
 
 
@@ -364,8 +419,17 @@ def cmd_dsar_due(ctx: Context, args) -> int:
     return 0
 
 
+def _duckdb_only(ctx: Context, command: str) -> None:
+    """Commands that read or delete a person's raw rows: the lake's raw layer is not in the warehouse."""
+    if ctx.engine == "spark":
+        raise InsynError(f"{command}: not available with --engine spark yet (it reads the raw layer, which "
+                         "stays in the lake); run it on a DuckDB warehouse loaded with the same exports")
+
+
 def cmd_dsar_report(ctx: Context, args) -> int:
     from .access_report import default_name, produce
+
+    _duckdb_only(ctx, "dsar report")
 
     as_of = args.as_of or dt.date.today()
     ctx.ensure_built(as_of, progress=None if args.quiet else _progress)
@@ -401,6 +465,8 @@ def cmd_dsar_report(ctx: Context, args) -> int:
 
 def cmd_dsar_erase(ctx: Context, args) -> int:
     from .erasure import erase
+
+    _duckdb_only(ctx, "dsar erase")
 
     done = erase(ctx, args.email, request_id=args.request, on=args.on or dt.date.today(),
                  tasks_out=Path(args.tasks) if args.tasks else None, progress=None if args.quiet else _progress)
@@ -544,6 +610,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"insyn {__version__}")
     parser.add_argument("--workbench", metavar="DIR", help="folder holding insyn.toml (default: the current one, or $INSYN_WORKBENCH)")
     parser.add_argument("--db", metavar="FILE", help="warehouse file (default: from insyn.toml, or $INSYN_DB)")
+    parser.add_argument("--engine", choices=("duckdb", "spark"),
+                        help="where the models run (default: insyn.toml [engine], or $INSYN_ENGINE; duckdb)")
+    parser.add_argument("--lake", metavar="LOCATION",
+                        help="with Spark: the raw layer's folder or object-store URL (or $INSYN_LAKE)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .errors import ConfigError
+from .errors import ConfigError, InsynError
 
 WORKBENCH_FILE = "insyn.toml"
 DB_ENV = "INSYN_DB"
@@ -263,6 +263,9 @@ class Policy:
 # DuckDB settings an installation may fix (a big warehouse on a small machine: a
 # memory limit, and a folder to spill to).
 DUCKDB_SETTINGS = {"memory_limit", "threads", "temp_directory"}
+ENGINES = ("duckdb", "spark")
+ENGINE_ENV = "INSYN_ENGINE"
+LAKE_ENV = "INSYN_LAKE"
 
 
 @dataclass(frozen=True)
@@ -285,6 +288,9 @@ class Workbench:
     schedule: dict[str, Any]
     bulk_min_bytes: int | None = 8 << 20   # [load]: CSV/JSON-lines files this big are read by DuckDB itself
     duckdb: dict = field(default_factory=dict)   # [duckdb]: memory_limit, threads, temp_directory
+    engine: str = "duckdb"                       # [engine] name: where the models run
+    lake: str | None = None                      # [engine] lake: the raw layer's Parquet (with Spark)
+    spark: dict = field(default_factory=dict)    # [spark]: master or remote, and conf
 
     @classmethod
     def load(cls, root: Path) -> "Workbench":
@@ -313,6 +319,16 @@ class Workbench:
         settings = r._get("duckdb", {})
         if not isinstance(settings, dict) or not set(settings) <= DUCKDB_SETTINGS:
             r.fail("duckdb", f"expected a table of {', '.join(sorted(DUCKDB_SETTINGS))}")
+        engine = r._get("engine.name", "duckdb")
+        if engine not in ENGINES:
+            r.fail("engine.name", f"expected one of {', '.join(ENGINES)}")
+        lake = r._get("engine.lake", None)
+        if lake is not None and not isinstance(lake, str):
+            r.fail("engine.lake", "expected a folder or an object-store URL")
+        spark = r._get("spark", {})
+        if not isinstance(spark, dict) or not set(spark) <= {"master", "remote", "conf"} or \
+                not isinstance(spark.get("conf", {}), dict):
+            r.fail("spark", "expected a table of master (local[N] or spark://…), remote (sc://…) and conf")
         return cls(
             root=root.resolve(),
             language=language,
@@ -330,6 +346,9 @@ class Workbench:
             schedule=schedule,
             bulk_min_bytes=bulk_min_bytes,
             duckdb={k: (str((root / v).resolve()) if k == "temp_directory" else v) for k, v in settings.items()},
+            engine=engine,
+            lake=_location(root, lake) if lake else None,
+            spark=spark,
         )
 
     def database(self, override: str | None = None) -> Path:
@@ -339,3 +358,23 @@ class Workbench:
 
     def policy(self) -> Policy:
         return Policy.load(self.policy_file)
+
+    def choose_engine(self, engine: str | None = None, lake: str | None = None) -> tuple[str, str | None]:
+        """--engine/--lake, else $INSYN_ENGINE/$INSYN_LAKE, else [engine] in insyn.toml."""
+        name = engine or os.environ.get(ENGINE_ENV) or self.engine
+        if name not in ENGINES:
+            raise InsynError(f"{'--engine' if engine else '$' + ENGINE_ENV}: expected one of "
+                             f"{', '.join(ENGINES)}, not {name!r}")
+        where = lake or os.environ.get(LAKE_ENV)
+        where = _location(Path.cwd(), where) if where else self.lake
+        if name == "spark" and not where:
+            raise InsynError("the Spark engine needs a lake: --lake DIR or URL, "
+                             "or lake = … under [engine] in insyn.toml")
+        return name, where
+
+
+def _location(base: Path, where: str) -> str:
+    """A folder (relative to `base`) or an object-store URL (s3://, gs://, abfs://, hdfs://), as given."""
+    if "://" in where and not where.startswith("file://"):
+        return where
+    return str((base / where.removeprefix("file://")).resolve())

@@ -69,7 +69,9 @@ def _result_row(suite: str, result) -> dict:
 
 
 def run(db: Path, workbench: Path, suites_file: Path, pipelines: Path, docs: Path | None,
-        only: str | None = None) -> list[dict]:
+        only: str | None = None, lake: str | None = None) -> list[dict]:
+    """Every suite against the DuckDB warehouse, or (with `lake`) against the current
+    Spark build of that lake."""
     from . import gx_dialect  # noqa: F401  registers duckdb+gx
     from .config import Workbench
 
@@ -90,6 +92,8 @@ def run(db: Path, workbench: Path, suites_file: Path, pipelines: Path, docs: Pat
             "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs)},
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
         })
+    if lake is not None:
+        return _run_on_spark(gx, context, suites, Workbench.load(workbench), lake, pipelines, docs)
     source = context.data_sources.add_sql(
         name="warehouse", connection_string=f"duckdb+gx:///{db}",
         kwargs={"connect_args": {"read_only": True}})
@@ -106,12 +110,49 @@ def run(db: Path, workbench: Path, suites_file: Path, pipelines: Path, docs: Pat
     checkpoint = context.checkpoints.add(gx.Checkpoint(
         name="insyn", validation_definitions=definitions, actions=actions,
         result_format={"result_format": "SUMMARY"}))
-    outcome = checkpoint.run()
+    return _rows(checkpoint.run())
+
+
+def _rows(outcome) -> list[dict]:
     rows = []
     for validation in outcome.run_results.values():
-        suite_name = validation.suite_name
         for result in validation.results:
-            rows.append(_result_row(suite_name, result))
+            rows.append(_result_row(validation.suite_name, result))
+    return rows
+
+
+def _run_on_spark(gx, context, suites: list[dict], wb, lake: str, pipelines: Path, docs: Path | None) -> list[dict]:
+    """The same suites on Spark data frames: each suite's query, and the SQL inside
+    its UnexpectedRowsExpectations, translated as the models are. One suite at a
+    time: Spark gives every {batch} the same view name."""
+    from .lake import Lake
+    from .sources import Sources
+    from .spark import open_build, session
+    from .transpile import read_macros, to_spark
+
+    spark = session(wb.spark)
+    the_lake = Lake(lake)
+    open_build(spark, the_lake, pipelines, Sources.load(pipelines / "sources.toml"))
+    macros = read_macros(pipelines / "macros.sql")
+    source = context.data_sources.add_spark(name="warehouse")
+    actions = [gx.checkpoint.UpdateDataDocsAction(name="data_docs")] if docs is not None else []
+    rows = []
+    for n, spec in enumerate(suites):
+        batch = source.add_dataframe_asset(name=spec["name"]).add_batch_definition_whole_dataframe("all")
+        suite = context.suites.add(gx.ExpectationSuite(name=spec["name"]))
+        for expectation in spec["expectations"]:
+            query = getattr(expectation, "unexpected_rows_query", None)
+            if query:
+                expectation = expectation.copy(update={"unexpected_rows_query": to_spark(query, macros)})
+            suite.add_expectation(expectation)
+        definition = context.validation_definitions.add(
+            gx.ValidationDefinition(name=f"{n:02d}-{spec['name']}", data=batch, suite=suite))
+        checkpoint = context.checkpoints.add(gx.Checkpoint(
+            name=f"insyn-{n:02d}", validation_definitions=[definition], actions=actions,
+            result_format={"result_format": "SUMMARY"}))
+        frame = spark.sql(to_spark(spec["query"], macros))
+        rows += _rows(checkpoint.run(batch_parameters={"dataframe": frame}))
+    spark.stop()
     return rows
 
 
@@ -123,8 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pipelines", required=True, type=Path)
     parser.add_argument("--docs", type=Path)
     parser.add_argument("--only", metavar="SUITE", help="run this suite alone")
+    parser.add_argument("--lake", metavar="LOCATION", help="validate the lake's Spark build instead")
     args = parser.parse_args(argv)
-    rows = run(args.db.resolve(), args.workbench, args.suites, args.pipelines, args.docs, args.only)
+    rows = run(args.db.resolve(), args.workbench, args.suites, args.pipelines, args.docs, args.only, args.lake)
     json.dump(rows, sys.stdout)
     return 0
 

@@ -73,9 +73,27 @@ def _node_problems(tree: exp.Expression) -> list[tuple[exp.Expression, str, str]
                 _unit(node.expression) not in _DAY_UNITS:
             found.append((node, f"date ± interval in {_unit(node.expression).lower()}s",
                           "add_months(d, n) cast to date"))
+        elif isinstance(node, exp.Select) and node.args.get("qualify") is not None and \
+                any(isinstance(e, exp.Star) or (isinstance(e, exp.Column) and isinstance(e.this, exp.Star))
+                    for e in node.expressions):
+            found.append((node, "QUALIFY beside select *",
+                          "number the rows in a CTE of named columns and join it (Spark gains a column)"))
+        elif isinstance(node, exp.Select) and _ordered_distinct_list_beside_distinct(node):
+            found.append((node, "an ordered string_agg(distinct …) beside another distinct aggregate",
+                          "aggregate distinct rows of a CTE (Spark fails on the pair)"))
         elif isinstance(node, (exp.Placeholder, exp.Parameter)):
             found.append((node, "a $parameter", "join the one-row params.run table"))
     return found
+
+
+def _ordered_distinct_list_beside_distinct(select: exp.Select) -> bool:
+    distinct = []
+    for column in select.expressions:
+        for agg in column.find_all(exp.AggFunc):
+            if agg.find(exp.Distinct) is not None:
+                distinct.append(agg)
+    return len(distinct) > 1 and any(isinstance(a, exp.GroupConcat) and isinstance(a.this, exp.Order)
+                                     for a in distinct)
 
 
 # Written spellings the parse does not keep apart (len(list) parses as length()).
