@@ -142,6 +142,18 @@ def test_the_edge_cases_reach_the_rules_on_both_engines(engines):
     assert "0035g0000EdGe03AAA" not in found
 
 
+def test_spark_rolls_deadlines_past_holidays_and_weekends_from_31_january(engines):
+    """Read from Spark's own output: the calendar table decides, not a day-of-week number."""
+    rows = pads.dataset(_spark_build(engines["lake"]) / "marts" / "fct_dsar_requests", format="parquet",
+                        ignore_prefixes=[".", "_"]).to_table().to_pylist()
+    due = {r["request_id"]: (r["received_on"], r["legal_due_unrolled_on"], r["legal_due_on"]) for r in rows}
+    d = dt.date
+    # one month after 6 December is Epiphany (Trettondedag jul), a Swedish public holiday
+    assert due["DSAR-2025-015"] == (d(2025, 12, 6), d(2026, 1, 6), d(2026, 1, 7))
+    # 31 January + one month = 28 February, a Saturday: due the Monday after
+    assert due["DSAR-2026-002"] == (d(2026, 1, 31), d(2026, 2, 28), d(2026, 3, 2))
+
+
 def _check_results(db: Path) -> list[tuple]:
     con = duckdb.connect(str(db), read_only=True)
     try:
