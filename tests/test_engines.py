@@ -116,6 +116,12 @@ def test_every_model_gives_the_same_rows_and_types_on_both_engines(engines):
     assert _compare_models(engines["duckdb"], engines["lake"]) == []
 
 
+def test_everything_in_the_lake_is_readable_by_its_owner_only(engines):
+    written = [p for p in engines["lake"].rglob("*")]
+    assert any(p.match("*.parquet") and "models" in p.parts for p in written)
+    assert [str(p) for p in written if p.stat().st_mode & 0o077] == []
+
+
 def test_the_edge_cases_reach_the_rules_on_both_engines(engines):
     """The edge rows are judged, not dropped (the rows are equal on both engines, above)."""
     con = duckdb.connect(str(engines["served"]), read_only=True)

@@ -43,6 +43,9 @@ LOCAL_CONF = {
     "spark.ui.enabled": "false",
     "spark.sql.shuffle.partitions": "4",
     "spark.driver.memory": "1g",
+    # what Spark writes may hold personal data: owner only, like every file Insyn writes
+    # (Hadoop's file system ignores the process umask and defaults to 022)
+    "spark.hadoop.fs.permissions.umask-mode": "077",
 }
 KEEP_BUILDS = 2
 
