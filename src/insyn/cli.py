@@ -29,6 +29,7 @@ COMMANDS_HELP = """commands:
   schedule  run the scheduled jobs that are due (for cron)
   dsar      the requests: due (open ones, days left), report (the access
             report), erase (purge + suppress), check-import (suppression list)
+  purge     delete raw snapshots and web log lines past their retention
   dashboard serve the DPO's dashboard (login required off loopback)
   user      add a dashboard login
   sql       run read-only SQL against the warehouse
@@ -493,6 +494,44 @@ def cmd_dsar_check_import(ctx: Context, args) -> int:
     return 1 if hits else 0
 
 
+def cmd_purge(ctx: Context, args) -> int:
+    from . import purge
+    from .findings import _table_exists
+    from .output import print_json, print_table
+
+    _duckdb_only(ctx, "purge")
+    as_of = args.as_of or dt.date.today()
+    if not ctx.db_path.exists():
+        raise InsynError(f"{ctx.db_path}: no warehouse yet: nothing to purge")
+    con = ctx.connect(read_only=args.dry_run)
+    try:
+        if not _table_exists(con, "audit", "files"):
+            raise InsynError(f"{ctx.db_path}: nothing loaded yet: nothing to purge")
+        if not args.dry_run:
+            purge.prepare(con, ctx.sources)
+        the_plan = purge.plan(con, ctx.sources, ctx.policy, ctx.workbench.snapshot_months, as_of)
+        purge_id = None
+        if not args.dry_run and the_plan.rows + len(the_plan.files):
+            purge_id = purge.purge(con, ctx.sources, the_plan)
+    finally:
+        con.close()
+    if purge_id is not None:
+        ctx.publish()
+    if args.format == "json":
+        print_json({**the_plan.as_json(), "dry_run": args.dry_run, "purge_id": purge_id})
+        return 0
+    rows = [[f["file_id"], f["file"], f["source"], f"{f['exported_at']:%Y-%m-%d}", f["rows_deleted"]]
+            for f in the_plan.files + the_plan.weblog]
+    print_table(["file_id", "file", "source", "exported", "rows"], rows)
+    verb = "would delete" if args.dry_run else "deleted"
+    horizon = f"snapshots exported before {the_plan.snapshots_before:%Y-%m-%d}" if the_plan.snapshots_before \
+        else "no snapshot horizon ([purge] snapshot_months unset)"
+    print(f"{verb} {the_plan.rows} raw rows as of {as_of.isoformat()}: {horizon} (the latest of each source kept), "
+          f"web log lines before {the_plan.weblog_before:%Y-%m-%d %H:%M} UTC"
+          + (f"; recorded as purge {purge_id} in audit.purges" if purge_id is not None else ""))
+    return 0
+
+
 def cmd_dashboard(ctx: Context, args) -> int:
     from . import serve
 
@@ -706,6 +745,12 @@ def build_parser() -> argparse.ArgumentParser:
     p_check.add_argument("file", metavar="FILE", help="a CSV or XLSX file")
     p_check.add_argument("--format", choices=("table", "csv", "json"), default="table")
     p_check.set_defaults(func=cmd_dsar_check_import)
+
+    p = sub.add_parser("purge", help="delete raw snapshots and web log lines past their retention (audit.purges)")
+    p.add_argument("--as-of", type=_date, metavar="DATE", help="the date horizons count from (default: today)")
+    p.add_argument("--dry-run", action="store_true", help="say what would be deleted; change nothing")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(func=cmd_purge)
 
     p = sub.add_parser("dashboard", help="serve the dashboard (loopback by default; a login is required elsewhere)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")

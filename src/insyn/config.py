@@ -291,6 +291,7 @@ class Workbench:
     engine: str = "duckdb"                       # [engine] name: where the models run
     lake: str | None = None                      # [engine] lake: the raw layer's Parquet (with Spark)
     spark: dict = field(default_factory=dict)    # [spark]: master or remote, and conf
+    snapshot_months: int | None = None           # [purge]: raw snapshots kept this long (None: for ever)
 
     @classmethod
     def load(cls, root: Path) -> "Workbench":
@@ -329,6 +330,10 @@ class Workbench:
         if not isinstance(spark, dict) or not set(spark) <= {"master", "remote", "conf"} or \
                 not isinstance(spark.get("conf", {}), dict):
             r.fail("spark", "expected a table of master (local[N] or spark://…), remote (sc://…) and conf")
+        snapshot_months = r._get("purge.snapshot_months", None)
+        if snapshot_months is not None and (isinstance(snapshot_months, bool) or not isinstance(snapshot_months, int)
+                                            or snapshot_months < 1):
+            r.fail("purge.snapshot_months", "expected a number of months (1 or more)")
         return cls(
             root=root.resolve(),
             language=language,
@@ -349,6 +354,7 @@ class Workbench:
             engine=engine,
             lake=_location(root, lake) if lake else None,
             spark=spark,
+            snapshot_months=snapshot_months,
         )
 
     def database(self, override: str | None = None) -> Path:

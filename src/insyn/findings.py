@@ -35,7 +35,9 @@ def is_current(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> bool:
     last_build = con.execute("select max(finished_at) from audit.runs where command = 'build'").fetchone()[0]
     last_load = con.execute("select max(finished_at) from audit.loads").fetchone()[0] \
         if _table_exists(con, "audit", "loads") else None
-    return last_build is not None and (last_load is None or last_build >= last_load)
+    last_purge = con.execute("select max(purged_at) from audit.purges").fetchone()[0] \
+        if _table_exists(con, "audit", "purges") else None
+    return last_build is not None and all(t is None or last_build >= t for t in (last_load, last_purge))
 
 
 def rule_tables(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -517,7 +517,33 @@ def _skip_duplicate(item: Item, report: LoadReport, say) -> None:
     say(f"{item.name}: already loaded (same SHA-256), skipped")
 
 
-def load(
+class _BulkFailed(Exception):
+    """DuckDB's own reader failed on a file (and so aborted the transaction)."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+
+def load(con: duckdb.DuckDBPyConnection, paths: list[Path], **options) -> LoadReport:
+    """Load every file under `paths` in one transaction; all or nothing.
+
+    With `erasures` (the ledger's), people erased on or after a file's export date
+    are left out of it (see erasure.py); the files' row counts say what was read.
+    CSV and JSON-lines files of `bulk_min_bytes` or more are read by DuckDB
+    itself (bulk.py); None reads every file in Python. Where DuckDB's reader
+    fails outright on a file (a failed statement ends the transaction), the load
+    starts again with that file for Insyn's readers, which load it or name the line."""
+    python_only: set[str] = set()
+    say = options.get("progress") or (lambda msg: None)
+    while True:
+        try:
+            return _load_once(con, paths, python_only=frozenset(python_only), **options)
+        except _BulkFailed as failed:
+            say(f"{failed.name}: DuckDB could not read it itself; starting again with Insyn's readers for it")
+            python_only.add(failed.name)
+
+
+def _load_once(
     con: duckdb.DuckDBPyConnection,
     paths: list[Path],
     *,
@@ -531,13 +557,8 @@ def load(
     pipelines: Path | None = None,
     bulk_min_bytes: int | None = DEFAULT_BULK_MIN_BYTES,
     progress: Callable[[str], None] | None = None,
+    python_only: frozenset[str] = frozenset(),
 ) -> LoadReport:
-    """Load every file under `paths` in one transaction; all or nothing.
-
-    With `erasures` (the ledger's), people erased on or after a file's export date
-    are left out of it (see erasure.py); the files' row counts say what was read.
-    CSV and JSON-lines files of `bulk_min_bytes` or more are read by DuckDB
-    itself (bulk.py); None reads every file in Python."""
     if source is not None and source not in sources.kinds:
         raise InsynError(f"--source: unknown kind {source!r} (known: {', '.join(sources.names())})")
     collector = Collector(root, ignore, exported_at)
@@ -575,8 +596,12 @@ def load(
                 continue
             say(f"[{n}/{total}] {item.name}: {kind.name} ...")
             bulk = None
-            if bulk_min_bytes is not None and item.path is not None and item.size >= bulk_min_bytes:
-                bulk = _load_bulk(con, kind, item, policy, load_id, file_id)
+            if bulk_min_bytes is not None and item.path is not None and item.size >= bulk_min_bytes \
+                    and item.name not in python_only:
+                try:
+                    bulk = _load_bulk(con, kind, item, policy, load_id, file_id)
+                except duckdb.Error:
+                    raise _BulkFailed(item.name) from None
             if bulk is not None:
                 encoding, rows, rejected = bulk.encoding, bulk.rows, 0
                 report.bulk.append(item.name)

@@ -1,0 +1,133 @@
+"""`insyn purge`: the workbench keeps its own retention policy.
+
+The warehouse holds personal data too. Two kinds of raw rows expire:
+
+- CRM, audience and register snapshots exported more than `[purge]
+  snapshot_months` (insyn.toml) before the as-of date, except the latest
+  export of each source, which the rules judge (it is what the system holds);
+- web server log lines older than the policy's log retention (the same
+  horizon as the rule weblog.retention_exceeded: midnight in the policy's zone).
+
+Their rejected lines (raw text) go with them. `audit.files` keeps each file's
+entry, marked `purged`, and `audit.purges` records what went, when and why:
+the evidence that the workbench deleted, without the data. All in one
+transaction; `--dry-run` reports and changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import duckdb
+
+from .build import weblog_horizon
+from .dates import add_months
+from .db import ensure_schema, ident
+from .load import SNAPSHOT_FORMATS
+from .sources import Sources
+
+PURGE_DDL = """create table if not exists audit.purges (
+    purge_id bigint, purged_at timestamp, as_of date, reason varchar, raw_table varchar,
+    file_id bigint, file varchar, exported_at timestamp, rows_deleted bigint)"""
+
+WEBLOG_TABLE = "weblog__access"
+
+
+@dataclass
+class PurgePlan:
+    as_of: dt.date
+    snapshots_before: dt.datetime | None
+    weblog_before: dt.datetime
+    files: list[dict] = field(default_factory=list)        # snapshot files whose rows go
+    weblog: list[dict] = field(default_factory=list)       # per log file: lines that go
+
+    @property
+    def rows(self) -> int:
+        return sum(f["rows_deleted"] for f in self.files + self.weblog)
+
+    def as_json(self) -> dict:
+        def entry(f: dict) -> dict:
+            return {**f, "exported_at": f["exported_at"].isoformat() + "Z"}
+
+        return {"as_of": self.as_of.isoformat(),
+                "snapshots_before": self.snapshots_before.isoformat() + "Z" if self.snapshots_before else None,
+                "weblog_before": self.weblog_before.isoformat() + "Z",
+                "snapshot_files": [entry(f) for f in self.files],
+                "weblog_files": [entry(f) for f in self.weblog], "rows": self.rows}
+
+
+def plan(con: duckdb.DuckDBPyConnection, sources: Sources, policy, snapshot_months: int | None,
+         as_of: dt.date) -> PurgePlan:
+    """What a purge for `as_of` deletes (nothing is changed)."""
+    before = None
+    if snapshot_months is not None:
+        day = add_months(as_of, -snapshot_months)
+        before = dt.datetime(day.year, day.month, day.day)
+    result = PurgePlan(as_of, before, weblog_horizon(policy, as_of))
+    snapshot_kinds = [k.name for k in sources.kinds.values() if k.format in SNAPSHOT_FORMATS]
+    if before is not None and snapshot_kinds:
+        rows = con.execute(
+            """select f.file_id, f.file, f.source, f.raw_table, f.exported_at, f.rows
+               from audit.files f
+               where f.source in (select unnest($kinds)) and f.status <> 'purged'
+                 and f.exported_at < $before
+                 and f.exported_at < (select max(g.exported_at) from audit.files g
+                                      where g.source = f.source and g.exported_at <= $as_of_end)
+               order by f.file_id""",
+            {"kinds": snapshot_kinds, "before": before,
+             "as_of_end": dt.datetime.combine(as_of, dt.time.max)}).fetchall()
+        result.files = [{"file_id": r[0], "file": r[1], "source": r[2], "raw_table": r[3], "exported_at": r[4],
+                         "rows_deleted": r[5]} for r in rows]
+    weblog = [k for k in sources.kinds.values() if k.table == WEBLOG_TABLE]
+    if weblog:
+        rows = con.execute(
+            f"""select f.file_id, f.file, f.source, f.exported_at, count(*)
+                from raw.{ident(WEBLOG_TABLE)} w join audit.files f on f.file_id = w._file_id
+                where w.time_local__utc < $before
+                group by all order by f.file_id""",
+            {"before": result.weblog_before}).fetchall()
+        result.weblog = [{"file_id": r[0], "file": r[1], "source": r[2], "raw_table": f"raw.{WEBLOG_TABLE}",
+                          "exported_at": r[3], "rows_deleted": r[4]} for r in rows]
+    return result
+
+
+def purge(con: duckdb.DuckDBPyConnection, sources: Sources, the_plan: PurgePlan) -> int:
+    """Carry out a plan in one transaction; the purge's number."""
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    con.execute("begin transaction")
+    try:
+        con.execute(PURGE_DDL)
+        purge_id = con.execute("select coalesce(max(purge_id), 0) + 1 from audit.purges").fetchone()[0]
+        for f in the_plan.files:
+            table = f["raw_table"].split(".", 1)[1]
+            con.execute(f"delete from raw.{ident(table)} where _file_id = $f", {"f": f["file_id"]})
+            con.execute("delete from audit.rejected_lines where file_id = $f", {"f": f["file_id"]})
+            con.execute("update audit.files set status = 'purged' where file_id = $f", {"f": f["file_id"]})
+            _record(con, purge_id, now, the_plan, "snapshot older than [purge] snapshot_months", f)
+        for f in the_plan.weblog:
+            con.execute(f"delete from raw.{ident(WEBLOG_TABLE)} where _file_id = $f and time_local__utc < $before",
+                        {"f": f["file_id"], "before": the_plan.weblog_before})
+            _record(con, purge_id, now, the_plan, "web log lines past the policy's log retention", f)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("checkpoint")   # write the deletions into the file now, not at the next writer
+    return purge_id
+
+
+def _record(con, purge_id: int, now: dt.datetime, the_plan: PurgePlan, reason: str, f: dict) -> None:
+    con.execute("insert into audit.purges values ($id, $at, $as_of, $reason, $table, $file_id, $file, "
+                "$exported_at, $rows)",
+                {"id": purge_id, "at": now, "as_of": the_plan.as_of, "reason": reason, "table": f["raw_table"],
+                 "file_id": f["file_id"], "file": f["file"], "exported_at": f["exported_at"],
+                 "rows": f["rows_deleted"]})
+
+
+def prepare(con: duckdb.DuckDBPyConnection, sources: Sources) -> None:
+    """The tables a plan reads, on a warehouse that may not have them yet."""
+    con.execute("begin transaction")
+    ensure_schema(con, sources)
+    con.execute(PURGE_DDL)
+    con.execute("commit")
