@@ -327,6 +327,22 @@ def _payload(callback: dict, lang: str) -> bytes:
     }).encode()
 
 
+def call_page(base: str, callback: dict, lang: str, timeout: float = 120) -> tuple[int | str, float]:
+    """One page callback over HTTP: the status (or the error's name) and the seconds it took."""
+    request = urllib.request.Request(f"{base}/_dash-update-component", data=_payload(callback, lang),
+                                     headers={"Content-Type": "application/json"})
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            response.read()
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    except OSError as exc:
+        status = type(exc).__name__
+    return status, time.perf_counter() - started
+
+
 def dashboard_latency(bench: Path, db: Path, requests: int) -> dict:
     """p95 of page callbacks over HTTP against the production server (waitress) on 127.0.0.1."""
     port = _free_port()
@@ -342,18 +358,8 @@ def dashboard_latency(bench: Path, db: Path, requests: int) -> dict:
         for n in range(requests + len(callbacks)):
             callback = callbacks[n % len(callbacks)]
             lang = ("sv", "en")[(n // len(callbacks)) % 2]
-            request = urllib.request.Request(f"{base}/_dash-update-component", data=_payload(callback, lang),
-                                             headers={"Content-Type": "application/json"})
-            started = time.perf_counter()
-            try:
-                with urllib.request.urlopen(request, timeout=120) as response:
-                    response.read()
-                    status = response.status
-            except urllib.error.HTTPError as exc:
-                status = exc.code
-            except OSError as exc:
-                status = type(exc).__name__
-            elapsed = (time.perf_counter() - started) * 1000
+            status, seconds = call_page(base, callback, lang)
+            elapsed = seconds * 1000
             if n < len(callbacks):   # the first round: a fresh snapshot, nothing kept yet
                 cold.append(elapsed)
             else:

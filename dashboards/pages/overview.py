@@ -25,6 +25,8 @@ def layout(**_):
 
 def previous_counts(trend, as_of):
     """Findings per rule at the checked as-of before this one (empty when none)."""
+    if trend.empty:   # never checked yet (an empty frame's dates are not dates)
+        return {}
     days = trend["as_of"].map(data.to_date)
     earlier = trend[days < as_of]
     if earlier.empty:

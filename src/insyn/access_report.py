@@ -20,6 +20,7 @@ register has its identity verified, or when the operator vouches for it
 from __future__ import annotations
 
 import datetime as dt
+import re
 import json
 import secrets as pysecrets
 import tomllib
@@ -383,5 +384,9 @@ def produce(con: duckdb.DuckDBPyConnection, *, email: str, as_of: dt.date, lang:
 
 
 def default_name(report_id: str | None, fmt: str) -> str:
+    """A file name in the reports folder. The request id comes from the register (an
+    export): only letters, digits, dots, dashes and underscores of it reach the name,
+    so it can never name another folder."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return f"access-report-{report_id or 'vouched'}-{stamp}.{fmt}"
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", report_id or "").strip("._") or "vouched"
+    return f"access-report-{safe[:60]}-{stamp}.{fmt}"

@@ -17,21 +17,8 @@ from pathlib import Path
 import duckdb
 
 from . import findings as findings_mod
-from .db import insert_rows
+from .db import CHECK_DDL, insert_rows
 from .errors import InsynError
-
-CHECK_DDL = [
-    """create table if not exists audit.check_runs (
-        check_run_id bigint primary key, as_of date, started_at timestamp, finished_at timestamp,
-        success boolean, expectations integer, failed integer, data_docs varchar)""",
-    """create table if not exists audit.check_results (
-        check_run_id bigint, suite varchar, expectation_type varchar, column_name varchar,
-        check_name varchar, rule varchar, severity varchar, legal_reference varchar, description varchar,
-        success boolean, element_count bigint, unexpected_count bigint, exception varchar)""",
-    """create table if not exists audit.findings_history (
-        check_run_id bigint, as_of date, rule varchar, record_id varchar, email varchar,
-        source varchar, detail varchar, count bigint)""",
-]
 
 
 @dataclass

@@ -329,11 +329,15 @@ def cmd_check(ctx: Context, args) -> int:
 
 
 def cmd_run(ctx: Context, args) -> int:
+    from .db import run_lock
+
     as_of = args.as_of or dt.date.today()
-    if cmd_load(ctx, argparse.Namespace(paths=[args.inbox], source=None, exported_at=None, quiet=args.quiet)) != 0:
-        return 2
-    ctx.build_models(as_of, progress=None if args.quiet else _progress)
-    return cmd_check(ctx, args)
+    with run_lock(ctx.db_path):
+        if cmd_load(ctx, argparse.Namespace(paths=[args.inbox], source=None, exported_at=None,
+                                            quiet=args.quiet)) != 0:
+            return 2
+        ctx.build_models(as_of, progress=None if args.quiet else _progress)
+        return cmd_check(ctx, args)
 
 
 def cmd_docs(ctx: Context, args) -> int:

@@ -48,6 +48,22 @@ AUDIT_DDL = [
 ]
 
 
+# The check history (insyn check writes it): created with the warehouse, so that its readers
+# (the dashboard, the audit pack) find it empty rather than missing before the first check.
+CHECK_DDL = [
+    """create table if not exists audit.check_runs (
+        check_run_id bigint primary key, as_of date, started_at timestamp, finished_at timestamp,
+        success boolean, expectations integer, failed integer, data_docs varchar)""",
+    """create table if not exists audit.check_results (
+        check_run_id bigint, suite varchar, expectation_type varchar, column_name varchar,
+        check_name varchar, rule varchar, severity varchar, legal_reference varchar, description varchar,
+        success boolean, element_count bigint, unexpected_count bigint, exception varchar)""",
+    """create table if not exists audit.findings_history (
+        check_run_id bigint, as_of date, rule varchar, record_id varchar, email varchar,
+        source varchar, detail varchar, count bigint)""",
+]
+
+
 def ident(name: str) -> str:
     """A quoted SQL identifier (names only: values always travel as parameters)."""
     return '"' + name.replace('"', '""') + '"'
@@ -85,6 +101,27 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
     return con
 
 
+@contextlib.contextmanager
+def run_lock(path: Path):
+    """One `insyn run` at a time per warehouse: a second one is refused at once (exit 3),
+    before it loads anything, rather than interleaving its steps with the first's."""
+    import fcntl
+    import os
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = path.with_name(path.name + ".run.lock")
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise WarehouseBusy(f"{path}: another `insyn run` is working on this warehouse; "
+                                "try again when it has finished") from None
+        yield
+    finally:
+        os.close(fd)   # releases the lock, also when the process dies
+
+
 def raw_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     rows = con.execute(
         "select column_name from duckdb_columns() where schema_name = 'raw' and table_name = $t order by column_index",
@@ -97,7 +134,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, sources: Sources) -> None:
     """Create the layers, the audit tables and one raw table per source kind."""
     for layer in LAYERS:
         con.execute(f"create schema if not exists {ident(layer)}")
-    for ddl in AUDIT_DDL:
+    for ddl in AUDIT_DDL + CHECK_DDL:
         con.execute(ddl)
     for table, kind in sources.tables().items():
         text_columns = [*kind.loader_columns, *kind.declared_columns]

@@ -46,11 +46,16 @@ def print_table(columns: list[str], rows: Iterable[Iterable[Any]], out: TextIO |
 
 
 def print_csv(columns: list[str], rows: Iterable[Iterable[Any]], out: TextIO | None = None) -> None:
+    """CSV for spreadsheets too: text that a spreadsheet would run as a formula is neutralised
+    (csvsafe.py); numbers, negative ones included, stay numbers."""
+    from .csvsafe import neutralise
+
     out = out or sys.stdout
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
+    writer.writerow([neutralise(c) for c in columns])
     for row in rows:
-        writer.writerow([_text(v) for v in row])
+        writer.writerow([_text(v) if isinstance(v, (int, float, decimal.Decimal)) else neutralise(_text(v))
+                         for v in row])
 
 
 def print_json(value: Any, out: TextIO | None = None) -> None:
