@@ -28,7 +28,10 @@ WB = Workbench.load(REPO)
 POLICY = WB.policy()
 SOURCES = Sources.load(WB.pipelines / "sources.toml")
 EXPORTS = SAMPLE / "exports"
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomize: CI explores the same cases every run, so a failure reproduces (set it to
+# False locally, and raise max_examples, to explore further)
+FUZZ = settings(max_examples=60, deadline=None, derandomize=True, database=None,
+                suppress_health_check=[HealthCheck.too_slow])
 
 
 def _sample(name: str) -> bytes:
@@ -137,8 +140,9 @@ def test_any_bytes_in_a_folder_are_detected_skipped_or_refused_never_a_crash(dat
     _assert_loaded_exactly_or_refused_by_name({"export.csv": data}, None)
 
 
-# NUL is refused on purpose (it marks binary content), so text values never carry it
-TEXT = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=30)
+# Text as exports carry it: control characters other than tab, line breaks and form feed mark a
+# file as binary on purpose (readers.looks_binary: NUL, or more than 5 % of the first 8 KiB)
+TEXT = st.text(st.characters(exclude_categories=("Cs", "Cc"), include_characters="\t\n\r\x0c"), max_size=30)
 
 
 @FUZZ

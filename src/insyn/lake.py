@@ -78,10 +78,13 @@ class Lake:
             return f.read().decode("utf-8").strip()
 
     def write_text(self, text: str, *parts: str) -> None:
+        """Whole or not at all: written aside, then moved into place (a pointer like CURRENT)."""
         path = self.path(*parts)
         self.fs.create_dir(posixpath.dirname(path), recursive=True)
-        with self.fs.open_output_stream(path) as f:
+        aside = path + ".writing"
+        with self.fs.open_output_stream(aside) as f:
             f.write(text.encode("utf-8"))
+        self.fs.move(aside, path)
 
     # the audit tables -------------------------------------------------
 
