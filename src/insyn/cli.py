@@ -90,18 +90,20 @@ class Context:
         """Build the models for `as_of` on the chosen engine; the warehouse holds them after."""
         from .build import build
 
+        stamp = None
+        if self.engine == "spark":   # the warehouse is opened (and locked) only to serve the result
+            from . import spark as on_spark
+
+            session = on_spark.session(self.workbench.spark)
+            try:
+                stamp, _ = on_spark.build(session, self.lake, pipelines=self.workbench.pipelines,
+                                          sources=self.sources, policy=self.policy, as_of=as_of,
+                                          erasures=self.erasures(), progress=progress)
+            finally:
+                session.stop()
         con = self.connect()
         try:
-            if self.engine == "spark":
-                from . import spark as on_spark
-
-                session = on_spark.session(self.workbench.spark)
-                try:
-                    stamp, _ = on_spark.build(session, self.lake, pipelines=self.workbench.pipelines,
-                                              sources=self.sources, policy=self.policy, as_of=as_of,
-                                              erasures=self.erasures(), progress=progress)
-                finally:
-                    session.stop()
+            if stamp is not None:
                 models = on_spark.serve(con, self.lake, stamp, pipelines=self.workbench.pipelines,
                                         sources=self.sources, policy=self.policy, as_of=as_of,
                                         erasures=self.erasures())
