@@ -114,8 +114,10 @@ def test_csv_output_neutralises_formulas_but_keeps_numbers():
         "'=cmd,n", "\"'=HYPERLINK(\"\"http://x\"\")\",-5", "'+1,2.5", "'@SUM(A1),", "'-2+3,0", "plain,1"]
 
 
-def test_findings_as_csv_go_through_the_same_neutralising(warehouse):
+def test_the_commands_csv_output_goes_through_the_neutralising(warehouse):
     wb, db = warehouse
+    code, out, _ = _cli(wb, db, "sql", "select '=1+1' as total, '@x' as who, -3 as n", "--format", "csv")
+    assert code == 0 and out.splitlines() == ["total,who,n", "'=1+1,'@x,-3"]
     code, out, _ = _cli(wb, db, "findings", "--as-of", EXPECTED["as_of"], "--format", "csv")
     assert code == 0 and out.startswith("rule,record_id,email,source,detail,count")
     assert not any(cell.startswith(("=", "+", "@")) for line in out.splitlines() for cell in line.split(","))

@@ -10,7 +10,6 @@ import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 import pytest
 
-from insyn import lake as lake_mod
 from insyn.lake import Lake
 
 from helpers import CONTACT_HEADER, contact_row, sf_csv, write
@@ -94,12 +93,14 @@ def test_a_load_that_dies_before_its_commit_leaves_nothing_read_and_a_rerun_comp
     assert raw.num_rows == 2   # the dead load's files were replaced, not kept beside the new ones
 
 
-def test_an_uncommitted_load_of_another_number_is_cleared_by_the_next_load(tmp_path, lake):
-    the_lake = Lake(str(lake))
-    orphan = ("raw", "salesforce__contact", "source=salesforce.contact", "exported_on=2026-01-01",
-              "load-1-file-7.parquet")
+def test_clearing_a_load_number_removes_its_files_in_every_partition_and_nothing_else(lake):
     import pyarrow as pa
 
-    the_lake.write(pa.table({"_load_id": [1], "_file_id": [7]}), *orphan)
-    lake_mod.Lake(str(lake)).clear_uncommitted(1)
-    assert not (lake / "/".join(orphan)).exists()
+    the_lake = Lake(str(lake))
+    part = ("raw", "salesforce__contact", "source=salesforce.contact")
+    dead = [(*part, "exported_on=2026-01-01", "load-1-file-7.parquet"), ("audit", "files", "load-1.parquet")]
+    kept = [(*part, "exported_on=2026-01-01", "load-11-file-8.parquet"), ("audit", "files", "load-11.parquet")]
+    for parts in dead + kept:
+        the_lake.write(pa.table({"_load_id": [1]}), *parts)
+    the_lake.clear_uncommitted(1)
+    assert [(lake / "/".join(p)).exists() for p in dead + kept] == [False, False, True, True]

@@ -29,8 +29,11 @@ def test_helpers_are_inlined_recursively_and_tables_become_session_views():
 
 def test_a_helpers_argument_replaces_its_parameter_only():
     sql = to_spark("select sfid15(d) from t", MACROS)   # the argument is named like add_months' parameter
-    assert "LEFT(" in sql.upper() or "SUBSTRING(" in sql.upper()
-    assert "sfid15" not in sql.lower()
+    assert "sfid15" not in sql.lower() and ", 15)" in sql
+    # sfid15's parameter (s) and trim_ws's, inlined inside it, are both replaced by the argument
+    assert {c.name for c in sqlglot.parse_one(sql, read="spark").find_all(sqlglot.exp.Column)} == {"d"}
+    nested = to_spark("select sfid15(upper(x.s)) from t x", MACROS)
+    assert {c.sql() for c in sqlglot.parse_one(nested, read="spark").find_all(sqlglot.exp.Column)} == {"x.s"}
 
 
 def test_spark_keeps_add_months_native_and_gx_batch_placeholders_survive():

@@ -244,12 +244,16 @@ def weblog_horizon(policy: Policy, as_of: dt.date) -> dt.datetime:
     return local.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
+def macro_statements(path: Path) -> list[str]:
+    """The statements of pipelines/macros.sql, comments removed."""
+    text = _COMMENT.sub("", path.read_text(encoding="utf-8"))
+    return [s.strip() for s in text.split(";") if s.strip()]
+
+
 def create_macros(con: duckdb.DuckDBPyConnection, pipelines: Path) -> None:
     """The shared SQL helpers (pipelines/macros.sql), one statement each."""
-    text = _COMMENT.sub("", (pipelines / "macros.sql").read_text(encoding="utf-8"))
-    for statement in (s.strip() for s in text.split(";")):
-        if statement:
-            con.execute(statement)
+    for statement in macro_statements(pipelines / "macros.sql"):
+        con.execute(statement)
 
 
 # ---------------------------------------------------------------- running

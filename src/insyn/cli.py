@@ -502,7 +502,7 @@ def cmd_dsar_check_import(ctx: Context, args) -> int:
 
 def cmd_purge(ctx: Context, args) -> int:
     from . import purge
-    from .findings import _table_exists
+    from .db import table_exists
     from .output import print_json, print_table
 
     _duckdb_only(ctx, "purge")
@@ -511,7 +511,7 @@ def cmd_purge(ctx: Context, args) -> int:
         raise InsynError(f"{ctx.db_path}: no warehouse yet: nothing to purge")
     con = ctx.connect(read_only=args.dry_run)
     try:
-        if not _table_exists(con, "audit", "files"):
+        if not table_exists(con, "audit", "files"):
             raise InsynError(f"{ctx.db_path}: nothing loaded yet: nothing to purge")
         if not args.dry_run:
             purge.prepare(con, ctx.sources)

@@ -122,6 +122,11 @@ def run_lock(path: Path):
         os.close(fd)   # releases the lock, also when the process dies
 
 
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return con.execute("select count(*) from duckdb_tables() where schema_name = $s and table_name = $t",
+                       {"s": schema, "t": table}).fetchone()[0] > 0
+
+
 def raw_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     rows = con.execute(
         "select column_name from duckdb_columns() where schema_name = 'raw' and table_name = $t order by column_index",

@@ -10,19 +10,14 @@ import datetime as dt
 
 import duckdb
 
-from .db import ident
+from .db import ident, table_exists
 
 FINDING_COLUMNS = ["rule", "record_id", "email", "source", "detail", "count"]
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return con.execute("select count(*) from duckdb_tables() where schema_name = $s and table_name = $t",
-                       {"s": schema, "t": table}).fetchone()[0] > 0
-
-
 def built_as_of(con: duckdb.DuckDBPyConnection) -> dt.date | None:
     """The as-of date the models were last built for, or None."""
-    if not _table_exists(con, "params", "run"):
+    if not table_exists(con, "params", "run"):
         return None
     row = con.execute("select as_of from params.run").fetchone()
     return row[0] if row else None
@@ -30,13 +25,13 @@ def built_as_of(con: duckdb.DuckDBPyConnection) -> dt.date | None:
 
 def is_current(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> bool:
     """Built for this as-of, after the last load."""
-    if built_as_of(con) != as_of or not _table_exists(con, "audit", "runs"):
+    if built_as_of(con) != as_of or not table_exists(con, "audit", "runs"):
         return False
     last_build = con.execute("select max(finished_at) from audit.runs where command = 'build'").fetchone()[0]
     last_load = con.execute("select max(finished_at) from audit.loads").fetchone()[0] \
-        if _table_exists(con, "audit", "loads") else None
+        if table_exists(con, "audit", "loads") else None
     last_purge = con.execute("select max(purged_at) from audit.purges").fetchone()[0] \
-        if _table_exists(con, "audit", "purges") else None
+        if table_exists(con, "audit", "purges") else None
     return last_build is not None and all(t is None or last_build >= t for t in (last_load, last_purge))
 
 

@@ -158,7 +158,7 @@ def publish_load(con: duckdb.DuckDBPyConnection, lake: Lake, report) -> None:
     for table in ("files", "rejected_lines", "loads"):   # loads last: the commit
         key = "load_id" if table != "rejected_lines" else "file_id"
         ids = [load_id] if key == "load_id" else [e["file_id"] for e in report.loaded]
-        rows = con.execute(f"select * from audit.{ident(table)} where {key} in (select unnest($ids))",
+        rows = con.execute(f"select * from audit.{ident(table)} where {ident(key)} in (select unnest($ids))",
                            {"ids": ids}).to_arrow_table()
         lake.write(rows, "audit", table, f"load-{load_id}.parquet")
 

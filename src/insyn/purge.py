@@ -26,12 +26,18 @@ from .dates import add_months
 from .db import ensure_schema, ident
 from .load import SNAPSHOT_FORMATS
 from .sources import Sources
+from .text import column_key
 
 PURGE_DDL = """create table if not exists audit.purges (
     purge_id bigint, purged_at timestamp, as_of date, reason varchar, raw_table varchar,
     file_id bigint, file varchar, exported_at timestamp, rows_deleted bigint)"""
 
-WEBLOG_TABLE = "weblog__access"
+
+
+def log_tables(sources: Sources) -> list[tuple[str, str]]:
+    """(raw table, its UTC time column) of every web log kind in sources.toml."""
+    return sorted({(k.table, column_key(k.timestamps[0]) + "__utc")
+                   for k in sources.kinds.values() if k.format == "log" and k.timestamps})
 
 
 @dataclass
@@ -79,16 +85,15 @@ def plan(con: duckdb.DuckDBPyConnection, sources: Sources, policy, snapshot_mont
              "as_of_end": dt.datetime.combine(as_of, dt.time.max)}).fetchall()
         result.files = [{"file_id": r[0], "file": r[1], "source": r[2], "raw_table": r[3], "exported_at": r[4],
                          "rows_deleted": r[5]} for r in rows]
-    weblog = [k for k in sources.kinds.values() if k.table == WEBLOG_TABLE]
-    if weblog:
+    for table, column in log_tables(sources):
         rows = con.execute(
             f"""select f.file_id, f.file, f.source, f.exported_at, count(*)
-                from raw.{ident(WEBLOG_TABLE)} w join audit.files f on f.file_id = w._file_id
-                where w.time_local__utc < $before
+                from raw.{ident(table)} w join audit.files f on f.file_id = w._file_id
+                where w.{ident(column)} < $before
                 group by all order by f.file_id""",
             {"before": result.weblog_before}).fetchall()
-        result.weblog = [{"file_id": r[0], "file": r[1], "source": r[2], "raw_table": f"raw.{WEBLOG_TABLE}",
-                          "exported_at": r[3], "rows_deleted": r[4]} for r in rows]
+        result.weblog += [{"file_id": r[0], "file": r[1], "source": r[2], "raw_table": f"raw.{table}",
+                           "exported_at": r[3], "rows_deleted": r[4]} for r in rows]
     return result
 
 
@@ -105,8 +110,10 @@ def purge(con: duckdb.DuckDBPyConnection, sources: Sources, the_plan: PurgePlan)
             con.execute("delete from audit.rejected_lines where file_id = $f", {"f": f["file_id"]})
             con.execute("update audit.files set status = 'purged' where file_id = $f", {"f": f["file_id"]})
             _record(con, purge_id, now, the_plan, "snapshot older than [purge] snapshot_months", f)
+        columns = dict(log_tables(sources))
         for f in the_plan.weblog:
-            con.execute(f"delete from raw.{ident(WEBLOG_TABLE)} where _file_id = $f and time_local__utc < $before",
+            table = f["raw_table"].split(".", 1)[1]
+            con.execute(f"delete from raw.{ident(table)} where _file_id = $f and {ident(columns[table])} < $before",
                         {"f": f["file_id"], "before": the_plan.weblog_before})
             _record(con, purge_id, now, the_plan, "web log lines past the policy's log retention", f)
         con.execute("commit")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import sqlglot
@@ -26,7 +25,6 @@ from .errors import InsynError
 LAYERS = ("raw", "staging", "marts", "rules", "params", "audit")
 _MACRO = re.compile(r"create\s+or\s+replace\s+macro\s+([a-z_][a-z0-9_]*)\s*\(([^)]*)\)\s+as\s+(.*)",
                     re.IGNORECASE | re.DOTALL)
-_COMMENT = re.compile(r"--[^\n]*")
 # {batch} in a GX UnexpectedRowsExpectation is GX's to fill in, after translation
 _BATCH = "{batch}"
 _BATCH_STANDIN = "insyn_gx_batch_standin"
@@ -41,23 +39,17 @@ class Macro:
 
 def read_macros(path: Path) -> dict[str, Macro]:
     """The helpers of macros.sql, as expressions over their parameters."""
-    return dict(_macros(str(path), path.stat().st_mtime_ns))
+    from .build import macro_statements
 
-
-@lru_cache(maxsize=8)
-def _macros(path: str, _mtime: int) -> tuple[tuple[str, Macro], ...]:
-    text = _COMMENT.sub("", Path(path).read_text(encoding="utf-8"))
-    found = []
-    for statement in (s.strip() for s in text.split(";")):
-        if not statement:
-            continue
+    macros = {}
+    for statement in macro_statements(path):
         match = _MACRO.fullmatch(statement)
         if not match:
             raise InsynError(f"{path}: only `create or replace macro name(args) as expression` belongs here")
         name, params, body = match.groups()
-        found.append((name.lower(), Macro(name.lower(), tuple(p.strip().lower() for p in params.split(",") if p.strip()),
-                                          sqlglot.parse_one(body, read="duckdb"))))
-    return tuple(found)
+        macros[name.lower()] = Macro(name.lower(), tuple(p.strip().lower() for p in params.split(",") if p.strip()),
+                                     sqlglot.parse_one(body, read="duckdb"))
+    return macros
 
 
 def _inline(tree: exp.Expression, macros: dict[str, Macro], depth: int = 0) -> exp.Expression:
