@@ -1,4 +1,6 @@
 # Two commands for a fresh machine: `make demo` and `make test`.
+# The tests run on every core (pytest-xdist, a test file per worker so that module
+# fixtures are built once); each test has its own folders and ports.
 VENV ?= .venv
 PYTHON ?= python3
 BIN = $(VENV)/bin
@@ -16,7 +18,7 @@ demo: $(BIN)/insyn
 	$(BIN)/insyn demo
 
 test: $(BIN)/insyn
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 clean:
 	rm -rf $(VENV) data/demo data/warehouse

@@ -16,6 +16,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import secrets
 import shutil
 import socket
 import statistics
@@ -287,6 +288,16 @@ def _rule_tables(db: Path) -> list[str]:
 
 # ---------------------------------------------------------------- the dashboard
 
+# The dashboard lets no request in without a credential, on loopback too: the benchmark
+# chooses the token it starts the server with and sends it as a programmatic client does.
+DASHBOARD_TOKEN = secrets.token_urlsafe(32)
+AUTH = {"Authorization": f"token {DASHBOARD_TOKEN}"}
+
+
+def dashboard_env() -> dict:
+    """The environment to start `insyn dashboard` in, with DASHBOARD_TOKEN as its token."""
+    return {**os.environ, "INSYN_DASHBOARD_TOKEN": DASHBOARD_TOKEN}
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -297,7 +308,8 @@ def _free_port() -> int:
 def _page_callbacks(base: str) -> list[dict]:
     """The callbacks a page runs when it opens: those fed only by the language, the as-of date and
     the pages' filter drop-downs (left empty: everything), from the app's own list of callbacks."""
-    with urllib.request.urlopen(base + "/_dash-dependencies", timeout=60) as response:
+    with urllib.request.urlopen(urllib.request.Request(base + "/_dash-dependencies", headers=AUTH),
+                                timeout=60) as response:
         dependencies = json.loads(response.read())
     chosen = []
     for dep in dependencies:
@@ -330,7 +342,7 @@ def _payload(callback: dict, lang: str) -> bytes:
 def call_page(base: str, callback: dict, lang: str, timeout: float = 120) -> tuple[int | str, float]:
     """One page callback over HTTP: the status (or the error's name) and the seconds it took."""
     request = urllib.request.Request(f"{base}/_dash-update-component", data=_payload(callback, lang),
-                                     headers={"Content-Type": "application/json"})
+                                     headers={"Content-Type": "application/json", **AUTH})
     started = time.perf_counter()
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -347,7 +359,7 @@ def dashboard_latency(bench: Path, db: Path, requests: int) -> dict:
     """p95 of page callbacks over HTTP against the production server (waitress) on 127.0.0.1."""
     port = _free_port()
     server = subprocess.Popen([INSYN, "--workbench", str(bench), "--db", str(db), "dashboard", "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dashboard_env())
     peak = _PeakSampler(server.pid)
     peak.start()
     base = f"http://127.0.0.1:{port}"
@@ -386,7 +398,7 @@ def _wait_until_up(base: str, server: subprocess.Popen) -> None:
         if server.poll() is not None:
             raise SystemExit("the dashboard did not start")
         try:
-            with urllib.request.urlopen(base + "/", timeout=5) as response:
+            with urllib.request.urlopen(urllib.request.Request(base + "/", headers=AUTH), timeout=5) as response:
                 if response.status == 200:
                     return
         except OSError:

@@ -10,18 +10,22 @@ from __future__ import annotations
 from pathlib import Path
 
 import dash
-from dash import Dash, Input, Output, callback, dcc, html
+from dash import Dash, Input, Output, State, dcc, html
+from dash import _callback as dash_callbacks
 
 from . import data
+from .components import inputs, roles
 from .components.i18n import LANGUAGES, t
 
 HERE = Path(__file__).resolve().parent
 
 
-def create_app(reader, queries_dir: Path, *, language: str = "sv", access_report=None) -> Dash:
+def create_app(reader, queries_dir: Path, *, language: str = "sv", access_report=None, access_log=None) -> Dash:
     """`access_report(cursor, email=, lang=, fmt=, vouched_by=, recorded_by=) -> (file name, bytes)`
-    produces the access report for the /people page (None: the page offers no button)."""
-    data.configure(reader, queries_dir, access_report=access_report)
+    produces the access report for the /people page (None: the page offers no button);
+    `access_log` (insyn.accesslog.AccessLog) records each person look-up and report."""
+    state = data.configure(reader, queries_dir, access_report=access_report, access_log=access_log)
+    _drop_unclaimed_callbacks()
     app = Dash(
         __name__,
         use_pages=True,
@@ -49,20 +53,38 @@ def create_app(reader, queries_dir: Path, *, language: str = "sv", access_report
         html.Main(dash.page_container),
         html.Footer(id="footer", className="foot"),
     ])
+    app.server.extensions[data.EXTENSION] = state   # this app's data, when several run in one process
+    app.callback(Output("nav", "children"), Output("as-of-label", "children"), Input("lang", "value"),
+                 Input("url", "pathname"))(navigation)
+    app.callback(Output("as-of", "options"), Output("as-of", "value"), Output("footer", "children"),
+                 Input("url", "pathname"), Input("lang", "value"), State("as-of", "value"))(as_of_choices)
+    _claim_page_callbacks(app)
+    inputs.install(app)
     return app
 
 
-@callback(Output("nav", "children"), Output("as-of-label", "children"), Input("lang", "value"),
-          Input("url", "pathname"))
+# Dash Pages runs the page modules again for each app, and they register their callbacks with
+# dash.callback, in Dash's global list, which the first app to serve a request takes. Each app
+# takes its own at once, so that several apps in one process (the tests) each have theirs.
+
+def _drop_unclaimed_callbacks() -> None:
+    dash_callbacks.GLOBAL_CALLBACK_LIST.clear()
+    dash_callbacks.GLOBAL_CALLBACK_MAP.clear()
+
+
+def _claim_page_callbacks(app: Dash) -> None:
+    app.callback_map.update(dash_callbacks.GLOBAL_CALLBACK_MAP)
+    app._callback_list.extend(dash_callbacks.GLOBAL_CALLBACK_LIST)
+    _drop_unclaimed_callbacks()
+
+
 def navigation(lang, pathname):
     links = [dcc.Link(t(page["name"], lang), href=page["relative_path"],
                       className="active" if page["relative_path"] == pathname else None)
-             for page in dash.page_registry.values()]
+             for page in dash.page_registry.values() if roles.may_see_page(page["path"])]
     return links, t("as of", lang)
 
 
-@callback(Output("as-of", "options"), Output("as-of", "value"), Output("footer", "children"),
-          Input("url", "pathname"), Input("lang", "value"), dash.State("as-of", "value"))
 def as_of_choices(_pathname, lang, chosen):
     options = [{"label": d.isoformat(), "value": d.isoformat()} for d in data.as_of_dates()]
     values = {o["value"] for o in options}

@@ -17,44 +17,64 @@ import pandas as pd
 
 from insyn.queries import query
 
-_state: dict = {}
+EXTENSION = "insyn.dashboard"             # the app's own state on its Flask server
+_state: dict = {}                         # the last configured: for pages called outside a request
 _answers: OrderedDict = OrderedDict()     # (snapshot, query, params) -> frame, for the current snapshot
 _answers_lock = threading.Lock()
 KEPT_ANSWERS = 64
 NOT_KEPT = {"person"}                     # a person's look-up is asked once and not held
 
 
-def configure(reader, queries_dir: Path, access_report=None) -> None:
+def configure(reader, queries_dir: Path, access_report=None, access_log=None) -> dict:
+    """Set what the pages read; returns the state for the app (create_app keeps it on its server)."""
     _answers.clear()
-    _state["reader"] = reader
-    _state["queries"] = Path(queries_dir)
-    _state["access_report"] = access_report
+    state = {"reader": reader, "queries": Path(queries_dir), "access_report": access_report,
+             "access_log": access_log}
+    _state.clear()
+    _state.update(state)
+    return state
+
+
+def _current() -> dict:
+    """The state of the app serving this request, else the last configured."""
+    import flask
+
+    if flask.has_app_context():
+        return flask.current_app.extensions.get(EXTENSION, _state)
+    return _state
 
 
 def can_report() -> bool:
-    return _state.get("access_report") is not None
+    return _current().get("access_report") is not None
+
+
+def access_log():
+    """The record of look-ups and reports (insyn.accesslog.AccessLog), or None when none is kept."""
+    return _current().get("access_log")
 
 
 def access_report(**kwargs) -> tuple[str, bytes]:
     """The access report for one person (insyn.access_report.produce, identity first)."""
-    cur = _state["reader"].cursor()
+    state = _current()
+    cur = state["reader"].cursor()
     try:
-        return _state["access_report"](cur, **kwargs)
+        return state["access_report"](cur, **kwargs)
     finally:
         cur.close()
 
 
 def q(name: str, **params) -> pd.DataFrame:
-    cur = _state["reader"].cursor()
+    state = _current()
+    cur = state["reader"].cursor()
     try:
-        key = (str(_state["reader"].path), name, tuple(sorted((k, repr(v)) for k, v in params.items())))
+        key = (str(state["reader"].path), name, tuple(sorted((k, repr(v)) for k, v in params.items())))
         with _answers_lock:
             if _answers and next(iter(_answers))[0] != key[0]:
                 _answers.clear()   # a newer snapshot: nothing kept is current
             if key in _answers:
                 _answers.move_to_end(key)
                 return _answers[key].copy()
-        frame = query(cur, _state["queries"], name, **params)
+        frame = query(cur, state["queries"], name, **params)
     finally:
         cur.close()
     if name not in NOT_KEPT:
@@ -87,5 +107,5 @@ def parse_as_of(value) -> dt.date:
 
 
 def snapshot_name() -> str:
-    reader = _state.get("reader")
+    reader = _current().get("reader")
     return reader.path.name if reader is not None and reader.path is not None else ""

@@ -1,4 +1,5 @@
-"""The dashboard's access control: users, throttling and the login gate (insyn.auth)."""
+"""The dashboard's access control: users, roles, throttling, sessions and the login gate (insyn.auth),
+in process with Flask's test client. The same attacks over HTTP against a real server: test_web_attacks.py."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ import flask
 import pytest
 
 from insyn import auth
-from insyn.auth import AuthError, LoginGuard, UserStore, install, load_secret_key, safe_next
+from insyn.auth import (AuthError, HostCheck, LoginGuard, SessionRegistry, Throttled, UserStore, check_owner_only,
+                        client_address, current_role, current_user, install, load_secret_key, parse_networks,
+                        safe_next, same_origin)
 
 NAME = "dpo.karlsson@example.se"
 PASSWORD = "korrekt-häst-batteri-42"
@@ -56,13 +59,24 @@ def app(store, clock) -> flask.Flask:
     def update():
         return flask.jsonify({"response": "personal data"})
 
+    @app.route("/whoami")
+    def whoami():
+        return flask.jsonify({"user": current_user(), "role": current_role()})
+
     install(app, store, secret_key=b"k" * 32, guard=LoginGuard(clock=clock), failure_delay_s=0)
     return app
 
 
+def browser(app):
+    """A test client that sends what a browser sends on this site: its Origin."""
+    client = app.test_client()
+    client.environ_base["HTTP_ORIGIN"] = "http://localhost"
+    return client
+
+
 @pytest.fixture
 def client(app):
-    return app.test_client()
+    return browser(app)
 
 
 def csrf(client, next_path: str | None = None) -> str:
@@ -91,7 +105,8 @@ def test_users_are_stored_hashed_in_an_owner_only_file(tmp_path):
     assert PASSWORD not in text
     assert PASSWORD.encode("utf-8").hex() not in text
     record = json.loads(text)["users"][NAME]
-    assert set(record) == {"salt", "hash", "n", "r", "p", "created_at"}
+    assert set(record) == {"salt", "hash", "n", "r", "p", "role", "created_at"}
+    assert record["role"] == "viewer"  # least privilege unless asked
     assert (record["n"], record["r"], record["p"]) == (16384, 8, 1)
     assert mode(store.path) == 0o600
     assert mode(store.path.parent) == 0o700
@@ -182,56 +197,218 @@ def test_secret_key_is_created_once_owner_only(tmp_path):
         load_secret_key(other)
 
 
+# --- roles ---------------------------------------------------------------------
+
+
+def test_roles_default_to_viewer_and_are_kept_on_a_new_password(tmp_path):
+    store = UserStore(tmp_path / "users.json", **FAST)
+    store.add("anna", PASSWORD)
+    store.add("dpo", PASSWORD, role="dpo")
+    assert (store.role("anna"), store.role("dpo"), store.role("nobody")) == ("viewer", "dpo", None)
+    store.add("dpo", "ett-helt-nytt-lösenord")  # a new password keeps the role
+    assert store.role("dpo") == "dpo"
+    store.add("anna", PASSWORD, role="dpo")
+    assert store.role("anna") == "dpo"
+    with pytest.raises(AuthError, match="role"):
+        store.add("bertil", PASSWORD, role="admin")
+    with pytest.raises(AuthError, match="kept for the loopback"):
+        store.add("Local", PASSWORD)
+    listing = store.listing()
+    assert [(u["name"], u["role"]) for u in listing] == [("anna", "dpo"), ("dpo", "dpo")]
+    assert all(set(u) == {"name", "role", "created_at"} for u in listing)  # never a hash
+
+
+def test_a_record_without_a_role_reads_as_viewer_and_a_bad_role_is_refused(store):
+    doc = json.loads(store.path.read_text())
+    del doc["users"][NAME]["role"]
+    store.path.write_text(json.dumps(doc))
+    assert UserStore(store.path).role(NAME) == "viewer"
+    doc["users"][NAME]["role"] = "root"
+    store.path.write_text(json.dumps(doc))
+    with pytest.raises(AuthError, match="malformed"):
+        UserStore(store.path).names()
+
+
+def test_the_session_carries_the_role_of_the_user(client, store):
+    login(client)
+    assert client.get("/whoami").get_json() == {"user": NAME, "role": "viewer"}
+    store.path.write_text(store.path.read_text().replace('"viewer"', '"dpo"'))  # as `user add --role` would
+    assert client.get("/whoami").get_json() == {"user": NAME, "role": "dpo"}
+
+
+def test_require_dpo_refuses_a_viewer_with_403(store):
+    app = flask.Flask(__name__)
+    app.add_url_rule("/report", "report", lambda: "report by " + auth.require_dpo())
+    install(app, store, secret_key=b"k" * 32, failure_delay_s=0)
+    client = browser(app)
+    login(client)
+    assert client.get("/report").status_code == 403
+    store.add(NAME, PASSWORD, role="dpo")
+    login(client)
+    assert client.get("/report").get_data(as_text=True) == "report by " + NAME
+    with app.test_request_context():
+        assert current_user() is None and current_role() is None  # no session, no role
+
+
+# --- secret files ----------------------------------------------------------------
+
+
+def test_a_secret_file_others_may_read_is_refused_naming_the_chmod(tmp_path):
+    path = tmp_path / "users.json"
+    check_owner_only(path)  # missing: fine
+    path.write_text("{}")
+    for bad in (0o640, 0o604, 0o620, 0o666):
+        path.chmod(bad)
+        with pytest.raises(AuthError) as exc:
+            check_owner_only(path)
+        assert f"chmod 600 {path}" in str(exc.value)
+    path.chmod(0o600)
+    check_owner_only(path)
+
+
 # --- the guard -----------------------------------------------------------------
 
 
-def test_guard_locks_a_user_name_and_a_client_address(clock):
+def fail(guard, user, address, times=1):
+    for _ in range(times):
+        guard.begin(user, address)
+        guard.end(user, address, False)
+
+
+def test_guard_locks_a_user_from_one_address_only(clock):
     guard = LoginGuard(clock=clock)
-    for _ in range(4):
-        guard.record_failure("anna", "10.0.0.1")
+    fail(guard, "anna", "10.0.0.1", 4)
     assert not guard.is_locked("anna", "10.0.0.1")
-    guard.record_failure("anna", "10.0.0.2")
-    assert guard.is_locked("anna", "10.0.0.9")  # the name, from anywhere
-    assert not guard.is_locked("bertil", "10.0.0.9")
-
-    for i in range(5):
-        guard.record_failure(f"user{i}", "10.0.0.3")  # one address, many names
-    assert guard.is_locked("cecilia", "10.0.0.3")
-    assert not guard.is_locked("cecilia", "10.0.0.4")
-
+    fail(guard, "anna", "10.0.0.1")
+    assert guard.is_locked("anna", "10.0.0.1")
+    with pytest.raises(Throttled) as exc:
+        guard.begin("anna", "10.0.0.1")
+    assert exc.value.retry_after == pytest.approx(15 * 60)
+    assert guard.begin("anna", "10.0.0.2") == 0  # the same name from elsewhere: not locked
+    guard.end("anna", "10.0.0.2", True)
+    assert guard.begin("bertil", "10.0.0.1") == 0  # another name from the same address (a proxy): not locked
+    guard.end("bertil", "10.0.0.1", True)
+    assert guard.is_locked("ANNA", "10.0.0.1")  # case variants are one name
     clock.now += 15 * 60 + 1
     assert not guard.is_locked("anna", "10.0.0.1")
-    assert not guard.is_locked("cecilia", "10.0.0.3")
+
+
+def test_guard_counts_case_variants_as_one_name(clock):
+    guard = LoginGuard(clock=clock)
+    for name in ["anna", "Anna", "ANNA", "aNNa", "anNA"]:
+        fail(guard, name, "a")
+    assert guard.is_locked("anna", "a")
 
 
 def test_guard_window_and_success_reset(clock):
     guard = LoginGuard(max_failures=3, window_s=60, lockout_s=30, clock=clock)
-    guard.record_failure("anna", "a")
-    guard.record_failure("anna", "b")
+    fail(guard, "anna", "a", 2)
     clock.now += 61  # those two fall out of the window
-    guard.record_failure("anna", "c")
-    assert not guard.is_locked("anna", "d")
-    guard.record_failure("anna", "e")
-    guard.record_success("anna", "f")
-    guard.record_failure("anna", "g")
-    guard.record_failure("anna", "h")
-    assert not guard.is_locked("anna", "i")
-    guard.record_failure("anna", "j")
-    assert guard.is_locked("anna", "k")
-    assert guard.retry_after("anna", "k") == pytest.approx(30)
+    fail(guard, "anna", "a", 2)
+    assert not guard.is_locked("anna", "a")
+    guard.begin("anna", "a")
+    guard.end("anna", "a", True)  # a success clears the pair
+    fail(guard, "anna", "a", 2)
+    assert not guard.is_locked("anna", "a")
+    fail(guard, "anna", "a")
+    assert guard.retry_after("anna", "a") == pytest.approx(30)
+
+
+def test_guard_counts_attempts_in_flight(clock):
+    guard = LoginGuard(clock=clock)
+    for _ in range(5):
+        guard.begin("anna", "a")  # five checks under way
+    with pytest.raises(Throttled):
+        guard.begin("anna", "a")  # a sixth is refused before its password is checked
+    assert guard.begin("anna", "b") == 0  # another address is not
+    for _ in range(5):
+        guard.end("anna", "a", False)
+    assert guard.is_locked("anna", "a")
+
+
+def test_guard_slows_a_name_failing_from_many_addresses_but_never_locks_it(clock):
+    guard = LoginGuard(slow_after=10, slow_s=2.0, max_wait_s=5.0, clock=clock)
+    for i in range(10):
+        fail(guard, "anna", f"10.0.0.{i}")  # one failure each from ten addresses
+    assert not any(guard.is_locked("anna", f"10.0.0.{i}") for i in range(11))
+    # the real user from an address that has not failed: let in, after a wait
+    assert guard.begin("anna", "192.168.1.7") == 0
+    guard.end("anna", "192.168.1.7", True)
+    assert guard.begin("anna", "10.0.0.50") == pytest.approx(2.0)  # checks are spaced
+    assert guard.begin("anna", "10.0.0.51") == pytest.approx(4.0)
+    with pytest.raises(Throttled):
+        guard.begin("anna", "10.0.0.52")  # a wait longer than max_wait_s: Retry-After instead
+    assert guard.begin("bertil", "10.0.0.1") == 0  # other names are not slowed
 
 
 def test_guard_is_thread_safe(clock):
-    guard = LoginGuard(max_failures=801, clock=clock)
-    threads = [threading.Thread(target=lambda: [guard.record_failure("anna", "a") for _ in range(100)])
-               for _ in range(8)]
+    guard = LoginGuard(max_failures=801, slow_after=10_000, clock=clock)
+
+    def worker():
+        for _ in range(100):
+            guard.begin("anna", "a")
+            guard.end("anna", "a", False)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert not guard.is_locked("anna", "x")
-    guard.record_failure("anna", "x")
-    assert guard.is_locked("anna", "y")  # exactly the 801st failure: none was lost
+    assert not guard.is_locked("anna", "a")
+    fail(guard, "anna", "a")
+    assert guard.is_locked("anna", "a")  # exactly the 801st failure: none was lost
+
+
+def test_client_address_believes_forwarded_for_only_from_a_trusted_proxy():
+    proxies = parse_networks(["10.0.0.1", "10.1.0.0/16"])
+    assert client_address("203.0.113.9", ["198.51.100.1"], proxies) == "203.0.113.9"  # not a proxy: ignored
+    assert client_address("10.0.0.1", ["198.51.100.1"], proxies) == "198.51.100.1"
+    # the client wrote the left part itself; the proxies appended what they saw
+    assert client_address("10.0.0.1", ["6.6.6.6, 198.51.100.1, 10.1.2.3"], proxies) == "198.51.100.1"
+    assert client_address("10.0.0.1", [], proxies) == "10.0.0.1"
+    assert client_address("10.0.0.1", ["not-an-ip"], proxies) == "10.0.0.1"
+    assert client_address("10.0.0.1", ["198.51.100.1"], ()) == "10.0.0.1"  # no proxies configured
+    with pytest.raises(AuthError, match="trusted_proxies"):
+        parse_networks(["example.com"])
+
+
+def test_host_and_origin_checks():
+    loopback = HostCheck(allowed=["insyn.example.se"])
+    assert loopback.allows("127.0.0.1:8050", "8050")
+    assert loopback.allows("LOCALHOST:8050", "8050")
+    assert loopback.allows("[::1]:8050", "8050")
+    assert loopback.allows("insyn.example.se", "8050")  # behind a TLS proxy: the public name
+    for bad in ["evil.example:8050", "127.0.0.1:8051", "localhost.evil.example:8050", "", "127.0.0.1:8050@evil",
+                "[::1", "127.0.0.1:80a", "::1:8050", "10.0.0.5:8050"]:
+        assert not loopback.allows(bad, "8050"), bad
+    everywhere = HostCheck({"localhost"}, any_ip=True)
+    assert everywhere.allows("192.168.1.5:8050", "8050") and everywhere.allows("[fe80::1]:8050", "8050")
+    assert not everywhere.allows("rebind.evil.example:8050", "8050")
+    with pytest.raises(AuthError):
+        HostCheck(allowed=["https://insyn.example.se/"])
+    assert same_origin("http://127.0.0.1:8050", "127.0.0.1:8050")
+    assert same_origin("https://insyn.example.se", "insyn.example.se")
+    for bad in ["null", "http://evil.example", "http://127.0.0.1:8051", "http://127.0.0.1:8050/x", "file://",
+                "http://127.0.0.1"]:
+        assert not same_origin(bad, "127.0.0.1:8050"), bad
+
+
+# --- sessions held by the server -------------------------------------------------
+
+
+def test_session_registry_revokes_and_expires():
+    now = [1000.0]
+    registry = SessionRegistry(lifetime_s=60, clock=lambda: now[0], max_sessions=3)
+    sid = registry.create("anna", "cred")
+    assert registry.get(sid)["user"] == "anna"
+    registry.revoke(sid)
+    assert registry.get(sid) is None
+    sid = registry.create("anna", "cred")
+    now[0] += 61
+    assert registry.get(sid) is None
+    sids = [registry.create(f"u{i}", "c") for i in range(5)]
+    assert len(registry) == 3 and registry.get(sids[0]) is None and registry.get(sids[-1]) is not None
+    assert registry.get(None) is None and registry.get(["list"]) is None
 
 
 # --- the gate ------------------------------------------------------------------
@@ -285,6 +462,18 @@ def test_unknown_user_gets_the_same_answer(client):
     assert strip(unknown) == strip(wrong)
 
 
+def test_every_response_sends_the_security_headers(client):
+    for response in [client.get("/login"), client.get("/", headers=HTML), client.post("/_dash-update-component")]:
+        assert response.headers["Cache-Control"] == "no-store"
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] in ("no-referrer", "same-origin")
+    login(client)
+    page = client.get("/", headers=HTML)
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert "default-src 'self'" in page.headers["Content-Security-Policy"]
+
+
 def test_login_page_is_self_contained_and_bilingual(client):
     response = client.get("/login")
     body = response.get_data(as_text=True)
@@ -311,7 +500,7 @@ def test_lockout_refuses_even_the_right_password_until_it_ends(client, clock):
     assert client.get("/", headers=HTML).status_code == 200
 
 
-def test_a_locked_login_does_not_check_the_password(client, store, monkeypatch):
+def test_a_locked_login_does_not_check_the_password(client, store, monkeypatch):  # a spy, not a mock
     for _ in range(5):
         login(client, password="fel-lösenord-123")
     checked = []
@@ -330,14 +519,14 @@ def test_csrf_token_is_required(client):
     fresh = flask.Flask(__name__)  # no session at all
     install(fresh, UserStore(client.application.extensions["insyn.auth"]["store"].path, **FAST),
             secret_key=b"k" * 32, failure_delay_s=0)
-    response = fresh.test_client().post(
+    response = browser(fresh).post(
         "/login", data={"username": NAME, "password": PASSWORD, "csrf_token": "x" * 43})
     assert response.status_code == 400
 
 
 def test_a_token_from_another_session_is_refused(app):
-    token = csrf(app.test_client())
-    response = login(app.test_client(), token=token)  # the token belongs to another browser
+    token = csrf(browser(app))
+    response = login(browser(app), token=token)  # the token belongs to another browser
     assert response.status_code == 400
 
 
@@ -367,7 +556,7 @@ def test_next_travels_from_the_redirect_through_the_form(client):
 def test_cookies_are_httponly_secure_lax(client):
     response = login(client)
     cookie = response.headers["Set-Cookie"]
-    assert cookie.startswith("__Host-")
+    assert cookie.startswith("__Host-insyn_80=")  # named with the port: two dashboards keep their own
     assert "HttpOnly" in cookie
     assert "Secure" in cookie
     assert "SameSite=Lax" in cookie
@@ -378,10 +567,12 @@ def test_cookies_are_httponly_secure_lax(client):
 
 def test_insecure_cookies_only_when_asked(store):
     app = flask.Flask(__name__)
-    install(app, store, secret_key=b"k" * 32, secure_cookies=False, failure_delay_s=0)
-    cookie = login(app.test_client()).headers["Set-Cookie"]
+    install(app, store, secret_key=b"k" * 32, secure_cookies=False, same_site="Strict", failure_delay_s=0)
+    cookie = login(browser(app)).headers["Set-Cookie"]
+    assert cookie.startswith("insyn_80=")
     assert "Secure" not in cookie
     assert "HttpOnly" in cookie
+    assert "SameSite=Strict" in cookie
 
 
 def test_the_session_is_regenerated_at_login(client):
@@ -391,42 +582,62 @@ def test_the_session_is_regenerated_at_login(client):
         before = dict(s)
     login(client, token=before["csrf"])
     with client.session_transaction() as s:
-        assert s["user"] == NAME
-        assert "planted" not in s
-        assert "csrf" not in s
+        assert set(s) == {"sid", "_permanent"}  # only the id of a session the server holds
+    sessions = client.application.extensions["insyn.auth"]["sessions"]
+    assert sessions.get(s["sid"])["user"] == NAME
 
 
-def test_logout(client):
+def test_logout_ends_the_session_on_the_server(app, client):
     login(client)
     assert client.get("/", headers=HTML).status_code == 200
+    cookie = client.get_cookie("__Host-insyn_80").value
     response = client.get("/logout")
     assert response.status_code == 302
     assert response.headers["Location"] == "/login"
     assert client.get("/", headers=HTML).status_code == 302
     assert client.post("/_dash-update-component", json={}).status_code == 401
+    copy = browser(app)
+    copy.set_cookie("__Host-insyn_80", cookie)  # the cookie as it was before the logout
+    assert copy.get("/", headers=HTML).status_code == 302
 
 
-def test_sessions_end_after_8_hours(client):
+def test_sessions_end_after_8_hours(store):
+    now = [1000.0]
+    app = flask.Flask(__name__)
+    app.add_url_rule("/", "index", lambda: "secret page")
+    install(app, store, secret_key=b"k" * 32, failure_delay_s=0,
+            sessions=SessionRegistry(clock=lambda: now[0]))
+    client = browser(app)
     login(client)
-    with client.session_transaction() as s:
-        s["auth_at"] -= 8 * 3600 + 1
+    now[0] += 8 * 3600 - 1
+    assert client.get("/", headers=HTML).status_code == 200
+    now[0] += 2
     assert client.get("/", headers=HTML).status_code == 302
 
 
-def test_a_new_password_ends_old_sessions(client, store):
+def test_a_new_password_or_removal_ends_old_sessions(app, client, store):
     login(client)
     assert client.get("/", headers=HTML).status_code == 200
     store.add(NAME, "ett-helt-nytt-lösenord")
     assert client.get("/", headers=HTML).status_code == 302
+    other = browser(app)
+    login(other, password="ett-helt-nytt-lösenord")
+    assert other.get("/", headers=HTML).status_code == 200
+    store.remove(NAME)
+    assert other.get("/", headers=HTML).status_code == 302
 
 
 def test_a_forged_session_is_refused(app):
     other = flask.Flask(__name__)
     other.secret_key = b"another key, not ours!!!!!!!!!!!"
     with other.test_request_context():
-        forged = other.session_interface.get_signing_serializer(other).dumps({"user": NAME})
-    client = app.test_client()
-    client.set_cookie("__Host-insyn_session", forged)
+        forged = other.session_interface.get_signing_serializer(other).dumps({"user": NAME, "sid": "x"})
+    client = browser(app)
+    client.set_cookie("__Host-insyn_80", forged)
+    assert client.get("/", headers=HTML).status_code == 302
+    # signed with our key, but naming no session the server holds
+    ours = app.session_interface.get_signing_serializer(app).dumps({"sid": "guessed-session-id"})
+    client.set_cookie("__Host-insyn_80", ours)
     assert client.get("/", headers=HTML).status_code == 302
 
 
@@ -458,10 +669,27 @@ def test_gate_runs_before_other_hooks(store):
     app.before_request(lambda: ran.append("dash hook"))  # as Dash registers its own
     app.add_url_rule("/", "index", lambda: "secret page")
     install(app, store, secret_key=b"k" * 32, failure_delay_s=0)
-    assert app.test_client().get("/").status_code == 401
+    assert browser(app).get("/").status_code == 401
     assert ran == []
 
 
 def test_default_cost_is_not_lowered():
     assert (auth.SCRYPT_N, auth.SCRYPT_R, auth.SCRYPT_P) == (16384, 8, 1)
     assert UserStore.__init__.__kwdefaults__ == {"n": 16384, "r": 8, "p": 1}
+
+
+def test_a_body_over_1_mb_is_refused_before_the_login_reads_it(client, store, monkeypatch):
+    checked = []
+    monkeypatch.setattr(store, "verify", lambda *a: checked.append(a) or True)  # a spy: was it reached?
+    token = csrf(client)
+    data = {"username": NAME, "password": "x" * (2 << 20), "csrf_token": token}
+    assert client.post("/login", data=data).status_code == 413
+    assert checked == []
+
+
+def test_the_gate_checks_host_and_origin(client):
+    assert client.get("/login", headers={"Host": "evil.example"}).status_code == 403
+    token = csrf(client)
+    data = {"username": NAME, "password": PASSWORD, "csrf_token": token}
+    assert client.post("/login", data=data, headers={"Origin": "http://evil.example"}).status_code == 403
+    assert client.post("/login", data=data, headers={"Origin": "http://localhost"}).status_code == 302

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import getpass
 import io
 import json
 import re
@@ -274,3 +275,67 @@ def test_salted_hash_is_the_same_in_python_and_duckdb():
     con = duckdb.connect()
     assert con.execute("select sha256($s || $k)", {"s": "ab12", "k": "åsa@x.se"}).fetchone()[0] == \
         salted("ab12", "åsa@x.se")
+
+
+# ---------------------------------------------------------------- the reports' copies and the access log
+
+
+def test_erase_removes_every_report_the_ledger_recorded_and_names_a_copy_it_cannot_reach(bench, tmp_path):
+    request = _request_of(bench.db, DEMO_PERSON_EMAIL)
+    reports = bench.db.parent / "reports"
+    elsewhere = tmp_path / "elsewhere" / "sent-to-her.json"
+    stick = tmp_path / "usb-stick" / "copy.html"
+    for extra in ([], ["--format", "json", "--out", elsewhere], ["--out", stick]):
+        code, _, err = bench("dsar", "report", DEMO_PERSON_EMAIL, "--as-of", AS_OF, *extra)
+        assert code == 0, err
+    default = next(reports.glob("access-report-*.html"))
+    paths = [e.path for e in Ledger(bench.db.parent / "dsar-ledger.jsonl").entries() if e.kind == "access_report"]
+    assert paths == [f"reports/{default.name}", str(elsewhere.resolve()), str(stick.resolve())]
+    by_hand = reports / f"access-report-{request}-20261101-101010.pdf"     # a copy the ledger never saw
+    by_hand.write_bytes(b"%PDF-1.4 her letter")
+    someone_else = reports / "access-report-DSAR-2025-001-20261101-101010.pdf"
+    someone_else.write_bytes(b"%PDF-1.4 another letter")
+    shutil.rmtree(stick.parent)                  # the stick is not plugged in
+
+    code, printed, err = bench("dsar", "erase", DEMO_PERSON_EMAIL, "--request", request, "--on", AS_OF)
+    assert code == 1, err                        # erased, but a copy is still out there: said, by path
+    assert not default.exists() and not elsewhere.exists() and not by_hand.exists()
+    assert someone_else.exists()
+    removed = printed.split("removed (")[1].split("NOT removed")[0]
+    assert str(default) in removed and str(elsewhere.resolve()) in removed and str(by_hand) in removed
+    assert f"{stick.resolve()} (its folder is missing" in printed.split("NOT removed")[1]
+    tasks = Ledger(bench.db.parent / "dsar-ledger.jsonl").erasures()[-1].path
+    assert tasks.startswith("deletion-tasks/") and (bench.db.parent / tasks).exists()
+
+
+def test_a_report_path_naming_the_person_is_refused(bench, tmp_path):
+    for name in (f"{DEMO_PERSON_EMAIL}.html", f"{DEMO_PERSON_NAME.replace(' ', '_')}.html",
+                 f"reports/{DEMO_PERSON_NAME.lower()}/letter.html"):
+        code, _, err = bench("dsar", "report", DEMO_PERSON_EMAIL, "--as-of", AS_OF, "--out", tmp_path / name)
+        assert code == 2 and "--out names the person" in err and DEMO_PERSON_EMAIL not in err
+    assert not list(tmp_path.rglob("*.html"))
+    assert all(e.path is None for e in Ledger(bench.db.parent / "dsar-ledger.jsonl").entries())
+
+
+def test_reports_and_erasures_from_the_command_line_are_in_the_access_log(bench, tmp_path):
+    con = duckdb.connect(str(bench.db), read_only=True)
+    unverified = con.execute(
+        "select email_key from marts.dim_crm_records where email_key not in "
+        "(select email_key from marts.fct_dsar_requests where email_key is not null) "
+        "and email_key is not null order by email_key limit 1").fetchone()[0]
+    con.close()
+    assert bench("dsar", "report", unverified, "--as-of", AS_OF, "--out", tmp_path / "r.html")[0] == 2
+    assert bench("dsar", "report", unverified, "--as-of", AS_OF, "--out", tmp_path / "r.html",
+                 "--identity-verified-by", "Karin Lund")[0] == 0
+    assert bench("dsar", "erase", DEMO_PERSON_EMAIL, "--on", AS_OF)[0] == 0
+    code, out, err = bench("access-log", "--format", "json")
+    assert code == 0, err
+    salt = (bench.root / "data" / "secrets" / "suppression.salt").read_text().strip()
+    entries = json.loads(out)
+    assert [(e["event"], e["success"], e["subject"]) for e in entries] == [
+        ("report", False, salted(salt, unverified)), ("vouch", True, salted(salt, unverified)),
+        ("report", True, salted(salt, unverified)), ("erase", True, salted(salt, DEMO_PERSON_EMAIL))]
+    assert {e["user"] for e in entries} == {f"cli:{getpass.getuser()}"}
+    text = (bench.db.parent / "access-log.jsonl").read_text(encoding="utf-8")
+    assert unverified not in text and DEMO_PERSON_EMAIL not in text and "Karin" not in text
+    assert stat.S_IMODE((bench.db.parent / "access-log.jsonl").stat().st_mode) == 0o600

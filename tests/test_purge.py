@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import io
+import json
+import os
+import re
+from pathlib import Path
 
-from helpers import CONTACT_HEADER, EXPECTED, SAMPLE, contact_row, sf_csv, write
+import pytest
+
+from helpers import CONTACT_HEADER, EXPECTED, SAMPLE, contact_row, copy_workbench, sf_csv, write
 
 AS_OF = dt.date.fromisoformat(EXPECTED["as_of"])
 LEAD_HEADER = ["Id", "IsDeleted", "LastName", "Company", "Email", "LeadSource", "Status", "HasOptedOutOfEmail",
@@ -76,3 +84,75 @@ def test_purge_needs_a_warehouse_and_refuses_the_spark_engine(tmp_path, insyn):
     assert r.code == 2 and "no warehouse yet" in r.err
     r = insyn("--engine", "spark", "--lake", str(tmp_path / "lake"), "purge")
     assert r.code == 2 and "not available with --engine spark" in r.err
+
+
+def _ledger_line(entry_id: str, kind: str, recorded_at: str, path: str) -> str:
+    return json.dumps({"entry_id": entry_id, "kind": kind, "recorded_at": recorded_at, "recorded_by": "dpo",
+                       "email_sha256": "ab" * 32, "path": path}) + "\n"
+
+
+def _aged(path: Path, day: str, data: bytes = b"x") -> Path:
+    write(path, data)
+    stamp = dt.datetime.fromisoformat(day + "T12:00:00+00:00").timestamp()
+    os.utime(path, (stamp, stamp))
+    return path
+
+
+def test_access_log_reports_and_deletion_tasks_past_their_retention_go_and_an_unreachable_copy_is_named(
+        tmp_path, insyn, db):
+    assert insyn("-q", "load", SAMPLE / "exports" / "2026-11-01").code == 0
+    home = db.parent
+    # [retention] in insyn.toml: access log 365 days, reports 30, deletion tasks 90; as of 2026-11-24
+    write(home / "access-log.jsonl", "".join(
+        json.dumps({"at": at, "event": "lookup", "user": "karin", "subject": None, "address": None,
+                    "success": True, "detail": None}) + "\n"
+        for at in ("2025-11-01T10:00:00+00:00", "2026-11-20T10:00:00+00:00")))
+    old_report = _aged(home / "reports" / "access-report-DSAR-2026-001-20261001-100000.pdf", "2026-10-01")
+    new_report = _aged(home / "reports" / "access-report-DSAR-2026-002-20261120-100000.pdf", "2026-11-20")
+    sent = write(tmp_path / "sent" / "letter.pdf", b"x")                  # --out elsewhere, recorded in the ledger
+    stick = tmp_path / "usb-stick" / "letter.pdf"                          # recorded, its folder not there now
+    new_html = _aged(home / "reports" / "recorded-new.html", "2026-09-01")  # the ledger's date counts, not the file's
+    old_tasks = write(home / "deletion-tasks" / "L00004-deletion-tasks.csv", b"x")
+    new_tasks = _aged(home / "deletion-tasks" / "L00005-deletion-tasks.csv", "2026-11-01")
+    write(home / "dsar-ledger.jsonl",
+          _ledger_line("L00001", "access_report", "2026-10-01T09:00:00+00:00", str(sent))
+          + _ledger_line("L00002", "access_report", "2026-10-02T09:00:00+00:00", str(stick))
+          + _ledger_line("L00003", "access_report", "2026-11-20T09:00:00+00:00", "reports/recorded-new.html")
+          + _ledger_line("L00004", "erasure", "2026-08-01T09:00:00+00:00", "deletion-tasks/L00004-deletion-tasks.csv"))
+
+    dry = insyn("purge", "--as-of", "2026-11-24", "--dry-run", "--format", "json")
+    assert dry.code == 0, dry.err
+    kept = dry.json()["retention"]
+    assert kept["access_log_entries"] == 1 and kept["horizons"]["reports_days"] == "2026-10-25T00:00:00+00:00"
+    assert sorted(kept["reports"]) == sorted([str(old_report), str(sent)])
+    assert kept["deletion_tasks"] == [str(old_tasks)]
+    assert old_report.exists() and sent.exists() and old_tasks.exists()
+    assert len((home / "access-log.jsonl").read_text().splitlines()) == 2
+
+    r = insyn("purge", "--as-of", "2026-11-24")
+    assert r.code == 1, r.err                    # done, but one recorded copy could not be reached: named
+    assert "deleted 1 access-log entries written before 2025-11-24 ([retention] access_log_days)" in r.out
+    assert "deleted 2 access reports written before 2026-10-25" in r.out
+    assert "deleted 1 deletion-task files written before 2026-08-26" in r.out
+    assert f"NOT deleted, could not be reached (its folder is missing (a drive not mounted?)): {stick}" in r.out
+    assert not old_report.exists() and not sent.exists() and not old_tasks.exists()
+    assert new_report.exists() and new_html.exists() and new_tasks.exists()
+    assert [json.loads(line)["at"][:10] for line in (home / "access-log.jsonl").read_text().splitlines()] == \
+        ["2026-11-20"]
+
+
+@pytest.mark.parametrize("setting, problem", [
+    ("reports_days = 0", "retention.reports_days: expected a number of days"),
+    ('access_log_days = "a year"', "retention.access_log_days: expected a number of days"),
+    ("logins_days = 30", "retention.logins_days: not a setting this version knows"),
+])
+def test_a_bad_retention_setting_names_the_file_and_key(tmp_path, setting, problem):
+    from insyn.cli import main
+
+    root, _ = copy_workbench(tmp_path / "wb")
+    toml = root / "insyn.toml"
+    toml.write_text(re.sub(r"\[retention\][^\[]*", f"[retention]\n{setting}\n\n", toml.read_text()))
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main(["--workbench", str(root), "purge", "--dry-run"])
+    assert code == 2 and f"insyn.toml: {problem}" in err.getvalue()

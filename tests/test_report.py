@@ -33,11 +33,9 @@ EXPECTED_PER_RULE = collections.Counter(f["rule"] for f in EXPECTED["findings"])
 
 @pytest.fixture(scope="module")
 def warehouse(request, tmp_path_factory):
-    """A private copy of the demo warehouse (data/demo, else one built by `insyn demo` for this session)."""
-    demo_db = REPO / "data" / "demo" / "insyn.duckdb"
-    if not demo_db.exists():
-        wb, _ = request.getfixturevalue("demo")
-        demo_db = wb / "data" / "demo" / "insyn.duckdb"
+    """A private copy of the warehouse `insyn demo` built for this test session (never the repository's own)."""
+    wb, _ = request.getfixturevalue("demo")
+    demo_db = wb / "data" / "demo" / "insyn.duckdb"
     copy = tmp_path_factory.mktemp("report") / "insyn.duckdb"
     shutil.copy(demo_db, copy)
     return copy

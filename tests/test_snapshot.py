@@ -1,8 +1,11 @@
 """Readers never block the writer: the dashboard reads published snapshots."""
 
+import os
 import stat
 import subprocess
 import sys
+import threading
+import time
 
 import duckdb
 import pandas as pd
@@ -69,3 +72,79 @@ def test_csv_downloads_neutralise_formulas_but_keep_numbers():
     assert [r[0] for r in rows[1:]] == ["'=HYPERLINK(\"http://x\")", "'+46 70", "'-sum", "'@cmd", "'\tx", "'\rx",
                                         "Åsa", ""]
     assert [r[1] for r in rows[1:]] == ["1", "-2", "3", "0", "4", "5", "6", "7"]  # numbers stay numbers
+
+
+def _held(folder) -> list[str]:
+    """Files under `folder` this process holds open ("... (deleted)" once unlinked)."""
+    held = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:   # closed meanwhile
+            continue
+        if target.startswith(str(folder)):
+            held.append(target)
+    return held
+
+
+def _wait_until(condition, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return condition()
+
+
+def test_a_removed_snapshot_is_let_go_within_seconds_without_a_request(tmp_path):
+    """After an erasure removes the snapshots, the reader closes the old file by itself."""
+    db = tmp_path / "w.duckdb"
+    _warehouse(db, 3)
+    old = snapshot.publish(db)
+    reader = snapshot.SnapshotReader(db)
+    cur = reader.cursor()
+    assert cur.execute("select count(*) from t").fetchone()[0] == 3
+    cur.close()
+    assert any(h == str(old) for h in _held(tmp_path))
+    snapshot.remove_published(db)
+    _warehouse(db, 4)
+    snapshot.publish(db)
+    # no cursor() in between: the watcher alone lets go
+    assert _wait_until(lambda: not any(h.startswith(str(old)) for h in _held(tmp_path)), 5.0), _held(tmp_path)
+    assert reader.cursor().execute("select count(*) from t").fetchone()[0] == 4
+
+
+def test_a_cursor_in_use_keeps_its_snapshot_until_it_is_closed(tmp_path):
+    db = tmp_path / "w.duckdb"
+    _warehouse(db, 3)
+    old = snapshot.publish(db)
+    reader = snapshot.SnapshotReader(db)
+    busy = reader.cursor()                       # a request still running
+    snapshot.remove_published(db)
+    _warehouse(db, 5)
+    snapshot.publish(db)
+    time.sleep(2.5)                              # the watcher has looked, twice
+    assert busy.execute("select count(*) from t").fetchone()[0] == 3
+    assert f"{old} (deleted)" in _held(tmp_path)
+    with reader.cursor() as fresh:               # a new request reads the new snapshot meanwhile
+        assert fresh.execute("select count(*) from t").fetchone()[0] == 5
+    busy.close()                                 # the last user gone: closed at once
+    assert not any(h.startswith(str(old)) for h in _held(tmp_path))
+
+
+def test_a_request_during_a_republish_waits_for_the_new_snapshot(tmp_path):
+    db = tmp_path / "w.duckdb"
+    _warehouse(db, 3)
+    snapshot.publish(db)
+    reader = snapshot.SnapshotReader(db)
+    reader.cursor().close()
+    snapshot.remove_published(db)                # as an erasure does, before publishing again
+    answer = []
+    waiting = threading.Thread(target=lambda: answer.append(
+        reader.cursor().execute("select count(*) from t").fetchone()[0]))
+    waiting.start()
+    time.sleep(0.5)
+    _warehouse(db, 6)
+    snapshot.publish(db)
+    waiting.join(10)
+    assert answer == [6]

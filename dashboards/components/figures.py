@@ -10,10 +10,17 @@ the ``plotly_white`` template, tuned margins and a fixed ``uirevision`` so
 that a new filter value keeps the user's zoom. Colours come from the
 Okabe–Ito palette, which stays distinct under colour blindness. Dates go to
 plotly as ISO text; nothing refers to an external resource.
+
+plotly reads the text of a figure (labels, tick labels, hover text, legend
+names, annotations) as HTML of its own, links included: every value that
+comes from the data goes through ``_esc`` first, so ``<a href=…>`` in a
+register shows as text. customdata stays raw (callbacks read it) and no hover
+template shows it.
 """
 
 from __future__ import annotations
 
+import html
 import textwrap
 from collections.abc import Iterable
 
@@ -106,8 +113,14 @@ def _day(value) -> str | None:
     return None if stamp is None else stamp.strftime("%Y-%m-%d")
 
 
+def _esc(value) -> str:
+    """A value of the data as text plotly shows as it is: '<', '>' and '&' as entities."""
+    return html.escape(str(value), quote=False)
+
+
 def _label(value, lang: str) -> str:
-    """A value of the data (request type, severity, mechanism, suite) in the UI language, else as it is."""
+    """A value of the data (request type, severity, mechanism, suite) in the UI language, else as it
+    is (raw: escape it for plotly)."""
     return t("unknown", lang) if _missing(value) else t(str(value), lang)
 
 
@@ -118,7 +131,8 @@ def _ordered(values: Iterable, preferred: tuple[str, ...]) -> list[str]:
 
 
 def _wrap(text: str, width: int) -> str:
-    return "<br>".join(textwrap.wrap(text, width)) or text
+    """`text` (raw, from the data) escaped for plotly and broken into lines of `width` characters."""
+    return "<br>".join(_esc(line) for line in textwrap.wrap(text, width)) or _esc(text)
 
 
 def _date_axis(days: list[str], pad: pd.Timedelta, tickformat: str = "%Y-%m-%d", **axis) -> dict:
@@ -161,7 +175,7 @@ def promises_bar(df: pd.DataFrame, lang: str = "sv", *, wrap: int = 48) -> go.Fi
     for rule, text in zip(rules, titles):
         label = _wrap(text if isinstance(text, str) and text.strip() else rule, wrap)
         if label in seen:
-            label = f"{label} ({rule})"
+            label = f"{label} ({_esc(rule)})"
         seen.add(label)
         labels.append(label)
     findings = [int(v or 0) for v in _col(df, "findings", 0)]
@@ -171,11 +185,11 @@ def promises_bar(df: pd.DataFrame, lang: str = "sv", *, wrap: int = 48) -> go.Fi
     for severity in _ordered(severities, SEVERITIES):
         idx = [i for i, s in enumerate(severities) if s == severity]
         traces.append(dict(
-            type="bar", orientation="h", name=_label(severity, lang),
+            type="bar", orientation="h", name=_esc(_label(severity, lang)),
             x=[findings[i] for i in idx], y=[labels[i] for i in idx],
             text=[findings[i] for i in idx], textposition="outside", cliponaxis=False,
             customdata=[rules[i] for i in idx],
-            hovertext=[f"{rules[i]}<br>{refs[i]}" for i in idx],
+            hovertext=[f"{_esc(rules[i])}<br>{_esc(refs[i])}" for i in idx],
             hovertemplate="%{y}<br>%{hovertext}<br><b>%{x}</b><extra>%{fullData.name}</extra>",
             marker=dict(color=SEVERITY_COLOURS.get(severity, GREY)),
         ))
@@ -214,7 +228,7 @@ def findings_trend(df: pd.DataFrame, lang: str = "sv", *, titles: pd.DataFrame |
     traces = []
     for i, rule in enumerate(sorted(counts)):
         traces.append(dict(
-            type="scatter", mode="lines+markers", name=names.get(rule, rule),
+            type="scatter", mode="lines+markers", name=_esc(names.get(rule, rule)),
             x=dates, y=[counts[rule].get(day, 0) for day in dates], customdata=[rule] * len(dates),
             line=dict(color=COLORWAY[i % len(COLORWAY)], dash=("solid", "dot", "dash")[(i // len(COLORWAY)) % 3]),
             hovertemplate="%{x}: <b>%{y}</b><extra>%{fullData.name}</extra>",
@@ -264,12 +278,13 @@ def request_timeline(df: pd.DataFrame, lang: str = "sv", as_of=None, *, row_heig
         due = [extended_due[i] if extended[i] else legal_due[i] for i in range(n)]
         overdue = [ends[i] is not None and due[i] is not None and ends[i] > due[i] for i in range(n)]
     ids = [str(v) for v in _col(df, "request_id")]
+    shown = [_esc(i) for i in ids]      # what the axis and hovers show; customdata keeps the id
     order = sorted((i for i in range(n) if received[i] is not None), key=lambda i: (received[i], ids[i]))
     kinds = _col(df, "request_type")
     unit = t("days", lang).lower()
 
     def hover(i: int) -> str:
-        text = (f"<b>{ids[i]}</b> · {_label(kinds[i], lang)}<br>{t('received', lang)} {_day(received[i])}"
+        text = (f"<b>{shown[i]}</b> · {_esc(_label(kinds[i], lang))}<br>{t('received', lang)} {_day(received[i])}"
                 f" → {_day(ends[i])} ({(ends[i] - received[i]).days} {unit})")
         return text + (f"<br>{t('overdue', lang)}" if overdue[i] else "")
 
@@ -283,7 +298,7 @@ def request_timeline(df: pd.DataFrame, lang: str = "sv", as_of=None, *, row_heig
         if idx:
             traces.append(dict(
                 type="bar", orientation="h", name=t(key, lang),
-                y=[ids[i] for i in idx], base=[_day(received[i]) for i in idx],
+                y=[shown[i] for i in idx], base=[_day(received[i]) for i in idx],
                 x=[(ends[i] - received[i]) / pd.Timedelta(milliseconds=1) for i in idx],
                 customdata=[ids[i] for i in idx], hovertext=[hover(i) for i in idx],
                 hovertemplate="%{hovertext}<extra></extra>",
@@ -296,10 +311,11 @@ def request_timeline(df: pd.DataFrame, lang: str = "sv", as_of=None, *, row_heig
         if idx:
             traces.append(dict(
                 type="scatter", mode="markers", name=t(key, lang),
-                x=[days[i] for i in idx], y=[ids[i] for i in idx], customdata=[ids[i] for i in idx],
+                x=[days[i] for i in idx], y=[shown[i] for i in idx], customdata=[ids[i] for i in idx],
+                hovertext=[shown[i] for i in idx],
                 marker=dict(symbol=symbol, size=size, color=colour,
                             line=dict(width=2.5, color=colour) if tick else dict(width=1, color="#ffffff")),
-                hovertemplate=f"<b>%{{customdata}}</b><br>{t(key, lang)} %{{x}}<extra></extra>",
+                hovertemplate=f"<b>%{{hovertext}}</b><br>{t(key, lang)} %{{x}}<extra></extra>",
             ))
 
     points("identity_verified_on", "identity verified", "diamond", BLACK)
@@ -316,7 +332,7 @@ def request_timeline(df: pd.DataFrame, lang: str = "sv", as_of=None, *, row_heig
                            line=dict(color=GREY, width=1.5, dash="dash")))
         annotations.append(dict(x=day, xref="x", y=1, yref="paper", yanchor="bottom", showarrow=False,
                                 text=f"{t('as of', lang)} {day}", font=dict(size=11, color=_MUTED)))
-    rows = [ids[i] for i in order]
+    rows = [shown[i] for i in order]
     return _figure(
         "request_timeline", title, traces,
         height=max(320, 150 + row_height * len(rows)),
@@ -350,7 +366,7 @@ def requests_by_month(df: pd.DataFrame, lang: str = "sv") -> go.Figure:
             if month and k == kind:
                 counts[month] += 1
         traces.append(dict(
-            type="bar", name=_label(kind, lang), x=labels, y=list(counts.values()),
+            type="bar", name=_esc(_label(kind, lang)), x=labels, y=list(counts.values()),
             customdata=[kind] * len(labels), marker=dict(color=REQUEST_TYPE_COLOURS.get(kind, GREY)),
             hovertemplate="%{x}: <b>%{y}</b><extra>%{fullData.name}</extra>",
         ))
@@ -447,7 +463,7 @@ def check_results_bar(df: pd.DataFrame, lang: str = "sv") -> go.Figure:
     suites_col = [str(s) for s in _col(df, "suite")]
     success = _flags(df, "success")
     suites = sorted(set(suites_col))
-    labels = [_label(s, lang) for s in suites]
+    labels = [_esc(_label(s, lang)) for s in suites]
     traces = []
     for key, wanted, colour in (("Passed checks", True, GREEN), ("Failed checks", False, WARNING)):
         counts = [sum(1 for s, ok in zip(suites_col, success) if s == suite and ok == wanted) for suite in suites]
@@ -484,7 +500,7 @@ def check_history_line(df: pd.DataFrame, lang: str = "sv") -> go.Figure:
         type="scatter", mode="lines+markers", name=t("Failed checks", lang), showlegend=False,
         x=finished, y=failed,
         customdata=[int(r[1]) if r[1] is not None else None for r in runs],
-        hovertext=[f"{t('as of', lang)} {_day(r[2]) or ''} · {f} / {r[4]}" for r, f in zip(runs, failed)],
+        hovertext=[f"{t('as of', lang)} {_day(r[2]) or ''} · {f} / {_esc(r[4])}" for r, f in zip(runs, failed)],
         hovertemplate="%{x}<br>%{hovertext}<extra></extra>",
         line=dict(color=WARNING), marker=dict(size=8),
     )]
@@ -518,7 +534,7 @@ def transfers_bar(df: pd.DataFrame, lang: str = "sv") -> go.Figure:
         counts = [len(who[c]) for c in codes]
         traces.append(dict(
             type="bar", name=t(key, lang), x=labels, y=counts, customdata=codes,
-            hovertext=["<br>".join(who[c]) for c in codes], text=[c or "" for c in counts], textposition="inside",
+            hovertext=["<br>".join(_esc(n) for n in who[c]) for c in codes], text=[c or "" for c in counts], textposition="inside",
             hovertemplate="%{x}: <b>%{y}</b><br>%{hovertext}<extra>%{fullData.name}</extra>",
             marker=dict(color=colour),
         ))

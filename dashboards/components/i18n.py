@@ -221,6 +221,11 @@ _TEXTS: tuple[tuple[str, str, str], ...] = (
      "eller ange ovan vem som kontrollerade identiteten."),
     ("report ready", "The report is downloaded; it is recorded in the ledger.",
      "Registerutdraget är nedladdat och antecknat i loggboken."),
+    ("dpo only", "Only the data protection officer looks people up and produces their reports.",
+     "Bara dataskyddsombudet slår upp personer och tar fram deras registerutdrag."),
+    ("not offered", "That choice is not offered on this page.", "Det valet finns inte på den här sidan."),
+    ("not recorded", "The look-up could not be recorded in the access log, so nothing is shown.",
+     "Uppslagningen kunde inte antecknas i åtkomstloggen, så inget visas."),
     ("click a request", "Click a request in the timeline to see how the register recorded it.",
      "Klicka på en begäran i tidslinjen för att se hur registret har fört den."),
 )

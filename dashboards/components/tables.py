@@ -7,6 +7,7 @@ import datetime as dt
 import pandas as pd
 from dash import dcc, html
 
+from . import roles
 from .i18n import t
 
 
@@ -26,16 +27,18 @@ def table(df: pd.DataFrame, columns: list[tuple[str, str]], lang: str, *, max_ro
           highlight: str | None = None, table_id: str | None = None,
           translate: tuple[str, ...] = ("request_type", "outcome", "severity", "sobject")) -> html.Div:
     """An HTML table of `columns` ((column, i18n key) pairs); rows whose `highlight`
-    column is true get the warning style; values of `translate` columns are i18n keys."""
+    column is true get the warning style; values of `translate` columns are i18n keys.
+    Anyone but the DPO sees e-mail addresses abbreviated ("a…@example.se")."""
     ids = {"id": table_id} if table_id else {}
+    shown = (lambda text: text) if roles.is_dpo() else roles.abbreviate_emails
     if df.empty:
         return html.P(t("no rows", lang), className="empty", **ids)
     head = html.Thead(html.Tr([html.Th(t(key, lang)) for _, key in columns]))
     rows = []
     for record in df.head(max_rows).to_dict("records"):
         cls = "warn" if highlight and bool(record.get(highlight)) else None
-        cells = [t(record[col], lang) if col in translate and isinstance(record.get(col), str) else _cell(record.get(col))
-                 for col, _ in columns]
+        cells = [shown(t(record[col], lang) if col in translate and isinstance(record.get(col), str)
+                       else _cell(record.get(col))) for col, _ in columns]
         rows.append(html.Tr([html.Td(c) for c in cells], className=cls))
     more = [html.P(f"+ {len(df) - max_rows}", className="note")] if len(df) > max_rows else []
     return html.Div([html.Table([head, html.Tbody(rows)], className="data", **ids)] + more,
@@ -51,5 +54,8 @@ def kpi(label: str, value, *, delta: int | None = None, tone: str = "neutral", k
 
 
 def download(button_id: str, download_id: str, lang: str) -> html.Div:
+    """A CSV download button; these lists are personal, so only the DPO gets the button."""
+    if not roles.is_dpo():
+        return html.Div(className="download")
     return html.Div([html.Button(t("download CSV", lang), id=button_id, className="button"),
                      dcc.Download(id=download_id)], className="download")

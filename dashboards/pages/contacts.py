@@ -5,7 +5,7 @@ import dash
 from dash import Input, Output, callback, dcc, html
 
 from dashboards import data
-from dashboards.components import figures
+from dashboards.components import figures, roles
 from dashboards.components.i18n import t
 from dashboards.components.tables import download, table
 from insyn.csvsafe import to_csv
@@ -50,6 +50,8 @@ def render(lang, _as_of):
 @callback(Output("contacts-download", "data"), Input("contacts-download-button", "n_clicks"),
           prevent_initial_call=True)
 def download_deletion_list(_clicks):
+    if not roles.is_dpo():   # the request hook refuses first; this holds for a direct call too
+        return dash.no_update
     deletion = data.q("deletion_list")
     return {"content": to_csv(deletion[["crm_id", "sobject", "email", "created_on", "detail"]]),
             "filename": "deletion-list.csv", "type": "text/csv"}

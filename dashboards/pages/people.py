@@ -3,8 +3,13 @@
 The address travels in the callback, never in the URL. The report follows the
 same rule as `insyn dsar report`: only when the register holds the person's
 request with identity verified, or when the DPO names who verified it
-(recorded in the ledger with the dashboard user).
+(recorded in the ledger with the dashboard user). Each look-up and each report is
+recorded in the access log (who, when, the address's salted hash) before anything
+is shown; the page and its callbacks are the DPO's only (components/roles.py).
 """
+
+import logging
+import re
 
 import dash
 from dash import Input, Output, State, callback, dcc, html
@@ -14,15 +19,21 @@ from insyn.access_report import IdentityNotVerified
 from insyn.errors import InsynError
 
 from dashboards import data
+from dashboards.components import roles
 from dashboards.components.i18n import t
+from dashboards.components.inputs import REPORT_FORMATS
 from dashboards.components.tables import table
 
 dash.register_page(__name__, path="/people", name="people", order=6)
+
+log = logging.getLogger(__name__)
 
 COLUMNS = [("area", "area"), ("source", "source"), ("record_id", "record"), ("detail", "detail"), ("on_date", "date")]
 
 
 def layout(**_):
+    if not roles.is_dpo():
+        return html.Div(id="people-refused")
     return html.Div([
         html.H1(id="people-title"),
         html.Div([dcc.Input(id="people-email", type="email", autoComplete="off", debounce=False),
@@ -32,7 +43,7 @@ def layout(**_):
             html.H2(id="report-title"),
             html.Div([
                 dcc.Input(id="report-vouched-by", type="text", autoComplete="off"),
-                dcc.Dropdown(id="report-format", options=[{"label": f.upper(), "value": f} for f in ("pdf", "html", "json")],
+                dcc.Dropdown(id="report-format", options=[{"label": f.upper(), "value": f} for f in REPORT_FORMATS],
                              value="pdf", clearable=False, className="format"),
                 html.Button(id="report-produce", className="button", n_clicks=0),
             ], className="search"),
@@ -48,6 +59,11 @@ def labels(lang):
     return t("people", lang), t("search", lang), t("e-mail", lang)
 
 
+@callback(Output("people-refused", "children"), Input("lang", "value"))
+def refused(lang):
+    return [html.H1(t("people", lang)), html.P(t("dpo only", lang), className="error")]
+
+
 @callback(Output("report-title", "children"), Output("report-produce", "children"),
           Output("report-vouched-by", "placeholder"), Input("lang", "value"))
 def report_labels(lang):
@@ -58,24 +74,57 @@ def report_labels(lang):
           Input("report-produce", "n_clicks"), State("people-email", "value"), State("report-vouched-by", "value"),
           State("report-format", "value"), State("lang", "value"), prevent_initial_call=True)
 def produce_report(_clicks, email, vouched_by, fmt, lang):
-    if not email or not email.strip():
+    if not roles.is_dpo():   # the request hook refuses first; this holds for a direct call too
+        return dash.no_update, html.P(t("dpo only", lang), className="error")
+    if not isinstance(email, str) or not email.strip():
         return dash.no_update, html.P(t("enter an address", lang), className="empty")
+    if not data.can_report() or fmt not in REPORT_FORMATS or (vouched_by is not None and not isinstance(vouched_by, str)):
+        return dash.no_update, html.P(t("not offered", lang), className="error")
     try:
         name, content = data.access_report(email=email, lang=lang, fmt=fmt, vouched_by=vouched_by,
                                            recorded_by=f"dashboard:{current_user() or 'local'}")
     except IdentityNotVerified:
+        recorded("report", email, False, fmt)
         return dash.no_update, html.P(t("identity not verified", lang), className="error")
     except InsynError as exc:  # a broken template and the like: say why, produce nothing
+        recorded("report", email, False, fmt)
         return dash.no_update, html.P(exc.message, className="error")
-    return dcc.send_bytes(content, name), html.P(t("report ready", lang), className="note")
+    if not recorded("report", email, True, fmt):
+        return dash.no_update, html.P(t("not recorded", lang), className="error")
+    return dcc.send_bytes(content, download_name(name)), html.P(t("report ready", lang), className="note")
 
 
 @callback(Output("people-result", "children"), Input("people-search", "n_clicks"),
           State("people-email", "value"), State("lang", "value"), prevent_initial_call=True)
 def look_up(_clicks, email, lang):
-    if not email or not email.strip():
+    if not roles.is_dpo():
+        return html.P(t("dpo only", lang), className="error")
+    if not isinstance(email, str) or not email.strip():
         return html.P(t("enter an address", lang), className="empty")
     rows = data.q("person", email=email)
+    if not recorded("lookup", email, not rows.empty):
+        return html.P(t("not recorded", lang), className="error")
     if rows.empty:
         return html.P(t("nothing held", lang), className="empty")
     return table(rows, COLUMNS, lang, table_id="people-rows")
+
+
+def recorded(event: str, email: str, success: bool, detail: str | None = None) -> bool:
+    """Record a look-up or report in the access log; False when it could not be recorded
+    (then nothing is shown: a look-up nobody can account for does not happen)."""
+    access_log = data.access_log()
+    if access_log is None:   # a bare app without a log (tests); `insyn dashboard` always has one
+        return True
+    try:
+        access_log.record(event, user=current_user() or "local", email=email, success=success, detail=detail)
+    except Exception as exc:  # noqa: BLE001 - whatever failed, the look-up stays unshown
+        log.error("access log: a %s could not be recorded (%s)", event, type(exc).__name__)
+        return False
+    return True
+
+
+def download_name(name: str) -> str:
+    """The file name the browser offers: letters, digits, dots, dashes and underscores only
+    (the request id in it comes from the register, an export)."""
+    safe = re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9._-]+", "_", name)).strip("._")[:120]
+    return safe or "access-report"

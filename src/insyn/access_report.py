@@ -14,7 +14,8 @@ render_html() / write(): the letter (HTML, PDF) and the machine-readable copy
 
 Identity first: a report is produced only for a person whose request in the
 register has its identity verified, or when the operator vouches for it
-(recorded in the ledger); every report produced is recorded in the ledger.
+(recorded in the ledger); every report produced is recorded in the ledger,
+with the path it was written to, so that an erasure can remove it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import re
 import json
 import secrets as pysecrets
 import tomllib
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +34,7 @@ import duckdb
 from .db import ident, raw_columns
 from .errors import ConfigError, InsynError
 from .files import write_private
-from .ledger import Ledger, email_hash, id_hash, ledger_path, salt as get_salt
+from .ledger import Ledger, email_hash, id_hash, ledger_path, salt as get_salt, stored_path
 from .sources import Sources
 from .text import email_key, trim
 
@@ -343,9 +345,11 @@ def to_json(report: dict) -> str:
 
 def produce(con: duckdb.DuckDBPyConnection, *, email: str, as_of: dt.date, lang: str, fmt: str, out: Path,
             workbench, policy, sources: Sources, db_path: Path, vouched_by: str | None = None,
-            recorded_by: str | None = None) -> dict:
+            recorded_by: str | None = None, kept: bool = True) -> dict:
     """Identity first, then gather, compose and write the report to `out` (owner-only).
-    Records the report in the ledger; returns the report's content."""
+    Records the report in the ledger, with where it was written (erasure removes it from
+    there) unless `kept` is false (the caller deletes the file itself, as the dashboard does);
+    returns the report's content."""
     key = email_key(email)
     if not key:
         raise InsynError("dsar report: blank e-mail address")
@@ -358,6 +362,8 @@ def produce(con: duckdb.DuckDBPyConnection, *, email: str, as_of: dt.date, lang:
     held = gather(con, sources, workbench.pipelines, key, as_of)
     report = compose(con, key=key, as_of=as_of, lang=lang, texts=texts, policy=policy, held=held,
                      identity=identity, generated_at=dt.datetime.now(dt.timezone.utc))
+    if kept:
+        _refuse_a_path_naming(out, key, report["person"]["name"])
     if fmt == "json":
         write_private(out, to_json(report).encode("utf-8"))
     else:
@@ -379,8 +385,23 @@ def produce(con: duckdb.DuckDBPyConnection, *, email: str, as_of: dt.date, lang:
     salt_value = get_salt(workbench.secrets, create=True)
     Ledger(ledger_path(db_path)).append(
         "access_report", email_sha256=email_hash(salt_value, key), request_id=identity.request_id,
-        recorded_by=recorded_by, detail=f"{fmt}, {lang}, as of {as_of}")
+        recorded_by=recorded_by, detail=f"{fmt}, {lang}, as of {as_of}",
+        path=stored_path(out, db_path) if kept else None)
     return report
+
+
+def _folded(text: str) -> str:
+    return re.sub(r"[\s._-]+", " ", unicodedata.normalize("NFC", text).casefold()).strip()
+
+
+def _refuse_a_path_naming(out: Path, key: str, name: str | None) -> None:
+    """The ledger keeps the report's path for good: a path that holds the person's address or
+    full name would outlive their erasure there."""
+    where = _folded(str(out.resolve()))
+    if key in str(out).casefold() or (name and _folded(name) and _folded(name) in where):
+        raise InsynError("dsar report: --out names the person (their address or name); the ledger records "
+                         "where each report is written and keeps it after an erasure: name the file by the "
+                         "request id instead")
 
 
 def default_name(report_id: str | None, fmt: str) -> str:
@@ -388,5 +409,10 @@ def default_name(report_id: str | None, fmt: str) -> str:
     export): only letters, digits, dots, dashes and underscores of it reach the name,
     so it can never name another folder."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return f"{name_prefix(report_id)}{stamp}.{fmt}"
+
+
+def name_prefix(report_id: str | None) -> str:
+    """The start of default_name for a request (erasure finds a person's reports by it)."""
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", report_id or "").strip("._") or "vouched"
-    return f"access-report-{safe[:60]}-{stamp}.{fmt}"
+    return f"access-report-{safe[:60]}-"

@@ -87,7 +87,8 @@ def notebook_html(executed: Path, out: Path) -> None:
 
 
 def html_pdf(html: Path, pdf: Path, media: str = "screen") -> list[str]:
-    """Print the HTML to an A4 PDF in Debian's Chromium, offline; returns the requests it refused.
+    """Print the HTML to an A4 PDF in Debian's Chromium, offline; returns the requests it refused
+    (every request but the document's own: other local files and the network alike).
 
     Runs in a thread of its own: Playwright's sync API refuses a thread whose
     event loop is already running (as in a notebook, or beside other Playwright use)."""
@@ -106,6 +107,8 @@ def html_pdf(html: Path, pdf: Path, media: str = "screen") -> list[str]:
 
 
 def _print_pdf(html: Path, pdf: Path, media: str = "screen") -> list[str]:
+    from urllib.parse import unquote
+
     from playwright.sync_api import sync_playwright
 
     refused: list[str] = []
@@ -114,15 +117,18 @@ def _print_pdf(html: Path, pdf: Path, media: str = "screen") -> list[str]:
         try:
             page = browser.new_page(viewport={"width": 760, "height": 1000})
 
+            document = html.resolve().as_uri()
+
             def guard(route):
+                # The document alone: no other file (file:///etc/..., a report beside it) and no network.
                 url = route.request.url
-                if url.startswith(("file:", "data:", "about:")):
+                if unquote(url) == unquote(document) or url.startswith(("data:", "about:")):
                     return route.continue_()
                 refused.append(url)
                 return route.abort()
 
             page.route("**/*", guard)
-            page.goto(html.resolve().as_uri(), wait_until="load")
+            page.goto(document, wait_until="load")
             page.wait_for_function(
                 "Array.from(document.querySelectorAll('.plotly-graph-div')).every(d => d.querySelector('.main-svg'))",
                 timeout=30000)
@@ -165,7 +171,7 @@ def _evidence(con, queries: Path, year: int, as_of: dt.date) -> dict[str, object
 
     requests = query(con, queries, "dsar_timeline", year=year, request_type=None, status=None)
     found = query(con, queries, "findings", as_of=as_of, rule=None)
-    return {
+    frames = {
         f"requests-{year}.csv": requests,
         "findings.csv": found[["rule", "record_id", "email", "source", "detail", "count", "severity"]],
         "deletion-list.csv": query(con, queries, "deletion_list"),
@@ -173,6 +179,25 @@ def _evidence(con, queries: Path, year: int, as_of: dt.date) -> dict[str, object
             ["rule", "record_id", "email", "source", "detail"]],
         "subprocessors.csv": query(con, queries, "subprocessors"),
     }
+    return {name: without_addresses(frame) for name, frame in frames.items()}
+
+
+_EMAIL_COLUMNS = ("email", "email_key")
+
+
+def without_addresses(frame):
+    """An evidence table as the pack may carry it (it leaves the company): e-mail columns abbreviated
+    as the report shows them, and any e-mail or IP address inside other text too (an opt-out's
+    record id is the address). Ids, dates and counts stay."""
+    from .report import mask_email, mask_in_text
+
+    frame = frame.copy()
+    for column in frame.columns:
+        if column in _EMAIL_COLUMNS:
+            frame[column] = [mask_email(v) if isinstance(v, str) and v.strip() else v for v in frame[column]]
+        elif any(isinstance(v, str) for v in frame[column]):
+            frame[column] = [mask_in_text(v) if isinstance(v, str) else v for v in frame[column]]
+    return frame
 
 
 def build_pack(ctx, *, year: int, as_of: dt.date, language: str, out: Path, progress=None) -> Pack:
@@ -211,7 +236,7 @@ def build_pack(ctx, *, year: int, as_of: dt.date, language: str, out: Path, prog
         notebook_html(executed, html)
         refused = html_pdf(html, partial / f"audit-{year}.pdf")
         if refused:
-            raise AuditFailed(f"audit: the report tried to load {len(refused)} resource(s) from the network")
+            raise AuditFailed(f"audit: the report tried to load {len(refused)} resource(s) besides itself")
         say("writing the evidence ...")
         (partial / "evidence").mkdir(mode=0o700)
         con = duckdb.connect(str(snap), read_only=True)

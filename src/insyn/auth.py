@@ -1,17 +1,26 @@
-"""Access control for the dashboard: users, throttling and a login gate.
+"""Access control for the dashboard: users, roles, sessions, throttling and a gate.
 
-- `UserStore`: a JSON file of users with scrypt password hashes (owner-only,
-  written atomically). Passwords are never stored or logged.
-- `load_secret_key`: the 32-byte key that signs session cookies, created once.
-- `LoginGuard`: refuses login attempts for a while after repeated failures for
-  a user name or from a client address.
-- `install`: puts a Flask server (the one under Dash) behind a login: every
-  route but /login and /logout needs a session user; pages get
-  `Cache-Control: no-store` because they hold personal data.
+- `UserStore`: a JSON file of users with scrypt password hashes and a role
+  ("dpo" or "viewer"; none recorded reads as viewer), owner-only, written
+  atomically. Passwords are never stored or logged.
+- `load_secret_key`: the 32-byte key that signs session cookies, created once;
+  `check_owner_only` refuses a secret file others may read, as ssh does.
+- `LoginGuard`: locks one user name from one client address after repeated
+  failures (never a whole address, never a user everywhere); a user name
+  failing from many addresses is only slowed down. Attempts in flight count.
+- `SessionRegistry`: the live sessions, held by the server; a cookie only
+  names one, so logout, a new password or a removed user ends it at once.
+- `install`: puts a Flask server (the one under Dash) behind the gate: the
+  Host must be one served, a POST must come from the served origin, and every
+  route but /login and /logout needs a session, or the token of a loopback
+  dashboard (`?token=` exchanged for a cookie, or `Authorization: token ...`).
+  Every response gets `Cache-Control: no-store`, a Content-Security-Policy
+  and the like; bodies over 1 MB are refused (413).
+- `current_user`, `current_role`, `require_dpo`: for the pages' callbacks.
 
 Logging (logger "insyn.auth") records at most that a login succeeded, failed
-or was locked: never a user name, a password, a client address or a query
-string.
+or was locked: never a user name, a password, a token, a client address or a
+query string. Who logged in from where goes to `on_login` (the access log).
 """
 
 from __future__ import annotations
@@ -22,9 +31,12 @@ import hashlib
 import hmac
 import html
 import json
+import ipaddress
 import logging
 import os
+import re
 import secrets
+import shlex
 import tempfile
 import threading
 import time
@@ -56,6 +68,14 @@ SESSION_LIFETIME = dt.timedelta(hours=8)
 
 LOGIN_PATH = "/login"
 LOGOUT_PATH = "/logout"
+
+ROLES = ("dpo", "viewer")
+DEFAULT_ROLE = "viewer"           # least privilege: a record without a role is a viewer
+LOCAL_USER = "local"              # who holds a loopback dashboard's token (role dpo)
+TOKEN_ENV = "INSYN_DASHBOARD_TOKEN"
+MIN_TOKEN_CHARS = 16
+MAX_CONTENT_LENGTH = 1 << 20      # 1 MB: a callback or a login form is far smaller
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
 
 class AuthError(InsynError, ValueError):
@@ -147,7 +167,7 @@ def _fsync_dir(folder: Path) -> None:
 
 
 class UserStore:
-    """Dashboard users in a JSON file: {"users": {name: {"salt", "hash", "n", "r", "p", "created_at"}}}.
+    """Dashboard users in a JSON file: {"users": {name: {"salt", "hash", "n", "r", "p", "role", "created_at"}}}.
 
     `n`, `r`, `p` are the scrypt cost for new passwords (lower them in tests
     only); each user's own parameters are stored with the hash. The file is
@@ -198,7 +218,7 @@ class UserStore:
             _check_params(record["n"], record["r"], record["p"])
         except (KeyError, TypeError, ValueError):
             return False
-        return True
+        return record.get("role", DEFAULT_ROLE) in ROLES
 
     def _users(self) -> dict[str, dict]:
         """The users, re-read only when the file changed on disk."""
@@ -217,6 +237,16 @@ class UserStore:
 
     def names(self) -> list[str]:
         return sorted(self._users())
+
+    def listing(self) -> list[dict]:
+        """Each user's name, role and creation time (never the hash)."""
+        return [{"name": name, "role": record.get("role", DEFAULT_ROLE), "created_at": record.get("created_at", "")}
+                for name, record in sorted(self._users().items())]
+
+    def role(self, name: str) -> str | None:
+        """The user's role ("dpo" or "viewer"); None for no such user."""
+        record = self._record(name)
+        return None if record is None else record.get("role", DEFAULT_ROLE)
 
     def __len__(self) -> int:
         return len(self._users())
@@ -243,12 +273,17 @@ class UserStore:
                 if lock_fd is not None:
                     os.close(lock_fd)  # releases the flock
 
-    def add(self, name: str, password: str) -> None:
-        """Add a user, or set a new password for an existing one."""
+    def add(self, name: str, password: str, role: str | None = None) -> None:
+        """Add a user, or set a new password for an existing one. `role` None keeps
+        an existing user's role and makes a new user a viewer."""
+        if role is not None and role not in ROLES:
+            raise AuthError(f"a role is one of {', '.join(ROLES)}")
         if not isinstance(name, str) or not _valid_name(_nfc(name)):
             raise AuthError(
                 f"a user name is 1-{MAX_NAME_CHARS} characters: letters, digits and . _ - @"
             )
+        if _nfc(name).casefold() == LOCAL_USER:
+            raise AuthError(f'the user name "{LOCAL_USER}" is kept for the loopback dashboard\'s token holder')
         if not isinstance(password, str) or len(_nfc(password)) < MIN_PASSWORD_CHARS:
             raise AuthError(f"a password needs at least {MIN_PASSWORD_CHARS} characters")
         if len(_nfc(password)) > MAX_PASSWORD_CHARS:
@@ -266,6 +301,7 @@ class UserStore:
                 "n": self.n,
                 "r": self.r,
                 "p": self.p,
+                "role": role or previous.get("role", DEFAULT_ROLE),
                 "created_at": previous.get("created_at", now),
             }
 
@@ -316,7 +352,22 @@ class UserStore:
 
 
 # ---------------------------------------------------------------------------
-# The session-signing key
+# Secret files and the session-signing key
+
+
+def check_owner_only(path: Path) -> None:
+    """Refuse (AuthError) a secret file that group or others may read or write, or that
+    another account owns, naming the `chmod` to run, as ssh does. A missing file is fine."""
+    path = Path(path)
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return
+    if hasattr(os, "geteuid") and st.st_uid != os.geteuid():
+        raise AuthError(f"{path}: owned by another account; a secret file must be yours alone")
+    if st.st_mode & 0o077:
+        raise AuthError(f"{path}: permissions {oct(st.st_mode & 0o777)[2:]} are too open (group or others may "
+                        f"read or write it); run `chmod 600 {shlex.quote(str(path))}`")
 
 
 def load_secret_key(path: Path) -> bytes:
@@ -351,10 +402,34 @@ def load_secret_key(path: Path) -> bytes:
 # Throttling
 
 
+class Throttled(Exception):
+    """A login attempt refused before its password is checked; retry after `retry_after` seconds."""
+
+    def __init__(self, retry_after: float):
+        super().__init__(f"retry after {retry_after:.0f} s")
+        self.retry_after = retry_after
+
+
+def _user_key(user: str) -> str:
+    # Names are kept only as hashes; variants in case count as one name.
+    return hashlib.sha256(_nfc(str(user)).casefold().encode("utf-8", "surrogatepass")).hexdigest()
+
+
 class LoginGuard:
-    """Refuses login attempts for `lockout_s` seconds once `max_failures`
-    failures within `window_s` seconds came for one user name or from one
-    client address. A success resets that user's count (not the address's).
+    """Login throttling that an attacker cannot turn against the real user.
+
+    - One user name from one client address: `max_failures` failures within
+      `window_s` seconds lock that pair for `lockout_s`. Attempts still being
+      checked count too, so parallel guesses check no more passwords than that.
+      Other names from the same address (behind a TLS proxy every client shares
+      one) and the same name from other addresses are not locked.
+    - One user name failing from many addresses: past `slow_after` failures in
+      the window its checks are spaced `slow_s` apart, from whatever address (a
+      slow-down, never a lock: the real user gets in after a wait). A wait over
+      `max_wait_s` is refused with its Retry-After instead of held.
+
+    Use: `wait = guard.begin(user, address)` (raises `Throttled`), sleep `wait`,
+    check the password, then `guard.end(user, address, ok)` in any case.
     Thread-safe; `clock` (seconds, monotonic) can be injected for tests.
     """
 
@@ -364,61 +439,94 @@ class LoginGuard:
         max_failures: int = 5,
         window_s: float = 15 * 60,
         lockout_s: float = 15 * 60,
+        slow_after: int = 20,
+        slow_s: float = 1.0,
+        max_wait_s: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
         max_entries: int = 100_000,
     ):
-        if max_failures < 1 or window_s <= 0 or lockout_s <= 0:
-            raise ValueError("max_failures, window_s and lockout_s must be positive")
+        if max_failures < 1 or slow_after < 1 or window_s <= 0 or lockout_s <= 0 or slow_s < 0:
+            raise ValueError("max_failures, slow_after, window_s and lockout_s must be positive")
         self.max_failures = max_failures
         self.window_s = window_s
         self.lockout_s = lockout_s
+        self.slow_after = slow_after
+        self.slow_s = slow_s
+        self.max_wait_s = max_wait_s
         self.clock = clock
         self.max_entries = max_entries
         self._lock = threading.Lock()
-        self._failures: dict[tuple[str, str], collections.deque] = {}
-        self._locked_until: dict[tuple[str, str], float] = {}
+        self._failures: dict[tuple, collections.deque] = {}  # (user, address) and (user,): failure times
+        self._locked_until: dict[tuple, float] = {}          # (user, address)
+        self._in_flight: dict[tuple, int] = {}               # (user, address): passwords being checked
+        self._next_slot: dict[str, float] = {}               # user: the earliest next check while slowed
 
-    @staticmethod
-    def _keys(user: str, address: str) -> tuple[tuple[str, str], tuple[str, str]]:
-        # Names are kept only as hashes; variants in case count as one name.
-        user_key = hashlib.sha256(_nfc(str(user)).casefold().encode("utf-8", "surrogatepass")).hexdigest()
-        return ("user", user_key), ("addr", str(address or ""))
+    def _recent(self, key: tuple, now: float) -> collections.deque:
+        times = self._failures.get(key, collections.deque())
+        while times and times[0] <= now - self.window_s:
+            times.popleft()
+        return times
 
     def retry_after(self, user: str, address: str) -> float:
-        """Seconds until attempts for this user and address are allowed again (0 = now)."""
+        """Seconds until this user may try again from this address (0 = now)."""
         now = self.clock()
         with self._lock:
-            waits = [self._locked_until.get(k, 0.0) - now for k in self._keys(user, address)]
-        return max(0.0, *waits)
+            return max(0.0, self._locked_until.get((_user_key(user), str(address or "")), 0.0) - now)
 
     def is_locked(self, user: str, address: str) -> bool:
         return self.retry_after(user, address) > 0
 
-    def record_failure(self, user: str, address: str) -> None:
+    def begin(self, user: str, address: str) -> float:
+        """Reserve one password check: the seconds to wait before it, or `Throttled`."""
         now = self.clock()
+        user_key = _user_key(user)
+        pair = (user_key, str(address or ""))
         with self._lock:
-            for key in self._keys(user, address):
-                if self._locked_until.get(key, 0.0) > now:
-                    continue  # already locked: the lockout is not extended
-                times = self._failures.setdefault(key, collections.deque())
-                while times and times[0] <= now - self.window_s:
-                    times.popleft()
-                times.append(now)
-                if len(times) >= self.max_failures:
-                    self._locked_until[key] = now + self.lockout_s
-                    del self._failures[key]
-            if len(self._failures) + len(self._locked_until) > self.max_entries:
-                self._prune(now)
+            locked = self._locked_until.get(pair, 0.0) - now
+            if locked > 0:
+                raise Throttled(locked)
+            if len(self._recent(pair, now)) + self._in_flight.get(pair, 0) >= self.max_failures:
+                raise Throttled(1.0)  # the checks under way decide whether the pair is locked
+            wait = 0.0
+            if len(self._recent((user_key,), now)) >= self.slow_after:
+                slot = max(now, self._next_slot.get(user_key, 0.0))
+                wait = slot - now
+                if wait > self.max_wait_s:
+                    raise Throttled(wait)
+                self._next_slot[user_key] = slot + self.slow_s
+            self._in_flight[pair] = self._in_flight.get(pair, 0) + 1
+            return wait
 
-    def record_success(self, user: str, address: str) -> None:
-        user_key, _ = self._keys(user, address)
+    def end(self, user: str, address: str, success: bool) -> None:
+        """The check reserved by `begin` is done: a success clears the pair, a failure counts."""
+        now = self.clock()
+        user_key = _user_key(user)
+        pair = (user_key, str(address or ""))
         with self._lock:
-            self._failures.pop(user_key, None)
-            self._locked_until.pop(user_key, None)
+            left = self._in_flight.get(pair, 0) - 1
+            if left > 0:
+                self._in_flight[pair] = left
+            else:
+                self._in_flight.pop(pair, None)
+            if success:
+                self._failures.pop(pair, None)
+                self._locked_until.pop(pair, None)
+                return
+            for key in (pair, (user_key,)):
+                times = self._recent(key, now)
+                times.append(now)
+                self._failures[key] = times
+            if len(self._failures[pair]) >= self.max_failures:
+                self._locked_until[pair] = now + self.lockout_s
+                del self._failures[pair]
+            if len(self._failures) + len(self._locked_until) + len(self._next_slot) > self.max_entries:
+                self._prune(now)
 
     def _prune(self, now: float) -> None:
         for key in [k for k, until in self._locked_until.items() if until <= now]:
             del self._locked_until[key]
+        for key in [k for k, until in self._next_slot.items() if until <= now]:
+            del self._next_slot[key]
         for key in [k for k, t in self._failures.items() if not t or t[-1] <= now - self.window_s]:
             del self._failures[key]
         excess = len(self._failures) - self.max_entries // 2
@@ -428,16 +536,195 @@ class LoginGuard:
 
 
 # ---------------------------------------------------------------------------
+# Sessions, held by the server
+
+
+class SessionRegistry:
+    """The live sessions of this process (waitress is one process). A session
+    cookie carries only a random id naming one; ending a session removes it
+    here, so a copied cookie stops working at once. A restart ends them all."""
+
+    def __init__(self, *, lifetime_s: float = SESSION_LIFETIME.total_seconds(),
+                 clock: Callable[[], float] = time.time, max_sessions: int = 10_000):
+        self.lifetime_s = lifetime_s
+        self.clock = clock
+        self.max_sessions = max_sessions
+        self._lock = threading.Lock()
+        self._sessions: dict[str, dict] = {}
+
+    def create(self, user: str, cred: str) -> str:
+        """A new session for `user` (`cred`: the credential it was opened with); its id."""
+        sid = secrets.token_urlsafe(32)
+        now = self.clock()
+        with self._lock:
+            if len(self._sessions) >= self.max_sessions:
+                for key in [k for k, s in self._sessions.items() if not self._alive(s, now)]:
+                    del self._sessions[key]
+                while len(self._sessions) >= self.max_sessions:  # still full: the oldest goes
+                    del self._sessions[min(self._sessions, key=lambda k: self._sessions[k]["created"])]
+            self._sessions[sid] = {"user": user, "cred": cred, "created": now}
+        return sid
+
+    def _alive(self, entry: dict, now: float) -> bool:
+        return 0 <= now - entry["created"] < self.lifetime_s
+
+    def get(self, sid: object) -> dict | None:
+        """The session `sid` names while it lives ({"user", "cred", "created"}), else None."""
+        if not isinstance(sid, str):
+            return None
+        with self._lock:
+            entry = self._sessions.get(sid)
+            if entry is None:
+                return None
+            if not self._alive(entry, self.clock()):
+                del self._sessions[sid]
+                return None
+            return dict(entry)
+
+    def revoke(self, sid: object) -> None:
+        if isinstance(sid, str):
+            with self._lock:
+                self._sessions.pop(sid, None)
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+
+# ---------------------------------------------------------------------------
+# The loopback token, client addresses, Host and Origin
+
+
+_TOKEN_CHARS = re.compile(r"[A-Za-z0-9._~-]+")
+
+
+def dashboard_token(environ=os.environ) -> tuple[str, bool]:
+    """(token, chosen): $INSYN_DASHBOARD_TOKEN when set (tests and benchmarks choose it), else a new random one."""
+    chosen = environ.get(TOKEN_ENV)
+    if not chosen:
+        return secrets.token_urlsafe(32), False
+    if not (MIN_TOKEN_CHARS <= len(chosen) <= 256 and _TOKEN_CHARS.fullmatch(chosen)):
+        raise AuthError(f"${TOKEN_ENV}: a token is {MIN_TOKEN_CHARS}-256 characters: letters, digits and . _ ~ -")
+    return chosen, True
+
+
+def parse_networks(values, what: str = "trusted_proxies") -> tuple:
+    """Addresses or networks ("10.0.0.1", "10.0.0.0/8", "::1") as ip_network objects."""
+    try:
+        return tuple(ipaddress.ip_network(str(v), strict=False) for v in values)
+    except ValueError:
+        raise AuthError(f"{what}: expected IP addresses or networks such as 10.0.0.1 or 10.0.0.0/8") from None
+
+
+def _ip(value: str | None):
+    try:
+        return ipaddress.ip_address(str(value or "").strip().strip("[]"))
+    except ValueError:
+        return None
+
+
+def client_address(remote_addr: str | None, forwarded_for: list[str], trusted_proxies: tuple) -> str:
+    """The client's address: the peer's; when the peer is a trusted proxy, the last address
+    in X-Forwarded-For that is not a trusted proxy (what the outermost trusted proxy saw).
+    Anything further left was written by the client and is never believed."""
+    peer = remote_addr or ""
+
+    def trusted(value) -> bool:
+        ip = _ip(value)
+        return ip is not None and any(ip in net for net in trusted_proxies)
+
+    if not trusted_proxies or not trusted(peer):
+        return peer
+    hops = [h.strip() for line in forwarded_for for h in line.split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not trusted(hop):
+            return str(_ip(hop)) if _ip(hop) is not None else peer
+    return peer
+
+
+def _split_host(value: str) -> tuple[str, int | None] | None:
+    """("name", port or None) of a Host header or an origin's host[:port]; None when malformed."""
+    value = (value or "").strip().lower()
+    if not value or any(c in value for c in "/\\@?# \t"):
+        return None
+    if value.startswith("["):
+        end = value.find("]")
+        if end < 0:
+            return None
+        name, rest = value[: end + 1], value[end + 1:]
+    elif value.count(":") == 1:
+        name, rest = value[: value.index(":")], value[value.index(":"):]
+    elif ":" in value:
+        return None  # an IPv6 address without brackets
+    else:
+        name, rest = value, ""
+    if not name:
+        return None
+    if not rest:
+        return name, None
+    port = rest[1:]
+    if not (rest[0] == ":" and 1 <= len(port) <= 5 and port.isascii() and port.isdigit()):
+        return None
+    return name, int(port)
+
+
+class HostCheck:
+    """Which Host headers this dashboard answers: the names it serves (`served`, on the
+    port it listens on), any IP literal on that port when bound to every address
+    (`any_ip`: a DNS rebinding needs a name), and the configured `allowed` names
+    (any port; "name:port" for one). Anything else is a DNS-rebinding attempt."""
+
+    def __init__(self, served=LOOPBACK_NAMES, allowed=(), any_ip: bool = False):
+        self.served = {str(n).lower() for n in served}
+        self.allowed = []
+        for entry in allowed:
+            parsed = _split_host(str(entry))
+            if parsed is None:
+                raise AuthError(f"allowed_hosts: {entry!r} is not a host name (name or name:port)")
+            self.allowed.append(parsed)
+        self.any_ip = any_ip
+
+    def allows(self, host: str | None, server_port: str) -> bool:
+        parsed = _split_host(host or "")
+        if parsed is None:
+            return False
+        name, port = parsed
+        if any(name == a_name and (a_port is None or a_port == port) for a_name, a_port in self.allowed):
+            return True
+        if str(port or 80) != str(server_port):
+            return False
+        return name in self.served or (self.any_ip and _ip(name) is not None)
+
+
+def same_origin(origin: str, host: str) -> bool:
+    """True when `origin` (an Origin header) names the site `host` (the checked Host header)."""
+    parts = urllib.parse.urlsplit(origin or "")
+    if parts.scheme not in ("http", "https") or parts.path or parts.query or parts.fragment:
+        return False
+    o, h = _split_host(parts.netloc), _split_host(host)
+    if o is None or h is None or o[0] != h[0]:
+        return False
+    o_port = o[1] or (443 if parts.scheme == "https" else 80)
+    return h[1] is None or h[1] == o_port  # no port in Host: the scheme's default, as a TLS proxy passes it
+
+
+# ---------------------------------------------------------------------------
 # The Flask gate
 
 
 MSG_WRONG = "Fel användarnamn eller lösenord / Wrong user name or password"
 MSG_LOCKED = "För många misslyckade försök. Försök igen senare. / Too many failed attempts. Try again later."
 MSG_EXPIRED = "Formuläret har gått ut, försök igen. / The form has expired, please try again."
+MSG_TOKEN = ("På den här datorn: öppna adressen som <code>insyn dashboard</code> skrev ut (med ?token=). / "
+             "On this computer: open the address <code>insyn dashboard</code> printed (with ?token=).")
 
 _LOGIN_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
+)
+# For every other response unless `install` is given the app's own (serve.dash_csp).
+DEFAULT_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 
 _PAGE = """<!DOCTYPE html>
@@ -445,7 +732,7 @@ _PAGE = """<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>Insyn – Logga in / Log in</title>
 <style>
   body {{ font-family: system-ui, -apple-system, "Segoe UI", sans-serif; background: #f4f5f7;
@@ -462,6 +749,7 @@ _PAGE = """<!DOCTYPE html>
   button:hover, button:focus {{ background: #173b6b; }}
   .error {{ background: #fdecea; color: #8a1c12; padding: .6rem .75rem; border-radius: 4px;
             font-size: .9rem; margin-bottom: .5rem; }}
+  .hint {{ font-size: .85rem; color: #4a5263; margin-top: 1.2rem; }}
 </style>
 </head>
 <body>
@@ -477,7 +765,7 @@ _PAGE = """<!DOCTYPE html>
 <input type="password" id="password" name="password" autocomplete="current-password" required>
 <button type="submit">Logga in / Log in</button>
 </form>
-</main>
+{hint}</main>
 </body>
 </html>
 """
@@ -503,20 +791,56 @@ def _wants_html(request) -> bool:
     return any(value.lower() == "text/html" and quality > 0 for value, quality in request.accept_mimetypes)
 
 
+def _token_matches(given: str, token: str) -> bool:
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), token.encode("utf-8"))
+
+
+def _header_token(value: str) -> str:
+    """The token of an `Authorization: token XYZ` (or `Bearer XYZ`) header; "" otherwise."""
+    scheme, _, given = value.strip().partition(" ")
+    return given.strip() if scheme.lower() in ("token", "bearer") else ""
+
+
+def _session_interface(prefix: str):
+    """Flask's signed-cookie sessions, the cookie named with the port served, so
+    two dashboards on one machine (cookies ignore ports) keep their own."""
+    import flask
+    from flask.sessions import SecureCookieSessionInterface
+
+    class PortNamedSessions(SecureCookieSessionInterface):
+        def get_cookie_name(self, app) -> str:
+            port = flask.request.environ.get("SERVER_PORT", "") if flask.has_request_context() else ""
+            return f"{prefix}insyn_{port}" if re.fullmatch(r"[0-9]{1,5}", port) else f"{prefix}insyn"
+
+    return PortNamedSessions()
+
+
 def install(
     server,
     store: UserStore,
     *,
     secret_key: bytes,
     secure_cookies: bool = True,
+    same_site: str = "Lax",
     guard: LoginGuard | None = None,
+    sessions: SessionRegistry | None = None,
     failure_delay_s: float = 0.25,
+    token: str | None = None,
+    hosts: HostCheck | None = None,
+    trusted_proxies: tuple = (),
+    on_login: Callable[[str, str, bool], None] | None = None,
+    csp: str | Callable[[], str] | None = None,
 ) -> None:
-    """Put every route of the Flask `server` behind a login.
+    """Put every route of the Flask `server` behind the gate.
 
-    Call it once, before the server handles its first request (before or
-    after creating the Dash app on it). /login and /logout are the only
-    routes open without a session user.
+    `token`: a loopback dashboard's token (None: login only). `hosts`: the Host
+    headers answered (default: the loopback names on the port served).
+    `trusted_proxies`: networks whose X-Forwarded-For is believed.
+    `on_login(user, address, success)`: told of every password or token
+    checked (an unknown name is reported as "(unknown)": it could be a
+    password typed in the wrong field). `csp`: the Content-Security-Policy of
+    every response but the login page (a string, or a function asked each time).
+    Call it once, before the server handles its first request.
     """
     import flask  # imported here so the CLI does not pay for Flask
 
@@ -524,44 +848,48 @@ def install(
         raise ValueError("secret_key must be at least 16 random bytes (see load_secret_key)")
     if server.extensions.get("insyn.auth") is not None:
         raise RuntimeError("insyn.auth is already installed on this server")
+    if same_site not in ("Strict", "Lax"):
+        raise ValueError("same_site is Strict or Lax")
     guard = guard if guard is not None else LoginGuard()
-    server.extensions["insyn.auth"] = {"store": store, "guard": guard}
+    sessions = sessions if sessions is not None else SessionRegistry()
+    hosts = hosts if hosts is not None else HostCheck()
+    server.extensions["insyn.auth"] = {"store": store, "guard": guard, "sessions": sessions, "token": token,
+                                       "trusted_proxies": tuple(trusted_proxies)}
 
+    prefix = "__Host-" if secure_cookies else ""
+    server.session_interface = _session_interface(prefix)
     server.config.update(
         SECRET_KEY=secret_key,
-        SESSION_COOKIE_NAME="__Host-insyn_session" if secure_cookies else "insyn_session",
+        SESSION_COOKIE_NAME=prefix + "insyn",
         SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SAMESITE=same_site,
         SESSION_COOKIE_SECURE=bool(secure_cookies),
         SESSION_COOKIE_PATH="/",
         SESSION_COOKIE_DOMAIN=None,
         PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
-        # The cookie's signature then dates from the login: 8 hours at most, not 8 idle hours.
+        # The cookie dates from the login: 8 hours at most, not 8 idle hours (the registry agrees).
         SESSION_REFRESH_EACH_REQUEST=False,
+        MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
+        MAX_FORM_MEMORY_SIZE=MAX_CONTENT_LENGTH,
     )
     session = flask.session
     request = flask.request
-    lifetime_s = SESSION_LIFETIME.total_seconds()
+    g = flask.g
 
-    def current_user() -> str | None:
-        user = session.get("user")
-        if not isinstance(user, str):
-            return None
-        auth_at = session.get("auth_at")
-        if not isinstance(auth_at, (int, float)) or not (0 <= time.time() - auth_at < lifetime_s):
-            return None
-        cred = session.get("cred")
-        current = store.credential_id(user)
-        if not isinstance(cred, str) or current is None or not hmac.compare_digest(cred, current):
-            return None  # the password changed or the user was removed
-        return user
+    def report(user: str, address: str, success: bool) -> None:
+        if on_login is None:
+            return
+        try:
+            on_login(user, address, success)
+        except Exception as exc:  # the record must not take the login down; say so without details
+            log.warning("login record failed (%s)", type(exc).__name__)
 
     def csrf_token() -> str:
-        token = session.get("csrf")
-        if not isinstance(token, str) or len(token) < 32:
-            token = secrets.token_urlsafe(32)
-            session["csrf"] = token
-        return token
+        value = session.get("csrf")
+        if not isinstance(value, str) or len(value) < 32:
+            value = secrets.token_urlsafe(32)
+            session["csrf"] = value
+        return value
 
     def page(message: str = "", status: int = 200, username: str = "", next_path: str = "/"):
         body = _PAGE.format(
@@ -569,12 +897,20 @@ def install(
             csrf=html.escape(csrf_token(), quote=True),
             next=html.escape(next_path, quote=True),
             username=html.escape(username, quote=True),
+            hint=f'<p class="hint">{MSG_TOKEN}</p>\n' if token is not None else "",
         )
         response = flask.Response(body, status=status, mimetype="text/html")
         response.headers["Content-Security-Policy"] = _LOGIN_CSP
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        # Not no-referrer here: under it a browser's form POST carries `Origin: null`, which
+        # the Origin check refuses. same-origin still sends nothing to other sites.
+        response.headers["Referrer-Policy"] = "same-origin"
         return response
+
+    def start_session(user: str, cred: str) -> None:
+        sessions.revoke(session.get("sid"))
+        session.clear()  # a fresh session: nothing from before the login survives
+        session["sid"] = sessions.create(user, cred)
+        session.permanent = True
 
     def login_form():
         return page(next_path=safe_next(request.args.get("next")))
@@ -588,66 +924,153 @@ def install(
         given = form.get("csrf_token", "")
         if not (isinstance(expected, str) and expected and hmac.compare_digest(given.encode(), expected.encode())):
             return page(MSG_EXPIRED, 400, username[:MAX_NAME_CHARS], next_path)
-        address = request.remote_addr or ""
-        wait = guard.retry_after(username, address)
-        if wait > 0:
+        address = g.insyn_address
+        try:
+            wait = guard.begin(username, address)
+        except Throttled as exc:
             log.warning("locked")
             response = page(MSG_LOCKED, 429, "", next_path)
-            response.headers["Retry-After"] = str(int(wait) + 1)
+            response.headers["Retry-After"] = str(int(exc.retry_after) + 1)
             return response
-        if not store.verify(username, password):
-            guard.record_failure(username, address)
+        ok = False
+        try:
+            if wait > 0:
+                time.sleep(wait)
+            ok = store.verify(username, password)
+            cred = store.credential_id(username) if ok else None
+            ok = cred is not None
+        finally:
+            guard.end(username, address, ok)
+        report(username if username in store else "(unknown)", address, ok)
+        if not ok:
             log.warning("login failed")
             if failure_delay_s > 0:
                 time.sleep(failure_delay_s)
             return page(MSG_WRONG, 401, username[:MAX_NAME_CHARS], next_path)
-        guard.record_success(username, address)
-        cred = store.credential_id(username)
-        session.clear()  # a fresh session: nothing from before the login survives
-        session["user"] = username
-        session["auth_at"] = time.time()
-        session["cred"] = cred
-        session.permanent = True
+        start_session(username, cred)
         log.info("login succeeded")
         return flask.redirect(next_path, code=302)
 
     def logout():
+        sessions.revoke(session.get("sid"))  # the session ends here, not only in this browser
         session.clear()
         return flask.redirect(LOGIN_PATH, code=302)
 
     server.add_url_rule(LOGIN_PATH, "insyn_auth_login", login_form, methods=["GET"])
     server.add_url_rule(LOGIN_PATH, "insyn_auth_login_submit", login_submit, methods=["POST"])
-    server.add_url_rule(LOGOUT_PATH, "insyn_auth_logout", logout, methods=["GET"])
+    server.add_url_rule(LOGOUT_PATH, "insyn_auth_logout", logout, methods=["GET", "POST"])
+
+    def refuse(message: str, status: int):
+        return flask.Response(message + "\n", status=status, mimetype="text/plain")
+
+    def session_user() -> tuple[str, str] | None:
+        """(user, role) of the session cookie's live session, else None."""
+        entry = sessions.get(session.get("sid"))
+        if entry is None:
+            return None
+        if entry["cred"] == "token":
+            return (LOCAL_USER, "dpo") if token is not None else None
+        current = store.credential_id(entry["user"])
+        if current is None or not hmac.compare_digest(entry["cred"], current):
+            sessions.revoke(session.get("sid"))  # the password changed or the user was removed
+            return None
+        return entry["user"], store.role(entry["user"]) or DEFAULT_ROLE
+
+    def exchange_token():
+        """GET ...?token=: a session cookie for the token holder, then the same page without the token."""
+        address = g.insyn_address
+        given = request.args.get("token", "")
+        if not _token_matches(given, token):
+            report(LOCAL_USER, address, False)
+            return None
+        report(LOCAL_USER, address, True)
+        start_session(LOCAL_USER, "token")
+        rest = [(k, v) for k, v in request.args.items(multi=True) if k != "token"]
+        target = request.path + ("?" + urllib.parse.urlencode(rest) if rest else "")
+        return flask.redirect(safe_next(target), code=302)
 
     def gate():
+        g.insyn_user = g.insyn_role = None
+        host = request.environ.get("HTTP_HOST", "")
+        if not hosts.allows(host, request.environ.get("SERVER_PORT", "")):
+            return refuse("unknown host", 403)  # DNS rebinding: a name this dashboard does not serve
+        if request.content_length is not None and request.content_length > MAX_CONTENT_LENGTH:
+            return refuse("request too large", 413)
+        g.insyn_address = client_address(request.remote_addr, request.headers.getlist("X-Forwarded-For"),
+                                          trusted_proxies)
+        by_header = False
+        credential = request.headers.get("Authorization")
+        if credential is not None and token is not None:
+            if not _token_matches(_header_token(credential), token):
+                report(LOCAL_USER, g.insyn_address, False)
+                return flask.jsonify({"error": "wrong token"}), 401
+            by_header = True
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            origin = request.headers.get("Origin")
+            if (origin is None and not by_header) or (origin is not None and not same_origin(origin, host)):
+                return refuse("cross-origin request refused", 403)
+        if by_header:
+            g.insyn_user, g.insyn_role = LOCAL_USER, "dpo"
+            return None
         if request.path in (LOGIN_PATH, LOGOUT_PATH):
             return None
-        if current_user() is not None:
+        if token is not None and request.method == "GET" and "token" in request.args:
+            response = exchange_token()
+            if response is not None:
+                return response
+        found = session_user()
+        if found is not None:
+            g.insyn_user, g.insyn_role = found
             return None
-        if session.get("user") is not None:
+        if session.get("sid") is not None:
             session.clear()  # expired or revoked: drop it
         if request.method == "GET" and _wants_html(request):
-            # The path only: a query string could carry personal data.
+            # The path only: a query string could carry personal data (or the token).
             target = LOGIN_PATH + "?next=" + urllib.parse.quote(request.path, safe="")
             return flask.redirect(target, code=302)
         return flask.jsonify({"error": "login required"}), 401
 
-    def no_store(response):
+    def headers(response):
         response.headers["Cache-Control"] = "no-store"
+        if "Content-Security-Policy" not in response.headers:
+            # Asked each time: Dash adds inline scripts (Pages' clientside callbacks) at its first request.
+            response.headers["Content-Security-Policy"] = csp() if callable(csp) else (csp or DEFAULT_CSP)
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
         return response
 
     # First in line, so nothing else (Dash's own hooks included) runs for a stranger.
     server.before_request_funcs.setdefault(None, []).insert(0, gate)
-    server.after_request(no_store)
+    server.after_request(headers)
 
 
 def current_user() -> str | None:
-    """The logged-in user of the current request, or None (no login, or auth not installed).
-
-    Call it inside a request; on an installed server the gate has already
-    checked the session's age and credential before any view or callback runs.
-    """
+    """The user of the current request ("local" for a loopback dashboard's token
+    holder), or None (no session, no request, or auth not installed). The gate has
+    checked the session before any view or callback runs."""
     import flask
 
-    user = flask.session.get("user")
-    return user if isinstance(user, str) else None
+    return flask.g.get("insyn_user") if flask.has_request_context() else None
+
+
+def current_role() -> str | None:
+    """"dpo" or "viewer" for the current request's user; None when there is none."""
+    import flask
+
+    return flask.g.get("insyn_role") if flask.has_request_context() else None
+
+
+def is_dpo() -> bool:
+    return current_role() == "dpo"
+
+
+def require_dpo() -> str:
+    """The current user when their role is dpo; otherwise the request ends here with
+    403 (in a Dash callback too: nothing is computed or returned)."""
+    import flask
+
+    user = current_user()
+    if user is None or current_role() != "dpo":
+        flask.abort(403)
+    return user

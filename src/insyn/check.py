@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,7 +55,14 @@ def run_gx(db: Path, workbench: Path, suites: Path, pipelines: Path, docs: Path 
         command += ["--lake", lake]
     if docs is not None:
         command += ["--docs", str(docs)]
-    proc = subprocess.run(command, capture_output=True, text=True)
+    # The child's temporary files (GX's, DuckDB's, Spark's) stay in the workbench and go with the run.
+    private = Path(tempfile.mkdtemp(prefix=".check-tmp-", dir=db.parent))
+    env = {**os.environ, "TMPDIR": str(private), "TEMP": str(private), "TMP": str(private),
+           "SPARK_LOCAL_DIRS": str(private)}
+    try:
+        proc = subprocess.run(command, capture_output=True, text=True, env=env)
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["no message"])[-1][:300]
         raise InsynError(f"check: the Great Expectations run failed ({last})")

@@ -30,8 +30,9 @@ COMMANDS_HELP = """commands:
   dsar      the requests: due (open ones, days left), report (the access
             report), erase (purge + suppress), check-import (suppression list)
   purge     delete raw snapshots and web log lines past their retention
-  dashboard serve the DPO's dashboard (login required off loopback)
-  user      add a dashboard login
+  access-log who looked up, reported on or erased whom; dashboard logins
+  dashboard serve the DPO's dashboard (a token or a login on loopback, a login elsewhere)
+  user      dashboard logins: add (--role dpo|viewer), list, remove
   sql       run read-only SQL against the warehouse
 """
 
@@ -435,12 +436,14 @@ def _duckdb_only(ctx: Context, command: str) -> None:
 
 def cmd_dsar_report(ctx: Context, args) -> int:
     from .access_report import default_name, produce
+    from .accesslog import AccessLog, cli_user
 
     _duckdb_only(ctx, "dsar report")
 
     as_of = args.as_of or dt.date.today()
     ctx.ensure_built(as_of, progress=None if args.quiet else _progress)
     lang = args.lang or ctx.workbench.language
+    log = AccessLog(ctx.db_path, ctx.workbench.secrets)
     con = ctx.connect(read_only=True)
     try:
         out = Path(args.out) if args.out else None
@@ -450,12 +453,20 @@ def cmd_dsar_report(ctx: Context, args) -> int:
 
             found = verified_request(con, email_key(args.email) or "", as_of)
             out = ctx.db_path.parent / "reports" / default_name(found[0] if found else None, args.format)
-        report = produce(con, email=args.email, as_of=as_of, lang=lang, fmt=args.format, out=out,
-                         workbench=ctx.workbench, policy=ctx.policy, sources=ctx.sources, db_path=ctx.db_path,
-                         vouched_by=args.identity_verified_by)
+        try:
+            report = produce(con, email=args.email, as_of=as_of, lang=lang, fmt=args.format, out=out,
+                             workbench=ctx.workbench, policy=ctx.policy, sources=ctx.sources, db_path=ctx.db_path,
+                             vouched_by=args.identity_verified_by)
+        except InsynError:   # refused (identity not verified, ...): the attempt is recorded too
+            log.record("report", user=cli_user(), email=args.email, success=False)
+            raise
     finally:
         con.close()
     identity = report["identity"]
+    if identity["how"] == "vouched":
+        log.record("vouch", user=cli_user(), email=args.email, success=True,
+                   detail=f"ledger {identity['ledger_entry']}")
+    log.record("report", user=cli_user(), email=args.email, success=True, detail=f"{args.format}, {lang}")
     how = (f"identity verified {identity['verified_on']} (register, request {identity['request_id']})"
            if identity["how"] == "register" else
            f"identity vouched for by {identity['vouched_by']} (ledger {identity['ledger_entry']})")
@@ -471,12 +482,19 @@ def cmd_dsar_report(ctx: Context, args) -> int:
 
 
 def cmd_dsar_erase(ctx: Context, args) -> int:
+    from .accesslog import AccessLog, cli_user
     from .erasure import erase
 
     _duckdb_only(ctx, "dsar erase")
 
-    done = erase(ctx, args.email, request_id=args.request, on=args.on or dt.date.today(),
-                 tasks_out=Path(args.tasks) if args.tasks else None, progress=None if args.quiet else _progress)
+    log = AccessLog(ctx.db_path, ctx.workbench.secrets)
+    try:
+        done = erase(ctx, args.email, request_id=args.request, on=args.on or dt.date.today(),
+                     tasks_out=Path(args.tasks) if args.tasks else None, progress=None if args.quiet else _progress)
+    except InsynError:
+        log.record("erase", user=cli_user(), email=args.email, success=False)
+        raise
+    log.record("erase", user=cli_user(), email=args.email, success=True, detail=f"ledger {done.entry_id}")
     removed = sum(done.deleted.values())
     print(f"erasure {done.entry_id} on {done.erased_on}"
           + (f" for request {done.request_id}" if done.request_id else "")
@@ -486,6 +504,18 @@ def cmd_dsar_erase(ctx: Context, args) -> int:
     print(f"deletion tasks for the source systems ({done.task_count}): {done.tasks}")
     print("the address is kept only as a salted hash on the suppression list; exports taken after "
           f"{done.erased_on} that still hold the person raise erasure.not_executed")
+    print(f"access reports of the person removed ({len(done.reports_removed)}):")
+    for path in done.reports_removed:
+        print(f"  {path}")
+    for by, when in done.reports_downloaded:
+        print(f"note: a report was downloaded from the dashboard by {by.removeprefix('dashboard:')} at {when}: "
+              "delete that download too (the browser's copy is out of Insyn's reach)")
+    if done.reports_unreachable:
+        print(f"access reports NOT removed: they could not be reached; remove them by hand "
+              f"({len(done.reports_unreachable)}):")
+        for path, why in done.reports_unreachable:
+            print(f"  {path} ({why})")
+        return 1
     return 0
 
 
@@ -523,9 +553,12 @@ def cmd_purge(ctx: Context, args) -> int:
         con.close()
     if purge_id is not None:
         ctx.publish()
+    files = purge.purge_files(ctx.db_path, ctx.workbench.secrets, ctx.workbench.retention, as_of, args.dry_run)
+    code = 1 if files.unreachable else 0   # a copy past its retention is still somewhere: say so
     if args.format == "json":
-        print_json({**the_plan.as_json(), "dry_run": args.dry_run, "purge_id": purge_id})
-        return 0
+        print_json({**the_plan.as_json(), "dry_run": args.dry_run, "purge_id": purge_id,
+                    "retention": files.as_json()})
+        return code
     rows = [[f["file_id"], f["file"], f["source"], f"{f['exported_at']:%Y-%m-%d}", f["rows_deleted"]]
             for f in the_plan.files + the_plan.weblog]
     print_table(["file_id", "file", "source", "exported", "rows"], rows)
@@ -535,105 +568,104 @@ def cmd_purge(ctx: Context, args) -> int:
     print(f"{verb} {the_plan.rows} raw rows as of {as_of.isoformat()}: {horizon} (the latest of each source kept), "
           f"web log lines before {the_plan.weblog_before:%Y-%m-%d %H:%M} UTC"
           + (f"; recorded as purge {purge_id} in audit.purges" if purge_id is not None else ""))
+    for setting, what, count in (("access_log_days", "access-log entries", files.access_log_entries),
+                                 ("reports_days", "access reports", len(files.reports)),
+                                 ("deletion_tasks_days", "deletion-task files", len(files.deletion_tasks))):
+        before = files.horizons.get(setting)
+        print(f"{verb} {count} {what} written before {before:%Y-%m-%d} ([retention] {setting})" if before
+              else f"{what}: kept for ever ([retention] {setting} unset)")
+    for path in files.reports + files.deletion_tasks:
+        print(f"  {path}")
+    for path, why in files.unreachable:
+        print(f"NOT deleted, could not be reached ({why}): {path}")
+    return code
+
+
+def cmd_access_log(ctx: Context, args) -> int:
+    from .accesslog import FIELDS, AccessLog
+    from .output import emit
+
+    entries = AccessLog(ctx.db_path, ctx.workbench.secrets).entries(since=args.since)
+    if args.event:
+        entries = [e for e in entries if e["event"] == args.event]
+    short = args.format == "table"   # a table shows the hash's start; json and csv the whole
+    rows = [tuple((e[c] or "")[:12] if c == "subject" and short else e[c] for c in FIELDS) for e in entries]
+    emit(list(FIELDS), rows, args.format)
     return 0
+
+
+def _port(value: str) -> int:
+    if not (value.isascii() and value.isdigit() and 1 <= int(value) <= 65535):
+        raise argparse.ArgumentTypeError(f"not a port (1-65535): {value!r}")
+    return int(value)
 
 
 def cmd_dashboard(ctx: Context, args) -> int:
     from . import serve
 
-    app = serve.create(ctx.workbench, ctx.db_path, host=args.host,
-                       auth_options={"secure_cookies": not args.allow_http})
+    app = serve.create(ctx.workbench, ctx.db_path, host=args.host, allow_http=args.allow_http)
     serve.run(app, args.host, args.port)
     return 0
+
+
+def _user_store(ctx: Context):
+    from .auth import UserStore
+    from .serve import users_path
+
+    return UserStore(users_path(ctx.workbench))
 
 
 def cmd_user_add(ctx: Context, args) -> int:
     import getpass
 
-    from .auth import AuthError, UserStore
-    from .serve import users_path
+    from .auth import AuthError
 
     if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
+        password = sys.stdin.readline()
+        # One line's end exactly: "\r\n" (a CRLF file, a Windows pipe) or "\n"; nothing else is stripped.
+        password = password[:-2] if password.endswith("\r\n") else password.removesuffix("\n")
     else:
         password = getpass.getpass("Password: ")
         if getpass.getpass("Again: ") != password:
             raise InsynError("user add: the passwords differ")
+    store = _user_store(ctx)
     try:
-        UserStore(users_path(ctx.workbench)).add(args.name, password)
+        store.add(args.name, password, role=args.role)
     except AuthError as exc:
         raise InsynError(f"user add: {exc}") from None
-    print(f"dashboard user {args.name} saved (password stored hashed)")
+    print(f"dashboard user {args.name} saved, role {store.role(args.name)} (password stored hashed)")
+    return 0
+
+
+def cmd_user_list(ctx: Context, args) -> int:
+    from .auth import AuthError
+    from .output import print_table
+
+    try:
+        users = _user_store(ctx).listing()
+    except AuthError as exc:
+        raise InsynError(f"user list: {exc}") from None
+    print_table(["name", "role", "created"], [(u["name"], u["role"], u["created_at"]) for u in users])
+    return 0
+
+
+def cmd_user_remove(ctx: Context, args) -> int:
+    from .auth import AuthError
+
+    try:
+        removed = _user_store(ctx).remove(args.name)
+    except AuthError as exc:
+        raise InsynError(f"user remove: {exc}") from None
+    if not removed:
+        raise InsynError(f"user remove: no dashboard user {args.name!r} (see `insyn user list`)")
+    print(f"dashboard user {args.name} removed (their sessions end at their next request)")
     return 0
 
 
 def cmd_sql(ctx: Context, args) -> int:
-    import duckdb
+    from .sqlshell import shell
 
-    from .output import emit
-
-    con = ctx.connect(read_only=True)
-
-    def run(query: str) -> None:
-        try:
-            cur = con.execute(query)
-        except duckdb.Error as exc:
-            raise InsynError(f"sql: {str(exc).splitlines()[0]}") from None
-        if cur.description is None:
-            return
-        emit([d[0] for d in cur.description], cur.fetchall(), args.format)
-
-    try:
-        if args.query:
-            run(args.query)
-            return 0
-        interactive = sys.stdin.isatty()
-        if not interactive:
-            for statement in _split_statements(sys.stdin.read()):
-                run(statement)
-            return 0
-        print(f"insyn sql (read-only) on {ctx.db_path}; end statements with ';', .quit to leave")
-        buffer = ""
-        while True:
-            try:
-                line = input("insyn> " if not buffer else "  ...> ")
-            except EOFError:
-                print()
-                return 0
-            if not buffer and line.strip() in (".quit", ".exit", "\\q"):
-                return 0
-            buffer += line + "\n"
-            if buffer.rstrip().endswith(";"):
-                for statement in _split_statements(buffer):
-                    try:
-                        run(statement)
-                    except InsynError as exc:
-                        _err(exc.message)
-                buffer = ""
-    finally:
-        con.close()
-
-
-def _split_statements(text: str) -> list[str]:
-    """Split a script on semicolons outside quotes."""
-    out, current, quote = [], [], None
-    for ch in text:
-        if quote:
-            if ch == quote:
-                quote = None
-        elif ch in ("'", '"'):
-            quote = ch
-        elif ch == ";":
-            stmt = "".join(current).strip()
-            if stmt:
-                out.append(stmt)
-            current = []
-            continue
-        current.append(ch)
-    stmt = "".join(current).strip()
-    if stmt:
-        out.append(stmt)
-    return out
+    return shell(ctx, args.query, args.format)
 
 
 def cmd_demo(ctx: Context, args) -> int:
@@ -752,15 +784,25 @@ def build_parser() -> argparse.ArgumentParser:
     p_check.add_argument("--format", choices=("table", "csv", "json"), default="table")
     p_check.set_defaults(func=cmd_dsar_check_import)
 
-    p = sub.add_parser("purge", help="delete raw snapshots and web log lines past their retention (audit.purges)")
+    p = sub.add_parser("purge", help="delete raw snapshots and web log lines past their retention (audit.purges), "
+                       "and access-log entries, access reports and deletion tasks past [retention]")
     p.add_argument("--as-of", type=_date, metavar="DATE", help="the date horizons count from (default: today)")
     p.add_argument("--dry-run", action="store_true", help="say what would be deleted; change nothing")
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.set_defaults(func=cmd_purge)
 
-    p = sub.add_parser("dashboard", help="serve the dashboard (loopback by default; a login is required elsewhere)")
+    from .accesslog import EVENTS
+
+    p = sub.add_parser("access-log", help="who looked up, reported on or erased whom, and dashboard logins")
+    p.add_argument("--since", type=_date, metavar="DATE", help="entries on or after this day (UTC)")
+    p.add_argument("--event", choices=EVENTS, help="one kind of entry")
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    p.set_defaults(func=cmd_access_log)
+
+    p = sub.add_parser("dashboard", help="serve the dashboard (loopback by default, with a token or a login; "
+                                         "a login elsewhere)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8050, help="port (default 8050)")
+    p.add_argument("--port", type=_port, default=8050, help="port (default 8050)")
     p.add_argument("--allow-http", action="store_true",
                    help="send the login cookie over plain HTTP too (only on a trusted network; prefer TLS in front)")
     p.set_defaults(func=cmd_dashboard)
@@ -769,8 +811,16 @@ def build_parser() -> argparse.ArgumentParser:
     user_sub = p.add_subparsers(dest="user_command", metavar="ACTION", required=True)
     p_add = user_sub.add_parser("add", parents=[common], help="add a user, or set a new password (asked twice, stored hashed)")
     p_add.add_argument("name", metavar="NAME")
+    p_add.add_argument("--role", choices=("dpo", "viewer"),
+                       help="dpo: everything; viewer: aggregates and findings, no person look-ups, reports or "
+                            "personal lists (default: viewer for a new user, unchanged for an existing one)")
     p_add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     p_add.set_defaults(func=cmd_user_add)
+    p_list = user_sub.add_parser("list", parents=[common], help="the dashboard users: name, role, created")
+    p_list.set_defaults(func=cmd_user_list)
+    p_remove = user_sub.add_parser("remove", parents=[common], help="remove a dashboard user; their sessions end")
+    p_remove.add_argument("name", metavar="NAME")
+    p_remove.set_defaults(func=cmd_user_remove)
 
     p = sub.add_parser("sql", help="read-only SQL; with no QUERY, statements from standard input or a prompt")
     p.add_argument("query", nargs="?", metavar="QUERY")

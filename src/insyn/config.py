@@ -264,6 +264,9 @@ class Policy:
 # memory limit, and a folder to spill to).
 DUCKDB_SETTINGS = {"memory_limit", "threads", "temp_directory"}
 ENGINES = ("duckdb", "spark")
+# What `insyn purge` deletes by age, in days ([retention] in insyn.toml): the access log's
+# entries, access reports produced, and the deletion-task files of erasures.
+RETENTION_KEYS = ("access_log_days", "reports_days", "deletion_tasks_days")
 ENGINE_ENV = "INSYN_ENGINE"
 LAKE_ENV = "INSYN_LAKE"
 
@@ -291,7 +294,9 @@ class Workbench:
     engine: str = "duckdb"                       # [engine] name: where the models run
     lake: str | None = None                      # [engine] lake: the raw layer's Parquet (with Spark)
     spark: dict = field(default_factory=dict)    # [spark]: master or remote, and conf
+    dashboard: dict = field(default_factory=dict)  # [dashboard]: allowed_hosts, trusted_proxies (lists)
     snapshot_months: int | None = None           # [purge]: raw snapshots kept this long (None: for ever)
+    retention: dict = field(default_factory=dict)  # [retention]: days kept of RETENTION_KEYS (absent: for ever)
 
     @classmethod
     def load(cls, root: Path) -> "Workbench":
@@ -320,6 +325,10 @@ class Workbench:
         settings = r._get("duckdb", {})
         if not isinstance(settings, dict) or not set(settings) <= DUCKDB_SETTINGS:
             r.fail("duckdb", f"expected a table of {', '.join(sorted(DUCKDB_SETTINGS))}")
+        dashboard = {key: r._get(f"dashboard.{key}", []) for key in ("allowed_hosts", "trusted_proxies")}
+        for key, value in dashboard.items():
+            if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+                r.fail(f"dashboard.{key}", "expected a list of non-empty strings")
         engine = r._get("engine.name", "duckdb")
         if engine not in ENGINES:
             r.fail("engine.name", f"expected one of {', '.join(ENGINES)}")
@@ -334,6 +343,14 @@ class Workbench:
         if snapshot_months is not None and (isinstance(snapshot_months, bool) or not isinstance(snapshot_months, int)
                                             or snapshot_months < 1):
             r.fail("purge.snapshot_months", "expected a number of months (1 or more)")
+        retention = r._get("retention", {})
+        if not isinstance(retention, dict):
+            r.fail("retention", "expected a table")
+        for key, value in retention.items():
+            if key not in RETENTION_KEYS:
+                r.fail(f"retention.{key}", f"not a setting this version knows ({', '.join(RETENTION_KEYS)})")
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                r.fail(f"retention.{key}", "expected a number of days (1 or more)")
         return cls(
             root=root.resolve(),
             language=language,
@@ -354,7 +371,9 @@ class Workbench:
             engine=engine,
             lake=_location(root, lake) if lake else None,
             spark=spark,
+            dashboard=dashboard,
             snapshot_months=snapshot_months,
+            retention=dict(retention),
         )
 
     def database(self, override: str | None = None) -> Path:

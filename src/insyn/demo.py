@@ -27,9 +27,10 @@ def run_demo(ctx, quiet: bool = False) -> int:
 
     wb = ctx.workbench
     db_path = wb.demo_warehouse
+    from .accesslog import access_log_path
     from .ledger import ledger_path
 
-    for stale in (db_path, db_path.with_name(db_path.name + ".wal"), ledger_path(db_path)):
+    for stale in (db_path, db_path.with_name(db_path.name + ".wal"), ledger_path(db_path), access_log_path(db_path)):
         stale.unlink(missing_ok=True)
     as_of = sample_as_of(wb.sample)
     progress = None if quiet else (lambda m: print(m, file=sys.stderr, flush=True))

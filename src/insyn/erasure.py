@@ -10,7 +10,13 @@ Erasing a person (when the DPO has decided a request):
    hold their address, and replace their address in the findings history by
    its salted hash; rebuild the models;
 5. rewrite the warehouse file, so that no freed page still holds their data,
-   and republish the dashboard's snapshot (older snapshots are removed).
+   and republish the dashboard's snapshot (older snapshots are removed);
+6. remove the access reports produced for them: every path the ledger
+   recorded for their reports (`--out` can point anywhere) and the reports
+   folder's files of their requests; a copy that cannot be reached (its
+   folder is missing, permission) is named for the DPO to remove by hand,
+   and so is each report downloaded from the dashboard (made in a temporary
+   folder and never kept there: the browser's copy is out of reach).
 
 Loading applies the ledger too: an export taken on or before an erasure
 date is loaded without the erased people; a later one is loaded whole, so
@@ -19,6 +25,7 @@ that `erasure.not_executed` can name where they still are.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -33,7 +40,8 @@ from .csvsafe import neutralise
 from .db import ident, insert_rows, raw_columns
 from .errors import InputError, InsynError
 from .files import write_private
-from .ledger import HASH_PREFIX, Erasures, Ledger, email_hash, id_hash, ledger_path, salt as get_salt
+from .ledger import (HASH_PREFIX, Erasures, Ledger, email_hash, id_hash, ledger_path, recorded_path,
+                     salt as get_salt, stored_path)
 from .sources import Sources
 from .text import column_key, email_key, sfid15
 
@@ -129,6 +137,9 @@ class Erasure:
     tasks: Path
     task_count: int
     crm_ids: list[str] = field(default_factory=list)
+    reports_removed: list[Path] = field(default_factory=list)
+    reports_unreachable: list[tuple[Path, str]] = field(default_factory=list)
+    reports_downloaded: list[tuple[str, str]] = field(default_factory=list)   # (by, when): the browser's copy
 
 
 def _crm_ids(con: duckdb.DuckDBPyConnection, key: str, request_crm_ids: list[str]) -> list[str]:
@@ -278,6 +289,7 @@ def erase(ctx, email: str, *, request_id: str | None, on: dt.date, tasks_out: Pa
                 raise InsynError(f"--request: request {request_id!r} is not from this address")
             request_crm_ids = [r[1] for r in found if r[1]]
         crm_ids = _crm_ids(con, key, request_crm_ids)
+        request_ids = _request_ids(con, key)
         tasks = deletion_tasks(con, key, crm_ids)
         as_of = built_as_of(con)
     finally:
@@ -289,8 +301,12 @@ def erase(ctx, email: str, *, request_id: str | None, on: dt.date, tasks_out: Pa
     write_tasks(tasks_path, tasks)
     hashed = email_hash(salt_value, key)
     entry = ledger.append("erasure", email_sha256=hashed, request_id=request_id, erased_on=on.isoformat(),
-                          crm_id_sha256=sorted({id_hash(salt_value, i) for i in crm_ids}))
+                          crm_id_sha256=sorted({id_hash(salt_value, i) for i in crm_ids}),
+                          path=stored_path(tasks_path, ctx.db_path))
     say(f"erasure {entry.entry_id} recorded in {ledger.path}")
+    removed, unreachable = remove_reports(ctx.db_path, hashed, key, request_ids)
+    downloaded = [(e.recorded_by, e.recorded_at) for e in ledger.entries() if e.kind == "access_report"
+                  and e.email_sha256 == hashed and (e.recorded_by or "").startswith("dashboard:")]
 
     con = ctx.connect()
     try:
@@ -315,7 +331,86 @@ def erase(ctx, email: str, *, request_id: str | None, on: dt.date, tasks_out: Pa
     compact(ctx.db_path)
     remove_published(ctx.db_path)
     ctx.publish()
-    return Erasure(entry.entry_id, on, request_id, deleted, tasks_path, len(tasks), crm_ids)
+    return Erasure(entry.entry_id, on, request_id, deleted, tasks_path, len(tasks), crm_ids, removed, unreachable,
+                   downloaded)
+
+
+def _request_ids(con: duckdb.DuckDBPyConnection, key: str) -> list[str]:
+    """The register's request ids from this address (report files in the reports folder carry them)."""
+    try:
+        return sorted({r[0] for r in con.execute(
+            "select distinct trim_ws(request_id) from raw.register__requests "
+            "where email_key(email) = $key and request_id is not null", {"key": key}).fetchall() if r[0]})
+    except duckdb.CatalogException:   # no register loaded
+        return []
+
+
+REPORTS_FOLDER = "reports"
+
+
+def reports_folder(db_path: Path) -> Path:
+    return db_path.parent / REPORTS_FOLDER
+
+
+def _report_of(path: Path, key: str, request_ids: list[str]) -> bool:
+    """A file in the reports folder made for this person: named by one of their requests
+    (access_report.default_name), or a text report that holds their address."""
+    from .access_report import name_prefix
+
+    for request_id in request_ids:   # access-report-<id>-<YYYYmmdd-HHMMSS>.<format>
+        if re.fullmatch(re.escape(name_prefix(request_id)) + r"\d{8}-\d{6}\.[a-z]+", path.name):
+            return True
+    if path.suffix.lower() in (".html", ".json"):
+        try:
+            return key in path.read_text(encoding="utf-8", errors="replace").casefold()
+        except OSError:
+            return False
+    return False
+
+
+def remove_reports(db_path: Path, hashed: str, key: str,
+                   request_ids: list[str]) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Delete the person's access reports: those the ledger recorded (anywhere) and those in the
+    reports folder. Returns (removed, [(path, why) for each copy that could not be reached])."""
+    candidates: dict[Path, bool] = {}   # path -> made in the dashboard's temporary folder
+    for entry in Ledger(ledger_path(db_path)).entries():
+        if entry.kind == "access_report" and entry.email_sha256 == hashed and entry.path:
+            candidates[recorded_path(entry.path, db_path)] = (entry.recorded_by or "").startswith("dashboard:")
+    folder = reports_folder(db_path)
+    if folder.is_dir():
+        for path in sorted(folder.iterdir()):
+            if path.is_file() and _report_of(path, key, request_ids):
+                candidates.setdefault(path, False)
+    removed, unreachable = [], []
+    for path, temporary in candidates.items():
+        why = delete_copy(path, temporary)
+        if why == REMOVED:
+            removed.append(path)
+        elif why is not None:
+            unreachable.append((path, why))
+    return removed, unreachable
+
+
+REMOVED = "removed"
+
+
+def delete_copy(path: Path, temporary: bool = False) -> str | None:
+    """Delete one file Insyn wrote: REMOVED, None when it is already gone, else why it
+    cannot be reached (the caller names the path for the DPO to remove by hand)."""
+    if path.suffix.lower() == ".pdf":   # the PDF's HTML, if its printing was cut short
+        with contextlib.suppress(OSError):
+            path.with_name(path.name + ".html").unlink(missing_ok=True)
+    try:
+        path.unlink()
+        return REMOVED
+    except FileNotFoundError:
+        if path.parent.is_dir() or temporary:
+            return None   # already deleted, or the dashboard's temporary folder went with its request
+        return "its folder is missing (a drive not mounted?)"
+    except PermissionError:
+        return "permission denied"
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
 
 
 # ---------------------------------------------------------------- check-import

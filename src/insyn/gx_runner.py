@@ -6,15 +6,28 @@ expectations/suites.py, writes GX Data Docs, and prints the results as JSON.
 A separate process keeps GX's read-only engine apart from the writer that
 records the results (DuckDB refuses two configurations of one file in one
 process), and keeps GX's import time and logging out of the parent.
+
+Data Docs leave the company in every audit pack, and a person whose data is
+loaded chooses its values: they are built from a copy of the results whose
+values are abbreviated and hold no markup (`for_docs`), never by a checkpoint
+action from the results themselves. The JSON printed for check.py is taken
+from the results as they are. No GX site is kept anywhere else (GX gives an
+ephemeral context a site in the temporary folder by default).
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
+import datetime as dt
 import importlib.util
 import json
 import logging
+import numbers
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 
@@ -84,16 +97,23 @@ def run(db: Path, workbench: Path, suites_file: Path, pipelines: Path, docs: Pat
     if only is not None:   # one suite (the benchmark times the compliance suite alone)
         suites = [spec for spec in suites if spec["name"] == only]
 
-    context = gx.get_context(mode="ephemeral")
+    from great_expectations.data_context.types.base import DataContextConfig, InMemoryStoreBackendDefaults
+
+    # No default Data Docs site: GX's would be a full copy in /tmp/tmpXXXXXXXX that nothing removes.
+    context = gx.get_context(mode="ephemeral", project_config=DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False)))
     context.variables.progress_bars = {"globally": False}
-    if docs is not None:
-        context.add_data_docs_site("insyn", {
-            "class_name": "SiteBuilder",
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs)},
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-        })
+    shown_in_full = frozenset(getattr(module, "SHOWN_IN_FULL", ()))
     if lake is not None:
-        return _run_on_spark(gx, context, suites, Workbench.load(workbench), lake, pipelines, docs)
+        rows, outcomes = _run_on_spark(gx, context, suites, Workbench.load(workbench), lake, pipelines)
+    else:
+        rows, outcomes = _run_on_duckdb(gx, context, suites, db)
+    if docs is not None:
+        write_docs(context, outcomes, docs, shown_in_full)
+    return rows
+
+
+def _run_on_duckdb(gx, context, suites: list[dict], db: Path) -> tuple[list[dict], list]:
     source = context.data_sources.add_sql(
         name="warehouse", connection_string=f"duckdb+gx:///{db}",
         kwargs={"connect_args": {"read_only": True}})
@@ -106,11 +126,11 @@ def run(db: Path, workbench: Path, suites_file: Path, pipelines: Path, docs: Pat
             suite.add_expectation(expectation)
         definitions.append(context.validation_definitions.add(
             gx.ValidationDefinition(name=f"{n:02d}-{spec['name']}", data=batch, suite=suite)))
-    actions = [gx.checkpoint.UpdateDataDocsAction(name="data_docs")] if docs is not None else []
     checkpoint = context.checkpoints.add(gx.Checkpoint(
-        name="insyn", validation_definitions=definitions, actions=actions,
+        name="insyn", validation_definitions=definitions, actions=[],
         result_format={"result_format": "SUMMARY"}))
-    return _rows(checkpoint.run())
+    outcome = checkpoint.run()
+    return _rows(outcome), [outcome]
 
 
 def _rows(outcome) -> list[dict]:
@@ -121,7 +141,7 @@ def _rows(outcome) -> list[dict]:
     return rows
 
 
-def _run_on_spark(gx, context, suites: list[dict], wb, lake: str, pipelines: Path, docs: Path | None) -> list[dict]:
+def _run_on_spark(gx, context, suites: list[dict], wb, lake: str, pipelines: Path) -> tuple[list[dict], list]:
     """The same suites on Spark data frames: each suite's query, and the SQL inside
     its UnexpectedRowsExpectations, translated as the models are. One suite at a
     time: Spark gives every {batch} the same view name."""
@@ -135,8 +155,7 @@ def _run_on_spark(gx, context, suites: list[dict], wb, lake: str, pipelines: Pat
     open_build(spark, the_lake, pipelines, Sources.load(pipelines / "sources.toml"))
     macros = read_macros(pipelines / "macros.sql")
     source = context.data_sources.add_spark(name="warehouse")
-    actions = [gx.checkpoint.UpdateDataDocsAction(name="data_docs")] if docs is not None else []
-    rows = []
+    rows, outcomes = [], []
     for n, spec in enumerate(suites):
         batch = source.add_dataframe_asset(name=spec["name"]).add_batch_definition_whole_dataframe("all")
         suite = context.suites.add(gx.ExpectationSuite(name=spec["name"]))
@@ -148,12 +167,89 @@ def _run_on_spark(gx, context, suites: list[dict], wb, lake: str, pipelines: Pat
         definition = context.validation_definitions.add(
             gx.ValidationDefinition(name=f"{n:02d}-{spec['name']}", data=batch, suite=suite))
         checkpoint = context.checkpoints.add(gx.Checkpoint(
-            name=f"insyn-{n:02d}", validation_definitions=[definition], actions=actions,
+            name=f"insyn-{n:02d}", validation_definitions=[definition], actions=[],
             result_format={"result_format": "SUMMARY"}))
         frame = spark.sql(to_spark(spec["query"], macros))
-        rows += _rows(checkpoint.run(batch_parameters={"dataframe": frame}))
+        outcomes.append(checkpoint.run(batch_parameters={"dataframe": frame}))
+        rows += _rows(outcomes[-1])
     spark.stop()
-    return rows
+    return rows, outcomes
+
+
+# ---------------------------------------------------------------- Data Docs without personal values or markup
+
+
+def _shown(value, in_full: bool):
+    """One value of a result as Data Docs may show it: numbers, booleans and dates as they are; text
+    abbreviated (or, for an id or code, in full with any address in it abbreviated); never markup."""
+    import numpy as np
+
+    from .report import abbreviate, mask_in_text, plain
+
+    if value is None or isinstance(value, (numbers.Number, np.bool_, dt.date)):
+        return value
+    if isinstance(value, dict):
+        return {key: _shown(item, in_full) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_shown(item, in_full) for item in value]
+    return plain(mask_in_text(value)) if in_full else abbreviate(value)
+
+
+def for_docs(validation, shown_in_full: frozenset = frozenset()):
+    """A copy of a suite's validation result fit for Data Docs: every value a result carries
+    (partial_unexpected_list and _counts, index lists, observed values, details) shown by `_shown`,
+    in full only for the columns of suites.SHOWN_IN_FULL; exception messages without addresses or
+    markup, and no traceback. Counts and success are kept."""
+    safe = copy.deepcopy(validation)
+    for result in safe.results:
+        column = (result.expectation_config.kwargs or {}).get("column")
+        result.result = _shown(result.result or {}, column in shown_in_full)
+        result.exception_info = _exception_for_docs(result.exception_info or {})
+    return safe
+
+
+def _exception_for_docs(info: dict) -> dict:
+    """GX's exception info (flat, or one per metric): the first line of each message, no traceback."""
+    from .report import mask_in_text, plain
+
+    out = {}
+    for key, value in info.items():
+        if isinstance(value, dict):
+            out[key] = _exception_for_docs(value)
+        elif key == "exception_traceback":
+            out[key] = ""
+        elif isinstance(value, str):
+            out[key] = plain(mask_in_text(value.splitlines()[0] if value else value))
+        else:
+            out[key] = value
+    return out
+
+
+def write_docs(context, outcomes: list, docs: Path, shown_in_full: frozenset) -> None:
+    """Data Docs of this run alone, from sanitised copies of its results: built in a folder beside
+    `docs`, then put in its place (pages of an earlier run, which may hold values in full, go)."""
+    store = context.validation_results_store
+    for key in store.list_keys():          # the raw results validation stored: not for the docs
+        store.remove_key(key)
+    for outcome in outcomes:
+        for key, validation in outcome.run_results.items():
+            store.set(key, for_docs(validation, shown_in_full))
+    docs.parent.mkdir(parents=True, exist_ok=True)
+    fresh = Path(tempfile.mkdtemp(prefix=f".{docs.name}-", dir=docs.parent))
+    old = fresh.with_name(fresh.name + "-old")
+    try:
+        context.add_data_docs_site("insyn", {
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(fresh)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        })
+        context.build_data_docs(site_names=["insyn"])
+        if docs.exists():
+            os.replace(docs, old)
+        os.replace(fresh, docs)
+    finally:
+        shutil.rmtree(fresh, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,7 +5,11 @@ The ledger is an append-only file of JSON lines beside the warehouse
 carried out (`erasure`), identities an operator vouched for
 (`identity_vouched`) and access reports produced (`access_report`). It lives
 outside the warehouse so that it outlives a rebuilt warehouse, and so that
-the read-only dashboard can record a report it produced.
+the read-only dashboard can record a report it produced. An access report's
+entry keeps where the file was written and an erasure's where its deletion
+tasks went (`path`: relative to the ledger's folder when inside it, so a
+moved or restored workbench still finds them), so that erasure and `insyn
+purge` can find every copy.
 
 No entry holds a plain e-mail address: a person is named by the salted
 SHA-256 of their normalised address (and of their 15-character CRM ids).
@@ -37,6 +41,20 @@ def ledger_path(db_path: Path) -> Path:
     return db_path.parent / LEDGER_FILE
 
 
+def stored_path(path: Path, db_path: Path) -> str:
+    """How the ledger records a file: relative to the warehouse's folder when inside it,
+    else absolute (resolved: `--out` can point anywhere)."""
+    resolved = path.resolve()
+    base = db_path.parent.resolve()
+    return str(resolved.relative_to(base)) if resolved.is_relative_to(base) else str(resolved)
+
+
+def recorded_path(entry_path: str, db_path: Path) -> Path:
+    """A recorded path back as a file (the inverse of stored_path)."""
+    path = Path(entry_path)
+    return path if path.is_absolute() else db_path.parent / path
+
+
 def _private_dir(folder: Path) -> None:
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
 
@@ -60,9 +78,20 @@ def salt(secrets: Path, create: bool = False) -> str | None:
     _private_dir(secrets)
     path = secrets / SALT_FILE
     value = pysecrets.token_hex(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as out:
-        out.write(value + "\n")
+    # written aside and linked into place: a process racing for the first salt (the dashboard
+    # and the CLI recording at once) either wins or reads the winner's whole salt
+    partial = secrets / f".{SALT_FILE}.{os.getpid()}.{pysecrets.token_hex(4)}"
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as out:
+            out.write(value + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        os.link(partial, path)
+    except FileExistsError:
+        return read_salt(secrets)
+    finally:
+        partial.unlink(missing_ok=True)
     return value
 
 
@@ -100,6 +129,7 @@ class Entry:
     crm_id_sha256: list[str] = field(default_factory=list)
     vouched_by: str | None = None
     detail: str | None = None
+    path: str | None = None   # the report written, or the erasure's deletion tasks (see stored_path)
 
 
 class Ledger:

@@ -12,12 +12,19 @@ Their rejected lines (raw text) go with them. `audit.files` keeps each file's
 entry, marked `purged`, and `audit.purges` records what went, when and why:
 the evidence that the workbench deleted, without the data. All in one
 transaction; `--dry-run` reports and changes nothing.
+
+Files go by age too (`[retention]` in insyn.toml, in days): the access log's
+entries, the access reports produced (wherever the ledger says they were
+written, and the reports folder), and the deletion-task files of erasures.
+A recorded copy that cannot be reached is named, not silently skipped.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 
@@ -138,3 +145,84 @@ def prepare(con: duckdb.DuckDBPyConnection, sources: Sources) -> None:
     ensure_schema(con, sources)
     con.execute(PURGE_DDL)
     con.execute("commit")
+
+
+# ---------------------------------------------------------------- files past their retention
+
+DELETION_TASKS_FOLDER = "deletion-tasks"
+
+
+@dataclass
+class FilePurge:
+    """What `[retention]` (insyn.toml) takes: access-log entries, reports, deletion-task files."""
+
+    horizons: dict[str, dt.datetime]                     # setting -> what is older goes
+    access_log_entries: int = 0
+    reports: list = field(default_factory=list)          # paths (deleted, or to delete in a dry run)
+    deletion_tasks: list = field(default_factory=list)
+    unreachable: list = field(default_factory=list)      # (path, why)
+
+    def as_json(self) -> dict:
+        return {"horizons": {k: v.isoformat() for k, v in self.horizons.items()},
+                "access_log_entries": self.access_log_entries,
+                "reports": [str(p) for p in self.reports],
+                "deletion_tasks": [str(p) for p in self.deletion_tasks],
+                "unreachable": [{"path": str(p), "why": why} for p, why in self.unreachable]}
+
+
+def horizon(as_of: dt.date, days: int) -> dt.datetime:
+    """Midnight UTC at the start of `as_of`, `days` days back: what is older goes."""
+    return dt.datetime.combine(as_of - dt.timedelta(days=days), dt.time.min, dt.timezone.utc)
+
+
+def _written_files(db_path: Path, kind: str, folder: Path) -> dict[Path, tuple[dt.datetime, bool]]:
+    """Files of one kind the ledger recorded (anywhere: `--out`, `--tasks`) and those in their
+    folder, each with when it was written (the ledger's time, else the file's) and whether the
+    dashboard made it in a temporary folder."""
+    from .ledger import Ledger, ledger_path, recorded_path
+
+    found: dict[Path, tuple[dt.datetime, bool]] = {}
+    for entry in Ledger(ledger_path(db_path)).entries():
+        if entry.kind == kind and entry.path:
+            found[recorded_path(entry.path, db_path)] = (dt.datetime.fromisoformat(entry.recorded_at),
+                                                         (entry.recorded_by or "").startswith("dashboard:"))
+    if folder.is_dir():
+        for path in folder.iterdir():
+            if path.is_file() and path not in found:
+                found[path] = (dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc), False)
+    return found
+
+
+def purge_files(db_path: Path, secrets: Path, retention: dict, as_of: dt.date, dry_run: bool) -> FilePurge:
+    """Apply `[retention]`: each setting left out keeps its files for ever."""
+    from .accesslog import AccessLog
+    from .erasure import REMOVED, delete_copy, reports_folder
+
+    result = FilePurge({k: horizon(as_of, days) for k, days in retention.items()})
+    before = result.horizons.get("access_log_days")
+    if before is not None:
+        log = AccessLog(db_path, secrets)
+        if dry_run:
+            result.access_log_entries = sum(1 for e in log.entries()
+                                            if dt.datetime.fromisoformat(e["at"]) < before)
+        else:
+            result.access_log_entries = log.purge(before)
+    for setting, kind, folder, out in (
+            ("reports_days", "access_report", reports_folder(db_path), result.reports),
+            ("deletion_tasks_days", "erasure", db_path.parent / DELETION_TASKS_FOLDER, result.deletion_tasks)):
+        before = result.horizons.get(setting)
+        if before is None:
+            continue
+        for path, (written, temporary) in sorted(_written_files(db_path, kind, folder).items()):
+            if written >= before:
+                continue
+            if dry_run:
+                if os.path.exists(path):   # False too where it cannot be reached
+                    out.append(path)
+                continue
+            why = delete_copy(path, temporary)
+            if why == REMOVED:
+                out.append(path)
+            elif why is not None:
+                result.unreachable.append((path, why))
+    return result

@@ -1,19 +1,25 @@
 """`insyn dashboard`: the Dash app on a production WSGI server (waitress).
 
-Bound to a loopback address the dashboard is open to the local user only;
-bound to any other address it requires a login and refuses to start while no
-user exists (`insyn user add NAME`). It reads the published snapshot, so a
-pipeline run can write meanwhile; waitress logs no requests (no personal data
-in logs).
+No request gets anything but the login page without a credential, on any
+address. Bound to a loopback address the dashboard prints a URL with a random
+token (or takes $INSYN_DASHBOARD_TOKEN) that the browser exchanges for a
+session cookie, and accepts the login too when users exist; bound to any
+other address it requires a login and refuses to start while no user exists
+(`insyn user add NAME`). It reads the published snapshot, so a pipeline run
+can write meanwhile; waitress logs no requests (no personal data in logs).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
+import socket
 import sys
 from pathlib import Path
 
 from .errors import InsynError
+
+REPORT_FORMATS = ("pdf", "html", "json")
 
 
 def is_loopback(host: str) -> bool:
@@ -25,37 +31,101 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def is_wildcard(host: str) -> bool:
+    """Bound to every address of the machine."""
+    return host.strip("[]") in ("", "0.0.0.0", "::")
+
+
 def users_path(workbench) -> Path:
     return workbench.secrets / "users.json"
 
 
-def create(workbench, db_path: Path, *, host: str, language: str | None = None, auth_options: dict | None = None):
-    """The Dash app for this workbench and warehouse, with a login unless `host` is loopback."""
-    from . import snapshot
+def session_key_path(workbench) -> Path:
+    return workbench.secrets / "session.key"
 
+
+def host_check(host: str, allowed_hosts=()):
+    """The Host headers a dashboard bound to `host` answers (see auth.HostCheck)."""
+    from .auth import LOOPBACK_NAMES, HostCheck
+
+    name = host.lower()
+    if ":" in name and not name.startswith("["):
+        name = f"[{name}]"  # an IPv6 address, as a Host header writes it
+    if is_wildcard(host):
+        served = {*LOOPBACK_NAMES, socket.gethostname().lower(), socket.getfqdn().lower()}
+        return HostCheck(served, allowed_hosts, any_ip=True)
+    if is_loopback(host):
+        return HostCheck({*LOOPBACK_NAMES, name}, allowed_hosts)
+    return HostCheck({name}, allowed_hosts)
+
+
+def dash_csp(app) -> str:
+    """The Content-Security-Policy the Dash pages render under: scripts from this server
+    and Dash's own inline ones by hash; inline styles (Dash and Plotly set them)."""
+    scripts = " ".join(["'self'", *app.csp_hashes()])
+    return (
+        f"default-src 'self'; script-src {scripts}; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
+        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+
+
+def open_access_log(workbench, db_path: Path):
+    """The record of look-ups and logins (insyn.accesslog)."""
+    from .accesslog import AccessLog
+
+    return AccessLog(db_path, workbench.secrets)
+
+
+def create(workbench, db_path: Path, *, host: str, language: str | None = None, allow_http: bool = False,
+           auth_options: dict | None = None):
+    """The Dash app for this workbench and warehouse, behind the login gate of insyn.auth."""
+    from . import snapshot
+    from .auth import AuthError, UserStore, check_owner_only, dashboard_token, install, load_secret_key, \
+        parse_networks
+
+    try:
+        for path in (users_path(workbench), session_key_path(workbench)):
+            check_owner_only(path)
+        store = UserStore(users_path(workbench))
+        loopback = is_loopback(host)
+        if not loopback and len(store) == 0:
+            raise InsynError(f"dashboard: bound to {host}, off loopback, it needs a login: "
+                             "add a user first with `insyn user add NAME --role dpo`")
+        token = dashboard_token()[0] if loopback else None
+        hosts = host_check(host, workbench.dashboard.get("allowed_hosts", ()))
+        proxies = parse_networks(workbench.dashboard.get("trusted_proxies", ()), "dashboard.trusted_proxies")
+        secret_key = load_secret_key(session_key_path(workbench))
+    except AuthError as exc:
+        raise InsynError(f"dashboard: {exc}") from None
     if snapshot.current(db_path) is None:
         if not db_path.exists():
             raise InsynError(f"{db_path}: no warehouse yet (run `insyn run INBOX` or `insyn demo` first)")
         snapshot.publish(db_path)
-    store = None
-    if not is_loopback(host):
-        from .auth import UserStore
-
-        store = UserStore(users_path(workbench))
-        if len(store) == 0:
-            raise InsynError(f"dashboard: bound to {host}, off loopback, it needs a login: "
-                             "add a user first with `insyn user add NAME`")
+    access_log = open_access_log(workbench, db_path)
     if str(workbench.root) not in sys.path:
         sys.path.insert(0, str(workbench.root))
     from dashboards.app import create_app
 
     app = create_app(snapshot.SnapshotReader(db_path), workbench.pipelines / "queries",
-                     language=language or workbench.language, access_report=report_maker(workbench, db_path))
-    if store is not None:
-        from .auth import install, load_secret_key
+                     language=language or workbench.language, access_report=report_maker(workbench, db_path),
+                     access_log=access_log)
 
-        install(app.server, store, secret_key=load_secret_key(workbench.secrets / "session.key"),
-                **(auth_options or {}))
+    def on_login(user: str, address: str, success: bool) -> None:
+        access_log.record("login", user=user, address=address, success=success)
+
+    options = {
+        # Plain http on loopback (no TLS there); off loopback the cookie is Secure unless --allow-http.
+        "secure_cookies": not (loopback or allow_http),
+        "same_site": "Strict" if loopback else "Lax",
+        "token": token,
+        "hosts": hosts,
+        "trusted_proxies": proxies,
+        "on_login": on_login,
+        "csp": lambda: dash_csp(app),
+        **(auth_options or {}),
+    }
+    install(app.server, store, secret_key=secret_key, **options)
     return app
 
 
@@ -64,7 +134,7 @@ def report_maker(workbench, db_path: Path):
     snapshot, for the as-of it was built for; the file never stays on the server."""
     import tempfile
 
-    from .access_report import produce
+    from .access_report import default_name, produce
     from .findings import built_as_of
     from .sources import Sources
 
@@ -74,21 +144,48 @@ def report_maker(workbench, db_path: Path):
     def make(cur, *, email: str, lang: str, fmt: str, vouched_by: str | None, recorded_by: str) -> tuple[str, bytes]:
         import datetime as dt
 
+        # The format comes from the browser: checked before anything, never part of a path unchecked.
+        if not isinstance(fmt, str) or fmt not in REPORT_FORMATS:
+            raise InsynError(f"report format: expected one of {', '.join(REPORT_FORMATS)}")
         as_of = built_as_of(cur) or dt.date.today()
         with tempfile.TemporaryDirectory(prefix="insyn-report-") as tmp:
-            out = Path(tmp) / f"access-report.{fmt}"
+            out = Path(tmp) / f"access-report.{fmt}"  # a fixed name in a folder of its own
             report = produce(cur, email=email, as_of=as_of, lang=lang, fmt=fmt, out=out, workbench=workbench,
                              policy=policy, sources=sources, db_path=db_path, vouched_by=vouched_by,
-                             recorded_by=recorded_by)
-            name = f"access-report-{report['request_id'] or 'vouched'}-{as_of.isoformat()}.{fmt}"
-            return name, out.read_bytes()
+                             recorded_by=recorded_by, kept=False)   # deleted with its folder: no path to record
+            # The request id comes from the register: only [A-Za-z0-9._-] of it reach the name.
+            return default_name(report["request_id"], fmt), out.read_bytes()
 
     return make
 
 
-def run(app, host: str, port: int) -> None:
-    import waitress
+def make_server(app, host: str, port: int):
+    """The waitress server for `app` (behind auth.install); bodies over auth.MAX_CONTENT_LENGTH are
+    refused (413) before they are read, so a huge POST costs neither memory nor a temporary file."""
+    from waitress.server import create_server
 
-    print(f"Insyn dashboard on http://{host}:{port}/ ({'local only' if is_loopback(host) else 'login required'})",
-          flush=True)
-    waitress.serve(app.server, host=host, port=port, threads=8, ident="insyn")
+    from .auth import MAX_CONTENT_LENGTH
+
+    # waitress drops X-Forwarded-For itself unless told otherwise; with trusted proxies
+    # configured, the gate reads it, and believes it only from those proxies.
+    proxies = app.server.extensions["insyn.auth"]["trusted_proxies"]
+    return create_server(app.server, host=host, port=port, threads=8, ident="insyn",
+                         max_request_body_size=MAX_CONTENT_LENGTH + 1, clear_untrusted_proxy_headers=not proxies)
+
+
+def run(app, host: str, port: int) -> None:
+    from .auth import TOKEN_ENV
+
+    server = make_server(app, host, port)
+    token = app.server.extensions["insyn.auth"]["token"]
+    shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    url = f"http://{shown}:{server.effective_port}/"
+    if token is None:
+        note = f"Insyn dashboard on {url} (login required)"
+    elif os.environ.get(TOKEN_ENV) == token:
+        note = f"Insyn dashboard on {url} (this computer only: the token in ${TOKEN_ENV}, or a login)"
+    else:
+        note = (f"Insyn dashboard on {url}?token={token}\n"
+                "(this computer only: open that address; the token holds until the dashboard stops)")
+    print(note, flush=True)
+    server.run()

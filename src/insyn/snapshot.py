@@ -5,7 +5,8 @@ DuckDB allows one writing process, and a reader of the same file would block
 warehouse, `publish()` copies it to published/insyn-<time>.duckdb and then
 points published/CURRENT at the copy (an atomic rename). Readers open the
 pointed snapshot read-only and switch to a newer one on their next request,
-with no restart.
+with no restart; a snapshot no longer current is closed once no request uses
+it, within about a second even when no request comes (SnapshotReader).
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ import datetime as dt
 import os
 import shutil
 import threading
+import time
+import weakref
 from pathlib import Path
 
 import duckdb
 
 POINTER = "CURRENT"
+PUBLISH_WAIT_SECONDS = 30   # how long a request waits for the snapshot that replaces a removed one
 KEEP = 3  # snapshots kept: the current one and the ones readers may still hold
 
 
@@ -59,34 +63,139 @@ def current(db_path: Path) -> Path | None:
     return path if path.exists() else None
 
 
+class _Snapshot:
+    """One open snapshot: its connection and how many cursors requests hold on it."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.con = duckdb.connect(str(path), read_only=True)
+        self.con.execute("set TimeZone = 'UTC'")
+        self.in_use = 0
+
+
+class _Cursor:
+    """A request's cursor; closing it (or losing it) tells the reader the snapshot is free."""
+
+    def __init__(self, reader: "SnapshotReader", snap: _Snapshot):
+        self._cur = snap.con.cursor()
+        self._release = weakref.finalize(self, reader._release, snap, self._cur)
+
+    def close(self) -> None:
+        self._release()
+
+    def __getattr__(self, name):
+        attr = getattr(self._cur, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args, **kwargs):   # holds this wrapper (and so its snapshot) for the call's length
+            result = attr(*args, **kwargs)
+            return self if result is self._cur else result
+
+        return call
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
 class SnapshotReader:
-    """Thread-safe read-only access to the latest published snapshot."""
+    """Thread-safe read-only access to the latest published snapshot.
+
+    A request takes a cursor on the newest snapshot and closes it when done. A
+    snapshot that is no longer current (a newer one was published, or it was
+    deleted, as after an erasure) is closed once no request uses it: on the
+    last cursor's close, or by a watcher thread that looks at CURRENT about
+    once a second, so that the process lets go of a deleted file within
+    seconds even when no request comes.
+    """
+
+    WATCH_SECONDS = 1.0
 
     def __init__(self, db_path: Path):
         self.db_path = db_path
-        self._lock = threading.Lock()
-        self._path: Path | None = None
-        self._con: duckdb.DuckDBPyConnection | None = None
-        self._previous: duckdb.DuckDBPyConnection | None = None
+        # re-entrant: a cursor the garbage collector finalizes may release itself in a thread holding the lock
+        self._lock = threading.RLock()
+        self._snap: _Snapshot | None = None
+        self._retired: list[_Snapshot] = []
+        self._opened = False
+        self._stop = threading.Event()
+        self._watcher = threading.Thread(target=_watch, args=(weakref.ref(self), self._stop),
+                                         name="insyn-snapshot-watcher", daemon=True)
+        self._watcher.start()
 
-    def cursor(self) -> duckdb.DuckDBPyConnection:
-        """A cursor on the newest snapshot (one per request; cursors are thread-safe)."""
+    def cursor(self) -> _Cursor:
+        """A cursor on the newest snapshot (one per request; close it when done)."""
         latest = current(self.db_path)
+        waited = 0.0
+        while latest is None and self._opened and waited < PUBLISH_WAIT_SECONDS:
+            time.sleep(0.2)   # snapshots removed and the next one being copied (an erasure): wait for it
+            waited += 0.2
+            latest = current(self.db_path)
         with self._lock:
-            if latest is None and self._con is None:
+            if latest is not None and (self._snap is None or latest != self._snap.path):
+                fresh = _Snapshot(latest)
+                self._retire()
+                self._snap = fresh
+                self._opened = True
+            if self._snap is None:
                 raise FileNotFoundError("no published snapshot yet: run `insyn build` or `insyn run` first")
-            if latest is not None and latest != self._path:
-                con = duckdb.connect(str(latest), read_only=True)
-                con.execute("set TimeZone = 'UTC'")
-                # the connection before the previous one is no longer in use by any request
-                if self._previous is not None:
-                    self._previous.close()
-                self._previous, self._con, self._path = self._con, con, latest
-            return self._con.cursor()
+            self._snap.in_use += 1
+            return _Cursor(self, self._snap)
 
     @property
     def path(self) -> Path | None:
-        return self._path
+        snap = self._snap
+        return snap.path if snap is not None else None
+
+    def let_go(self) -> None:
+        """Close every snapshot that is no longer the current one (or is deleted) and unused."""
+        latest = current(self.db_path)
+        with self._lock:
+            if self._snap is not None and (latest != self._snap.path or not self._snap.path.exists()):
+                self._retire()
+            self._close_unused()
+
+    def close(self) -> None:
+        """Stop watching and close every snapshot (cursors still open keep theirs until closed)."""
+        self._stop.set()
+        with self._lock:
+            self._retire()
+            self._close_unused()
+
+    def _retire(self) -> None:   # holding the lock
+        if self._snap is not None:
+            self._retired.append(self._snap)
+            self._snap = None
+        self._close_unused()
+
+    def _close_unused(self) -> None:   # holding the lock
+        for snap in [s for s in self._retired if s.in_use == 0]:
+            snap.con.close()
+            self._retired.remove(snap)
+
+    def _release(self, snap: _Snapshot, cur) -> None:
+        try:
+            cur.close()
+        finally:
+            with self._lock:
+                snap.in_use -= 1
+                self._close_unused()
+
+
+def _watch(reader_ref, stop: threading.Event) -> None:
+    """Poll CURRENT; ends with the reader (a weak reference: the thread keeps no reader alive)."""
+    while not stop.wait(SnapshotReader.WATCH_SECONDS):
+        reader = reader_ref()
+        if reader is None:
+            return
+        try:
+            reader.let_go()
+        except Exception:   # a pointer being replaced, a file vanishing: look again next time
+            pass
+        del reader
 
 
 def remove_published(db_path: Path) -> None:

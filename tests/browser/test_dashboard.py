@@ -138,3 +138,92 @@ def test_people_page_produces_the_access_report_identity_first(page, dashboard_u
     expect(page.locator("#report-status")).to_contain_text("nedladdat")
     attempted, _ = offline
     assert attempted == []
+
+
+# ---------------------------------------------------------------- markup in the data, and the viewer's share
+
+MARKUP_ID = '<a href="https://example.com">x</a>'   # quoted: the form plotly makes a link of
+VIEWER_PASSWORD = "a long viewer password"
+
+
+@pytest.fixture(scope="module")
+def marked_up_dashboard(demo, tmp_path_factory):
+    """A dashboard whose register holds the request id `<a href=https://example.com>x</a>`
+    (the newest request), with a viewer account; (url, token)."""
+    import threading
+
+    import duckdb
+
+    from helpers import copy_workbench
+    from insyn import serve
+    from insyn.auth import UserStore
+    from insyn.config import Workbench
+
+    wb, _ = demo
+    root, db = copy_workbench(tmp_path_factory.mktemp("markup-wb"),
+                              folders=("pipelines", "expectations", "dashboards", "templates"),
+                              warehouse=wb / "data" / "demo" / "insyn.duckdb")
+    con = duckdb.connect(str(db))
+    con.execute("update marts.fct_dsar_requests set request_id = $id where request_id = "
+                "(select max_by(request_id, received_on) from marts.fct_dsar_requests)", {"id": MARKUP_ID})
+    con.close()
+    workbench = Workbench.load(root)
+    UserStore(serve.users_path(workbench), n=2**10).add("vera", VIEWER_PASSWORD, role="viewer")
+    token = "markup-test-token-" + "x" * 20
+    app = serve.create(workbench, db, host="127.0.0.1", auth_options={"token": token})
+    server = serve.make_server(app, "127.0.0.1", 0)
+    threading.Thread(target=server.run, daemon=True).start()
+    yield f"http://127.0.0.1:{server.effective_port}", token
+    server.close()
+
+
+def test_markup_in_a_request_id_shows_as_text_never_as_a_link(page, marked_up_dashboard):
+    url, token = marked_up_dashboard
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(url + "/requests?token=" + token)
+    expect(page.locator("#requests-rows tbody tr").first).to_be_visible(timeout=20000)
+    expect(page.locator("#requests-timeline .ytick text").first).to_be_visible(timeout=20000)
+    # no element anywhere links to it (plotly would draw an <a> in its SVG text) ...
+    links = page.evaluate("""() => [...document.querySelectorAll('*')].filter(e => e.localName === 'a')
+        .map(e => e.getAttribute('href') || e.getAttributeNS('http://www.w3.org/1999/xlink', 'href') || '')""")
+    assert not [href for href in links if "example.com" in href]
+    # ... the table and the chart's tick labels show the id as the register has it, as text
+    expect(page.locator("#requests-rows")).to_contain_text(MARKUP_ID)
+    ticks = page.locator("#requests-timeline .ytick text").all_text_contents()
+    assert MARKUP_ID in ticks
+    # the hover shows it as text too: the newest request is the last bar of its trace
+    hovers = []
+    for trace in page.locator("#requests-timeline .barlayer .trace").all():
+        trace.locator(".point path").last.hover(force=True)
+        page.wait_for_timeout(300)
+        hovers.append(" ".join(page.locator("#requests-timeline .hoverlayer").all_text_contents()))
+        if MARKUP_ID in hovers[-1]:
+            break
+    assert MARKUP_ID in hovers[-1], hovers
+    assert page.locator("#requests-timeline .hoverlayer a").count() == 0
+    assert errors == []
+
+
+def test_a_viewer_sees_no_people_page_no_downloads_and_abbreviated_e_mails(page, marked_up_dashboard):
+    url, _ = marked_up_dashboard
+    errors = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(url + "/login")
+    page.locator("input[name=username]").fill("vera")
+    page.locator("input[name=password]").fill(VIEWER_PASSWORD)
+    page.locator("button[type=submit]").click()
+    expect(page.locator("h1")).to_have_text("Översikt", timeout=20000)
+    expect(page.locator("#nav a").first).to_be_visible()
+    assert "Personer" not in page.locator("#nav").inner_text()
+    page.goto(url + "/people")
+    expect(page.locator("#people-refused")).to_contain_text("dataskyddsombudet", timeout=20000)
+    assert page.locator("#people-email").count() == 0 and page.locator("#report-produce").count() == 0
+    page.goto(url + "/contacts")
+    expect(page.locator("#contacts-deletion tbody tr").first).to_be_visible(timeout=20000)
+    emails = [f["email"] for f in EXPECTED["findings"] if f["rule"] == "retention.inactive_company_initiated"]
+    shown = page.locator("#contacts-deletion").inner_text()
+    assert "…@" in shown and not [e for e in emails if e and e in shown]
+    assert page.locator("#contacts-download-button").count() == 0
+    assert errors == []   # nothing the viewer's pages ask for is refused

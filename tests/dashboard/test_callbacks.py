@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import shutil
 import sys
 
@@ -138,3 +139,20 @@ def test_answers_are_kept_per_snapshot_and_a_new_snapshot_shows_at_once(demo, tm
         assert len(data.q("subprocessors")) < len(first)    # the new one shows on the next call
     finally:
         data._answers.clear()
+
+
+@pytest.mark.parametrize("name", ["access-report-DSAR/../../etc/passwd-2026-11-24.pdf",
+                                  'access-report-<a href="https://x">x</a>-2026.html', "..\\..\\x.json",
+                                  "access-report-\x00\r\n.pdf", "../", ""])
+def test_the_report_download_name_keeps_only_safe_characters(pages, name):
+    safe = pages["/people"].download_name(name)
+    assert re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]*", safe), safe
+    assert ".." not in safe.split("_") and not safe.startswith(".")
+
+
+def test_e_mails_are_abbreviated_for_anyone_but_the_dpo():
+    from dashboards.components.roles import abbreviate_emails
+
+    assert abbreviate_emails("anna.ek@example.se") == "a…@example.se"
+    assert abbreviate_emails("to Åsa.Ö@stenbygg.se, then b@x.nu") == "to Å…@stenbygg.se, then b…@x.nu"
+    assert abbreviate_emails("003AB12 at 2026-01-01, 12 rows") == "003AB12 at 2026-01-01, 12 rows"

@@ -61,17 +61,11 @@ def bars_by_id(fig: go.Figure) -> dict[str, tuple[go.Bar, int]]:
 
 @pytest.fixture(scope="module")
 def warehouse(request):
-    """A read-only connection to the demo warehouse: data/demo when it exists, else a private `insyn demo`."""
+    """A read-only connection to the warehouse `insyn demo` built for this test session."""
     import duckdb
 
-    path = REPO / "data" / "demo" / "insyn.duckdb"
-    try:
-        if not path.exists():
-            raise FileNotFoundError(path)
-        con = duckdb.connect(str(path), read_only=True)
-    except (FileNotFoundError, duckdb.Error):
-        wb, _ = request.getfixturevalue("demo")
-        con = duckdb.connect(str(wb / "data" / "demo" / "insyn.duckdb"), read_only=True)
+    wb, _ = request.getfixturevalue("demo")
+    con = duckdb.connect(str(wb / "data" / "demo" / "insyn.duckdb"), read_only=True)
     yield con
     con.close()
 
@@ -607,3 +601,46 @@ def test_every_literal_key_the_dashboard_asks_for_is_translated():
             if key not in i18n.STRINGS:
                 missing.add(f"{path.relative_to(REPO)}: {key}")
     assert not missing, sorted(missing)
+
+
+# ---------------------------------------------------------------- markup in the data
+
+MARKUP = '<a href="https://example.com">x</a>'   # quoted: the form plotly makes a link of
+ALLOWED_TAGS = re.compile(r"</?(?:b|br|extra)>")
+SHOWS_DATA_TEXT = {"promises_bar", "findings_trend", "request_timeline", "requests_by_month", "check_results_bar",
+                   "transfers_bar"}
+
+
+def _shown_strings(node, key=None):
+    """Every string plotly renders as its pseudo-HTML: all of the figure but customdata, which it never shows."""
+    if key == "customdata":
+        return
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for k, v in node.items():
+            yield from _shown_strings(v, k)
+    elif isinstance(node, (list, tuple)):
+        for v in node:
+            yield from _shown_strings(v, key)
+    elif hasattr(node, "tolist"):
+        yield from _shown_strings(node.tolist(), key)
+
+
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+@pytest.mark.parametrize("name", NAMES)
+def test_markup_in_data_values_shows_as_text_in_every_figure(name, lang):
+    """A register value `<a href=…>` must not become a link (or any element) in a tick, hover, legend or label."""
+    df, kw, _, _ = small_frames()[name]
+    df = df.copy()
+    for col in df.columns:
+        if pd.api.types.is_object_dtype(df[col]) or pd.api.types.is_string_dtype(df[col]):
+            df[col] = [f"{MARKUP}{v}" if isinstance(v, str) else v for v in df[col]]
+    fig = getattr(figures, name)(df, lang, **kw)
+    shown = list(_shown_strings(fig.to_plotly_json()))
+    leftovers = [s for s in shown if "<" in ALLOWED_TAGS.sub("", s) or ">" in ALLOWED_TAGS.sub("", s)]
+    assert leftovers == []
+    if name in SHOWS_DATA_TEXT:
+        assert any('&lt;a href="https://example.com"&gt;x&lt;/a&gt;' in s for s in shown)
+    if name == "request_timeline":   # the click still names the request as the register has it
+        assert {cd for tr in fig.data for cd in tr.customdata} == set(df["request_id"])

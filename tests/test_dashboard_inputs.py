@@ -1,0 +1,354 @@
+"""Callback requests from outside: a real waitress server on 127.0.0.1, posted to as any client would.
+
+Every input and state the app lists in /_dash-dependencies is posted with
+wrong types and values the page never offers: each answer is a 4xx, never a
+500. The report-format path attack of issue 15 writes no file. A viewer gets
+no person look-ups, reports or personal lists, and sees e-mails abbreviated;
+each look-up and report the DPO makes is in the access log.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sys
+import tempfile
+import threading
+
+import duckdb
+import pytest
+import requests
+
+from insyn.sample import DEMO_PERSON_EMAIL
+
+from helpers import EXPECTED, REPO, copy_workbench
+
+PASSWORD = "a long test password"
+HOSTILE_ID = "DSAR/../../<a href=https://example.com>x</a>"
+UPDATE = "/_dash-update-component"
+
+# A value of each input the page itself could send (None: look it up on the server, see `good`).
+GOOD = {
+    ("lang", "value"): "en",
+    ("url", "pathname"): "/",
+    ("_pages_location", "pathname"): "/",
+    ("_pages_location", "search"): "",
+    ("as-of", "value"): None,
+    ("requests-year", "value"): None,
+    ("requests-type", "value"): None,
+    ("requests-status", "value"): "open",
+    ("requests-timeline", "clickData"): None,
+    ("contacts-download-button", "n_clicks"): 1,
+    ("people-search", "n_clicks"): 1,
+    ("people-email", "value"): None,
+    ("report-produce", "n_clicks"): 1,
+    ("report-vouched-by", "value"): None,
+    ("report-format", "value"): "json",
+    ("_pages_store", "data"): {"title": "Insyn"},
+}
+# Wrong for every input: no input of these pages takes a list, an object, a huge text or such numbers.
+WRONG_TYPES = [["en"], {"value": "en"}, "x" * 10_000, 10**15, -1.5, True]
+NONE_REFUSED = {("lang", "value"), ("report-format", "value")}
+OUT_OF_RANGE = {
+    ("lang", "value"): ["de", "SV", ""],
+    ("url", "pathname"): ["people", "/\x00", "/" + "p" * 3000],
+    ("_pages_location", "pathname"): ["people", "/\n"],
+    ("_pages_location", "search"): ["?" + "q" * 3000],
+    ("as-of", "value"): ["1999-01-01", "2026-13-01", "2026-11-24T00:00", "yesterday"],
+    ("requests-year", "value"): [1999, 99999, "2025"],
+    ("requests-type", "value"): ["nope", "ERASURE"],
+    ("requests-status", "value"): ["nope", "open' or '1'='1"],
+    ("requests-timeline", "clickData"): [{}, {"points": []}, {"points": [{}]}, {"points": [{"customdata": "NOPE-1"}]},
+                                         {"points": [{"customdata": ["x" * 300]}]}, {"points": "DSAR-2025-001"}],
+    ("contacts-download-button", "n_clicks"): [-1, 2**40, "1"],
+    ("people-search", "n_clicks"): [-1, 2**40, "1"],
+    ("people-email", "value"): ["a" * 321, "anna@example.se\x00"],
+    ("report-produce", "n_clicks"): [-1, 2**40, "1"],
+    ("report-vouched-by", "value"): ["x" * 121, "Eva\nInjected: line"],
+    ("report-format", "value"): ["x/../../some/where.txt", "PDF", "docx", "../pdf"],
+}
+
+
+# ---------------------------------------------------------------- the server
+
+@pytest.fixture(scope="module")
+def served(demo, tmp_path_factory):
+    """`insyn dashboard`'s app on waitress at 127.0.0.1 (port 0), on a copy of the demo workbench
+    whose demo person's request id is hostile; a DPO and a viewer can log in; temporary files go
+    to a private folder."""
+    from waitress.server import create_server
+
+    from insyn import serve
+    from insyn.auth import UserStore
+    from insyn.config import Workbench
+    wb, _ = demo
+    root, db = copy_workbench(tmp_path_factory.mktemp("inputs-wb"),
+                              folders=("pipelines", "expectations", "dashboards", "templates"),
+                              warehouse=wb / "data" / "demo" / "insyn.duckdb")
+    con = duckdb.connect(str(db))
+    con.execute("update marts.fct_dsar_requests set request_id = $id where request_id = "
+                "(select request_id from marts.fct_dsar_requests where email_key = $e "
+                " and identity_verified_on is not null order by received_on desc limit 1)",
+                {"id": HOSTILE_ID, "e": DEMO_PERSON_EMAIL})
+    con.close()
+    workbench = Workbench.load(root)
+    store = UserStore(serve.users_path(workbench), n=2**10)   # quick hashes: these are test accounts
+    store.add("dora", PASSWORD, role="dpo")
+    store.add("vera", PASSWORD, role="viewer")
+    private_tmp = tmp_path_factory.mktemp("tmpdir")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TMPDIR", str(private_tmp))
+        mp.setattr(tempfile, "tempdir", str(private_tmp))
+        app = serve.create(workbench, db, host="127.0.0.1")
+        server = create_server(app.server, host="127.0.0.1", port=0, threads=4)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        yield {"url": f"http://127.0.0.1:{server.effective_port}", "root": root, "db": db,
+               "tmp": private_tmp, "workbench": workbench, "email": DEMO_PERSON_EMAIL,
+               "token": app.server.extensions["insyn.auth"]["token"]}
+        server.close()
+
+
+@pytest.fixture(scope="module")
+def dpo(served):
+    """A client holding the loopback token (the local DPO)."""
+    client = requests.Session()
+    client.headers["Authorization"] = f"token {served['token']}"
+    return client
+
+
+def _login(served, user: str) -> requests.Session:
+    client = requests.Session()
+    form = client.get(served["url"] + "/login").text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    client.headers["Origin"] = served["url"]
+    answer = client.post(served["url"] + "/login", data={"username": user, "password": PASSWORD,
+                                                         "csrf_token": csrf, "next": "/"}, allow_redirects=False)
+    assert answer.status_code == 302, answer.text
+    return client
+
+
+@pytest.fixture(scope="module")
+def viewer(served):
+    return _login(served, "vera")
+
+
+@pytest.fixture(scope="module")
+def dependencies(served, dpo):
+    answer = dpo.get(served["url"] + "/_dash-dependencies")
+    assert answer.status_code == 200
+    return answer.json()
+
+
+def _targets(key: str) -> list[dict]:
+    parts = key[2:-2].split("...") if key.startswith("..") else [key]
+    return [dict(zip(("id", "property"), part.rsplit(".", 1))) for part in parts]
+
+
+def _body(dep: dict, values: dict) -> dict:
+    targets = _targets(dep["output"])
+    return {"output": dep["output"], "outputs": targets if len(targets) > 1 else targets[0],
+            "inputs": [{**i, "value": values[(i["id"], i["property"])]} for i in dep["inputs"]],
+            "state": [{**s, "value": values[(s["id"], s["property"])]} for s in dep["state"]],
+            "changedPropIds": [f"{i['id']}.{i['property']}" for i in dep["inputs"]][:1]}
+
+
+def _dep(dependencies, output_part: str) -> dict:
+    return next(d for d in dependencies if output_part in d["output"])
+
+
+@pytest.fixture(scope="module")
+def good(served, dpo, dependencies):
+    """GOOD, with the as-of, year and type the server offers, a known person and a click on a request."""
+    values = dict(GOOD)
+    answer = dpo.post(served["url"] + UPDATE, json=_body(_dep(dependencies, "as-of.options"), values))
+    assert answer.status_code == 200, answer.text
+    values[("as-of", "value")] = answer.json()["response"]["as-of"]["value"]
+    answer = dpo.post(served["url"] + UPDATE, json=_body(_dep(dependencies, "requests-year.options"), values))
+    assert answer.status_code == 200, answer.text
+    filters = answer.json()["response"]
+    values[("requests-year", "value")] = filters["requests-year"]["options"][0]["value"]
+    values[("requests-type", "value")] = filters["requests-type"]["options"][0]["value"]
+    values[("requests-timeline", "clickData")] = {"points": [{"curveNumber": 0, "customdata": HOSTILE_ID,
+                                                              "y": "DSAR/../../&lt;a&gt;"}]}
+    values[("people-email", "value")] = served["email"]
+    return values
+
+
+# ---------------------------------------------------------------- every input, every wrong value
+
+def _wrong_values(key):
+    return WRONG_TYPES + ([None] if key in NONE_REFUSED else []) + OUT_OF_RANGE.get(key, [])
+
+
+def test_every_input_and_state_refuses_wrong_types_and_values_with_a_4xx(served, dpo, dependencies, good):
+    posted = 0
+    for dep in dependencies:
+        keys = [(e["id"], e["property"]) for e in dep["inputs"] + dep["state"]]
+        assert all(k in good for k in keys), f"{dep['output']}: add its inputs to GOOD and OUT_OF_RANGE"
+        if not dep.get("clientside_function"):
+            answer = dpo.post(served["url"] + UPDATE, json=_body(dep, good))
+            assert answer.status_code in (200, 204), (dep["output"], answer.status_code, answer.text[:200])
+        for key in keys:
+            for wrong in _wrong_values(key):
+                answer = dpo.post(served["url"] + UPDATE, json=_body(dep, {**good, key: wrong}))
+                posted += 1
+                assert 400 <= answer.status_code < 500, (dep["output"], key, repr(wrong)[:60], answer.status_code)
+                assert answer.json()["error"] and "Traceback" not in answer.text
+    assert posted > 300
+
+
+@pytest.mark.parametrize("payload", [
+    b"", b"{nope", b"null", b"[]", b'"text"', b"5", b"\xff\xfe\x00", b"[" * 100_000 + b"]" * 100_000,
+    b'{"output": "people-result.children", "inputs": NaN}',
+])
+def test_malformed_bodies_get_a_400_never_a_500(served, dpo, payload):
+    answer = dpo.post(served["url"] + UPDATE, data=payload, headers={"Content-Type": "application/json"})
+    assert answer.status_code in (400, 413), answer.status_code
+    assert "Traceback" not in answer.text
+
+
+def test_unknown_callbacks_components_and_extra_fields_get_a_400(served, dpo, dependencies, good):
+    dep = _dep(dependencies, "people-result")
+    body = _body(dep, good)
+    variants = [
+        {**body, "output": "nowhere.children"},
+        {**body, "outputs": {"id": "report-download", "property": "data"}},
+        {**body, "outputs": [body["outputs"]]},
+        {**body, "outputs": None},
+        {**body, "inputs": [{"id": "unknown-id", "property": "n_clicks", "value": 1}]},
+        {**body, "inputs": body["inputs"] + [{"id": "people-search", "property": "n_clicks", "value": 1}]},
+        {**body, "state": list(reversed(body["state"]))},
+        {**body, "state": []},
+        {**body, "changedPropIds": ["people-email.value"]},
+        {**body, "inputs": [{**body["inputs"][0], "extra": "x"}]},
+        {**body, "surprise": 1},
+    ]
+    for variant in variants:
+        answer = dpo.post(served["url"] + UPDATE, json=variant)
+        assert answer.status_code == 400, (variant, answer.text)
+    assert dpo.post(served["url"] + UPDATE, json=body).status_code == 200   # the body itself is fine
+
+
+@pytest.mark.parametrize("email", [[DEMO_PERSON_EMAIL], {"email": DEMO_PERSON_EMAIL}, 46, 4.6])
+def test_a_list_object_or_number_as_the_people_look_up_gets_a_400(served, dpo, dependencies, good, email):
+    answer = dpo.post(served["url"] + UPDATE, json=_body(_dep(dependencies, "people-result"),
+                                                         {**good, ("people-email", "value"): email}))
+    assert answer.status_code == 400 and answer.json() == {"error": "people-email.value: not text"}
+
+
+def test_the_report_format_path_attack_is_refused_and_writes_no_file(served, dpo, dependencies, good):
+    dep = _dep(dependencies, "report-download")
+    before = sorted(p for p in served["tmp"].rglob("*"))
+    attack = _body(dep, {**good, ("report-format", "value"): "x/../../some/where.txt"})
+    answer = dpo.post(served["url"] + UPDATE, json=attack)
+    assert answer.status_code == 400
+    assert answer.json() == {"error": "report-format.value: not one of the values offered"}
+    # the same request with a format the page offers does produce the report: the attack reached the door
+    answer = dpo.post(served["url"] + UPDATE, json=_body(dep, good))
+    assert answer.status_code == 200 and "report-download" in answer.json()["response"]
+    for folder in (served["tmp"], served["root"], served["tmp"].parent):
+        assert not [p for p in folder.rglob("*") if p.name in ("where.txt", "some")], folder
+    assert sorted(p for p in served["tmp"].rglob("*")) == before   # nothing left behind either
+    assert not (REPO / "some").exists()
+
+
+def test_the_registry_checks_every_input_of_every_callback(served, dependencies):
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    from dashboards.components.inputs import VALIDATORS
+
+    used = set()
+    for dep in dependencies:
+        if dep.get("clientside_function"):
+            continue   # runs in the browser: the server answers any POST for it with 400
+        for entry in dep["inputs"] + dep["state"]:
+            key = (entry["id"], entry["property"])
+            assert key in VALIDATORS, f"{dep['output']}: {key} has no check in dashboards/components/inputs.py"
+            used.add(key)
+    assert used == set(VALIDATORS)   # and nothing there that no callback takes
+
+
+def test_the_download_name_keeps_only_safe_characters(served, dpo, dependencies, good):
+    answer = dpo.post(served["url"] + UPDATE, json=_body(_dep(dependencies, "report-download"), good))
+    assert answer.status_code == 200
+    name = answer.json()["response"]["report-download"]["data"]["filename"]
+    assert re.fullmatch(r"[A-Za-z0-9._-]+", name) and name.startswith("access-report-DSAR")
+
+
+# ---------------------------------------------------------------- roles
+
+@pytest.mark.parametrize("output", ["people-result", "report-download", "contacts-download"])
+def test_a_viewer_gets_403_for_person_look_ups_reports_and_personal_lists(served, viewer, dependencies, good,
+                                                                          output):
+    answer = viewer.post(served["url"] + UPDATE, json=_body(_dep(dependencies, output), good))
+    assert answer.status_code == 403, answer.text
+    assert served["email"] not in answer.text
+
+
+def test_a_viewer_sees_aggregates_and_findings_with_e_mails_abbreviated(served, viewer, dpo, dependencies, good):
+    nav = viewer.post(served["url"] + UPDATE, json=_body(_dep(dependencies, "nav.children"), good))
+    assert nav.status_code == 200
+    links = [link["props"]["href"] for link in nav.json()["response"]["nav"]["children"]]
+    assert "/requests" in links and "/people" not in links
+    dpo_nav = dpo.post(served["url"] + UPDATE, json=_body(_dep(dependencies, "nav.children"), good))
+    assert "/people" in [link["props"]["href"] for link in dpo_nav.json()["response"]["nav"]["children"]]
+
+    page = viewer.post(served["url"] + UPDATE, json=_body(_dep(dependencies, "_pages_content"),
+                                                          {**good, ("_pages_location", "pathname"): "/people"}))
+    assert page.status_code == 200 and "people-email" not in page.text and "people-refused" in page.text
+
+    contacts = _dep(dependencies, "contacts-body")
+    seen_by_dpo = dpo.post(served["url"] + UPDATE, json=_body(contacts, good)).text
+    seen_by_viewer = viewer.post(served["url"] + UPDATE, json=_body(contacts, good))
+    assert seen_by_viewer.status_code == 200
+    full = set(re.findall(r"[\w.+-]+@[\w-]+\.[\w.]+", seen_by_dpo))
+    assert full, "the DPO sees the deletion list's addresses"
+    shown = seen_by_viewer.text
+    assert not [e for e in full if e in shown]
+    assert "\\u2026@" in shown or "…@" in shown
+    assert "contacts-download-button" not in shown and "contacts-download-button" in seen_by_dpo
+    ids = {f["record_id"] for f in EXPECTED["findings"] if f["rule"] == "retention.inactive_company_initiated"}
+    assert all(i in shown for i in ids)   # ids and counts stay
+    assert viewer.post(served["url"] + UPDATE, json=_body(_dep(dependencies, "overview-body"), good)).status_code == 200
+
+
+# ---------------------------------------------------------------- the access log
+
+def test_each_look_up_and_report_is_recorded_with_the_address_hashed(served, dependencies, good):
+    from insyn.accesslog import AccessLog, access_log_path
+
+    dora = _login(served, "dora")
+    log = AccessLog(served["db"], served["workbench"].secrets)
+    before = len(log.entries())
+    look_up = _dep(dependencies, "people-result")
+    assert dora.post(served["url"] + UPDATE, json=_body(look_up, good)).status_code == 200
+    assert dora.post(served["url"] + UPDATE, json=_body(look_up, {**good, ("people-email", "value"):
+                                                                  "nobody.at.all@example.se"})).status_code == 200
+    report = dora.post(served["url"] + UPDATE, json=_body(_dep(dependencies, "report-download"), good))
+    assert report.status_code == 200 and "report-download" in report.json()["response"]
+    entries = log.entries()[before:]
+    assert [(e["event"], e["user"], e["success"]) for e in entries] == [
+        ("lookup", "dora", True), ("lookup", "dora", False), ("report", "dora", True)]
+    assert entries[0]["subject"] == entries[2]["subject"] != entries[1]["subject"]
+    assert re.fullmatch(r"[0-9a-f]{64}", entries[0]["subject"])
+    text = access_log_path(served["db"]).read_text(encoding="utf-8")
+    assert served["email"] not in text and "nobody.at.all" not in text
+
+
+def test_a_look_up_that_cannot_be_recorded_shows_nothing(served, dpo, dependencies, good):
+    from insyn.accesslog import access_log_path
+
+    path = access_log_path(served["db"])
+    saved = path.with_name("saved-log")
+    shutil.move(path, saved)
+    path.mkdir()   # the log cannot be appended to
+    try:
+        answer = dpo.post(served["url"] + UPDATE, json=_body(_dep(dependencies, "people-result"), good))
+    finally:
+        path.rmdir()
+        shutil.move(saved, path)
+    assert answer.status_code == 200
+    assert "people-rows" not in answer.text and "register.requests" not in answer.text
+    assert json.loads(answer.text)["response"]["people-result"]["children"]["props"]["className"] == "error"
