@@ -21,7 +21,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def create_app(reader, queries_dir: Path, *, language: str = "sv", access_report=None, access_log=None) -> Dash:
-    """`access_report(cursor, email=, lang=, fmt=, vouched_by=, recorded_by=) -> (file name, bytes)`
+    """`access_report(cursor, email=, lang=, fmt=, vouched_by=, recorded_by=) -> (file name, bytes, vouched)`
     produces the access report for the /people page (None: the page offers no button);
     `access_log` (insyn.accesslog.AccessLog) records each person look-up and report."""
     state = data.configure(reader, queries_dir, access_report=access_report, access_log=access_log)
@@ -60,7 +60,25 @@ def create_app(reader, queries_dir: Path, *, language: str = "sv", access_report
                  Input("url", "pathname"), Input("lang", "value"), State("as-of", "value"))(as_of_choices)
     _claim_page_callbacks(app)
     inputs.install(app)
+    app.server.register_error_handler(Exception, _unexpected)
     return app
+
+
+def _unexpected(exc):
+    """A bug answers 500 and is logged by its type only: a traceback could quote a person's data
+    (Flask would print it whole). A file Dash does not have is a 404, not a bug."""
+    import logging
+
+    import flask
+    from dash.exceptions import DependencyException
+    from werkzeug.exceptions import HTTPException
+
+    if isinstance(exc, HTTPException):
+        return exc
+    if isinstance(exc, DependencyException):
+        return flask.Response("not found\n", status=404, mimetype="text/plain")
+    logging.getLogger("insyn.dashboard").error("internal error (%s)", type(exc).__name__)
+    return flask.jsonify({"error": "internal error"}), 500
 
 
 # Dash Pages runs the page modules again for each app, and they register their callbacks with

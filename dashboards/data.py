@@ -53,8 +53,9 @@ def access_log():
     return _current().get("access_log")
 
 
-def access_report(**kwargs) -> tuple[str, bytes]:
-    """The access report for one person (insyn.access_report.produce, identity first)."""
+def access_report(**kwargs) -> tuple[str, bytes, bool]:
+    """The access report for one person (insyn.access_report.produce, identity first): its file
+    name, its bytes, and whether identity rested on the DPO's vouching."""
     state = _current()
     cur = state["reader"].cursor()
     try:

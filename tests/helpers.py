@@ -1,10 +1,15 @@
-"""Helpers shared by the tests: paths and small export builders."""
+"""Helpers shared by the tests: paths, small export builders, and the dashboard's plumbing
+(free ports, files a process holds open, callback bodies, a served copy of the demo workbench)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
+import contextlib
 import json
+import os
+import socket
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from types import SimpleNamespace
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample"
@@ -60,3 +65,88 @@ def copy_workbench(root: Path, *, folders: tuple[str, ...] = ("pipelines", "expe
         db.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(warehouse, db)
     return root, db
+
+
+# ---------------------------------------------------------------- the dashboard's plumbing
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (now)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def held_open(under: Path | str, pid: int | str = "self", *, or_deleted: bool = False) -> list[str]:
+    """Files under `under` the process `pid` (this one by default) holds open, as /proc/PID/fd links
+    name them ("PATH (deleted)" once unlinked); with `or_deleted`, unlinked ones anywhere too."""
+    held = []
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:   # closed meanwhile
+            continue
+        if target.startswith(str(under)) or (or_deleted and target.endswith("(deleted)")):
+            held.append(target)
+    return held
+
+
+def callback_body(callback: Mapping, values: Mapping[tuple[str, str], object]) -> dict:
+    """The JSON body of a POST to /_dash-update-component, as the page sends it: `callback` is an
+    entry of /_dash-dependencies (its "output" key, "a.b" or "..a.b...c.d.." for several outputs, its
+    "inputs" and "state"); `values` maps each of its (id, property) inputs and states to the value
+    sent. The first input is the one that changed."""
+    output = callback["output"]
+    parts = output[2:-2].split("...") if output.startswith("..") else [output]
+    targets = [dict(zip(("id", "property"), part.rsplit(".", 1))) for part in parts]
+
+    def valued(entries):
+        return [{"id": e["id"], "property": e["property"], "value": values[(e["id"], e["property"])]}
+                for e in entries]
+
+    inputs = valued(callback["inputs"])
+    return {"output": output, "outputs": targets if output.startswith("..") else targets[0],
+            "inputs": inputs, "state": valued(callback.get("state") or []),
+            "changedPropIds": [f"{i['id']}.{i['property']}" for i in inputs][:1]}
+
+
+@contextlib.contextmanager
+def served_copy(demo_root: Path, root: Path, *, request_id: str, replacing: str, params: dict | None = None,
+                users: Mapping[str, tuple[str, str]] | None = None,
+                token: str | None = None) -> Iterator[SimpleNamespace]:
+    """The dashboard's app on waitress (serve.make_server, in a thread) at 127.0.0.1, on a free port,
+    on a copy at `root` of the demo workbench `demo_root` (the folders the dashboard needs and the
+    demo warehouse). In it the request that the SQL query `replacing` (with `params`) selects gets
+    the id `request_id`, and `users` (name -> (password, role)) can log in; `token` is the loopback
+    token (None: one of its own). Yields url, token, root, db, workbench and app."""
+    import threading
+
+    import duckdb
+
+    from insyn import serve
+    from insyn.auth import UserStore
+    from insyn.config import Workbench
+
+    root, db = copy_workbench(root, folders=("pipelines", "expectations", "dashboards", "templates"),
+                              warehouse=demo_root / "data" / "demo" / "insyn.duckdb")
+    con = duckdb.connect(str(db))
+    try:
+        con.execute(f"update marts.fct_dsar_requests set request_id = $request_id where request_id = ({replacing})",
+                    {**(params or {}), "request_id": request_id})
+        assert con.execute("select count(*) from marts.fct_dsar_requests where request_id = $r",
+                           {"r": request_id}).fetchone()[0] == 1
+    finally:
+        con.close()
+    workbench = Workbench.load(root)
+    store = UserStore(serve.users_path(workbench), n=2**10)   # quick hashes: these are test accounts
+    for name, (password, role) in (users or {}).items():
+        store.add(name, password, role=role)
+    app = serve.create(workbench, db, host="127.0.0.1", auth_options={"token": token} if token else None)
+    server = serve.make_server(app, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield SimpleNamespace(url=f"http://127.0.0.1:{server.effective_port}", root=root, db=db, workbench=workbench,
+                              app=app, token=app.server.extensions["insyn.auth"]["token"])
+    finally:
+        server.close()

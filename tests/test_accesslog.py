@@ -70,7 +70,21 @@ def test_purge_drops_older_entries_and_since_filters(log):
     assert [e["user"] for e in log.entries()] == ["old-10", "now"]
     assert stat.S_IMODE(log.path.stat().st_mode) == 0o600
     assert log.purge(before.replace(tzinfo=None)) == 0      # naive means UTC; nothing more to drop
-    assert not list(log.path.parent.glob("*.purge"))
+    assert [p.name for p in log.path.parent.iterdir()] == [log.path.name]   # nothing left aside
+
+
+def test_a_dry_run_counts_what_would_go_and_changes_nothing(log):
+    """`insyn purge --dry-run` counts through the same reading as the purge, an entry written
+    without an offset (older or edited by hand: UTC) included."""
+    _old_lines(log.path, [400, 10])
+    with log.path.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps({"at": "2020-01-01T00:00:00", "event": "login", "user": "naive"}) + "\n")
+    text = log.path.read_text(encoding="utf-8")
+    before = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=365)
+    assert log.purge(before, dry_run=True) == 2
+    assert log.path.read_text(encoding="utf-8") == text
+    assert log.purge(before) == 2
+    assert [e["user"] for e in log.entries()] == ["old-10"]
 
 
 WRITER = """

@@ -236,16 +236,9 @@ def test_the_session_carries_the_role_of_the_user(client, store):
     assert client.get("/whoami").get_json() == {"user": NAME, "role": "dpo"}
 
 
-def test_require_dpo_refuses_a_viewer_with_403(store):
+def test_outside_a_request_there_is_no_user_and_no_role(store):
     app = flask.Flask(__name__)
-    app.add_url_rule("/report", "report", lambda: "report by " + auth.require_dpo())
     install(app, store, secret_key=b"k" * 32, failure_delay_s=0)
-    client = browser(app)
-    login(client)
-    assert client.get("/report").status_code == 403
-    store.add(NAME, PASSWORD, role="dpo")
-    login(client)
-    assert client.get("/report").get_data(as_text=True) == "report by " + NAME
     with app.test_request_context():
         assert current_user() is None and current_role() is None  # no session, no role
 
@@ -599,6 +592,17 @@ def test_logout_ends_the_session_on_the_server(app, client):
     copy = browser(app)
     copy.set_cookie("__Host-insyn_80", cookie)  # the cookie as it was before the logout
     assert copy.get("/", headers=HTML).status_code == 302
+
+
+def test_a_page_on_another_port_cannot_log_the_dpo_out(app, client):
+    """127.0.0.1:other-port is the same site: its <img src=/logout> would carry the cookie. The browser
+    says so (Sec-Fetch-Site); only this origin, or an address typed in, logs out."""
+    login(client)
+    for site in ("same-site", "cross-site"):
+        assert client.get("/logout", headers={"Sec-Fetch-Site": site}).status_code == 403
+        assert client.get("/", headers=HTML).status_code == 200   # still logged in
+    assert client.get("/logout", headers={"Sec-Fetch-Site": "same-origin"}).status_code == 302
+    assert client.get("/", headers=HTML).status_code == 302
 
 
 def test_sessions_end_after_8_hours(store):

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from helpers import EXPECTED, REPO, SAMPLE, copy_workbench
+from helpers import EXPECTED, REPO, SAMPLE, copy_workbench, free_port
 
 pytestmark = pytest.mark.cli
 
 INSYN = str(Path(sys.executable).with_name("insyn"))
 AS_OF = EXPECTED["as_of"]
 sys.path.insert(0, str(REPO / "benchmarks"))
-from run import _free_port, _page_callbacks, _wait_until_up, call_page, dashboard_env  # noqa: E402
+from run import _page_callbacks, _wait_until_up, call_page, dashboard_env  # noqa: E402
 
 
 def _insyn(wb: Path, *args: str, **kw) -> subprocess.CompletedProcess:
@@ -56,7 +56,7 @@ def workbench(tmp_path):
 
 def test_two_runs_beside_a_busy_dashboard(workbench):
     wb, db = workbench
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([INSYN, "--workbench", str(wb), "dashboard", "--port", str(port)],
                               stdout=subprocess.DEVNULL, stderr=open(wb.parent / "server.err", "w"), text=True,
                               env=dashboard_env())   # its token: the hammers send it, as any client must

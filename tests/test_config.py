@@ -72,3 +72,15 @@ def test_workbench_paths_resolve_relative_to_its_folder(monkeypatch):
     assert wb.database("/tmp/x.duckdb") == __import__("pathlib").Path("/tmp/x.duckdb")
     monkeypatch.setenv("INSYN_DB", "/tmp/y.duckdb")
     assert wb.database() == __import__("pathlib").Path("/tmp/y.duckdb")
+
+
+@pytest.mark.parametrize("table", ['[dashboard]\ntrusted_proxy = ["10.0.0.1"]\n',   # misspelt: every client one address
+                                   '[dashboard]\nallowed_hosts = "insyn.example.se"\n'])
+def test_a_dashboard_setting_that_would_be_ignored_is_refused(tmp_path, table):
+    from helpers import REPO as repo
+
+    text = (repo / "insyn.toml").read_text(encoding="utf-8")
+    text = re.sub(r"\[dashboard\]\n(?:[a-z_]+ = .*\n)*", "", text) + "\n" + table
+    (tmp_path / "insyn.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"insyn\.toml: dashboard"):
+        Workbench.load(tmp_path)

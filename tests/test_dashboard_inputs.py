@@ -1,8 +1,8 @@
 """Callback requests from outside: a real waitress server on 127.0.0.1, posted to as any client would.
 
 Every input and state the app lists in /_dash-dependencies is posted with
-wrong types and values the page never offers: each answer is a 4xx, never a
-500. The report-format path attack of issue 15 writes no file. A viewer gets
+wrong types and values the page never offers: each answer is a 400 whose JSON
+error names the field, never a 500. The report-format path attack of issue 15 writes no file. A viewer gets
 no person look-ups, reports or personal lists, and sees e-mails abbreviated;
 each look-up and report the DPO makes is in the access log.
 """
@@ -14,15 +14,13 @@ import re
 import shutil
 import sys
 import tempfile
-import threading
 
-import duckdb
 import pytest
 import requests
 
 from insyn.sample import DEMO_PERSON_EMAIL
 
-from helpers import EXPECTED, REPO, copy_workbench
+from helpers import EXPECTED, REPO, callback_body, served_copy
 
 PASSWORD = "a long test password"
 HOSTILE_ID = "DSAR/../../<a href=https://example.com>x</a>"
@@ -63,9 +61,9 @@ OUT_OF_RANGE = {
                                          {"points": [{"customdata": ["x" * 300]}]}, {"points": "DSAR-2025-001"}],
     ("contacts-download-button", "n_clicks"): [-1, 2**40, "1"],
     ("people-search", "n_clicks"): [-1, 2**40, "1"],
-    ("people-email", "value"): ["a" * 321, "anna@example.se\x00"],
+    ("people-email", "value"): ["a" * 321, "anna@example.se\x00", "\ud800"],   # a lone surrogate: no text
     ("report-produce", "n_clicks"): [-1, 2**40, "1"],
-    ("report-vouched-by", "value"): ["x" * 121, "Eva\nInjected: line"],
+    ("report-vouched-by", "value"): ["x" * 121, "Eva\nInjected: line", "Eva \udfff"],
     ("report-format", "value"): ["x/../../some/where.txt", "PDF", "docx", "../pdf"],
 }
 
@@ -77,37 +75,18 @@ def served(demo, tmp_path_factory):
     """`insyn dashboard`'s app on waitress at 127.0.0.1 (port 0), on a copy of the demo workbench
     whose demo person's request id is hostile; a DPO and a viewer can log in; temporary files go
     to a private folder."""
-    from waitress.server import create_server
-
-    from insyn import serve
-    from insyn.auth import UserStore
-    from insyn.config import Workbench
     wb, _ = demo
-    root, db = copy_workbench(tmp_path_factory.mktemp("inputs-wb"),
-                              folders=("pipelines", "expectations", "dashboards", "templates"),
-                              warehouse=wb / "data" / "demo" / "insyn.duckdb")
-    con = duckdb.connect(str(db))
-    con.execute("update marts.fct_dsar_requests set request_id = $id where request_id = "
-                "(select request_id from marts.fct_dsar_requests where email_key = $e "
-                " and identity_verified_on is not null order by received_on desc limit 1)",
-                {"id": HOSTILE_ID, "e": DEMO_PERSON_EMAIL})
-    con.close()
-    workbench = Workbench.load(root)
-    store = UserStore(serve.users_path(workbench), n=2**10)   # quick hashes: these are test accounts
-    store.add("dora", PASSWORD, role="dpo")
-    store.add("vera", PASSWORD, role="viewer")
     private_tmp = tmp_path_factory.mktemp("tmpdir")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("TMPDIR", str(private_tmp))
         mp.setattr(tempfile, "tempdir", str(private_tmp))
-        app = serve.create(workbench, db, host="127.0.0.1")
-        server = create_server(app.server, host="127.0.0.1", port=0, threads=4)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        yield {"url": f"http://127.0.0.1:{server.effective_port}", "root": root, "db": db,
-               "tmp": private_tmp, "workbench": workbench, "email": DEMO_PERSON_EMAIL,
-               "token": app.server.extensions["insyn.auth"]["token"]}
-        server.close()
+        with served_copy(wb, tmp_path_factory.mktemp("inputs-wb"), request_id=HOSTILE_ID,
+                         replacing="select request_id from marts.fct_dsar_requests where email_key = $e "
+                                   "and identity_verified_on is not null order by received_on desc limit 1",
+                         params={"e": DEMO_PERSON_EMAIL},
+                         users={"dora": (PASSWORD, "dpo"), "vera": (PASSWORD, "viewer")}) as site:
+            yield {"url": site.url, "root": site.root, "db": site.db, "tmp": private_tmp,
+                   "workbench": site.workbench, "email": DEMO_PERSON_EMAIL, "token": site.token}
 
 
 @pytest.fixture(scope="module")
@@ -141,19 +120,6 @@ def dependencies(served, dpo):
     return answer.json()
 
 
-def _targets(key: str) -> list[dict]:
-    parts = key[2:-2].split("...") if key.startswith("..") else [key]
-    return [dict(zip(("id", "property"), part.rsplit(".", 1))) for part in parts]
-
-
-def _body(dep: dict, values: dict) -> dict:
-    targets = _targets(dep["output"])
-    return {"output": dep["output"], "outputs": targets if len(targets) > 1 else targets[0],
-            "inputs": [{**i, "value": values[(i["id"], i["property"])]} for i in dep["inputs"]],
-            "state": [{**s, "value": values[(s["id"], s["property"])]} for s in dep["state"]],
-            "changedPropIds": [f"{i['id']}.{i['property']}" for i in dep["inputs"]][:1]}
-
-
 def _dep(dependencies, output_part: str) -> dict:
     return next(d for d in dependencies if output_part in d["output"])
 
@@ -162,10 +128,10 @@ def _dep(dependencies, output_part: str) -> dict:
 def good(served, dpo, dependencies):
     """GOOD, with the as-of, year and type the server offers, a known person and a click on a request."""
     values = dict(GOOD)
-    answer = dpo.post(served["url"] + UPDATE, json=_body(_dep(dependencies, "as-of.options"), values))
+    answer = dpo.post(served["url"] + UPDATE, json=callback_body(_dep(dependencies, "as-of.options"), values))
     assert answer.status_code == 200, answer.text
     values[("as-of", "value")] = answer.json()["response"]["as-of"]["value"]
-    answer = dpo.post(served["url"] + UPDATE, json=_body(_dep(dependencies, "requests-year.options"), values))
+    answer = dpo.post(served["url"] + UPDATE, json=callback_body(_dep(dependencies, "requests-year.options"), values))
     assert answer.status_code == 200, answer.text
     filters = answer.json()["response"]
     values[("requests-year", "value")] = filters["requests-year"]["options"][0]["value"]
@@ -182,36 +148,47 @@ def _wrong_values(key):
     return WRONG_TYPES + ([None] if key in NONE_REFUSED else []) + OUT_OF_RANGE.get(key, [])
 
 
-def test_every_input_and_state_refuses_wrong_types_and_values_with_a_4xx(served, dpo, dependencies, good):
+def test_every_input_and_state_refuses_wrong_types_and_values_with_a_400(served, dpo, dependencies, good):
     posted = 0
     for dep in dependencies:
         keys = [(e["id"], e["property"]) for e in dep["inputs"] + dep["state"]]
         assert all(k in good for k in keys), f"{dep['output']}: add its inputs to GOOD and OUT_OF_RANGE"
         if not dep.get("clientside_function"):
-            answer = dpo.post(served["url"] + UPDATE, json=_body(dep, good))
+            answer = dpo.post(served["url"] + UPDATE, json=callback_body(dep, good))
             assert answer.status_code in (200, 204), (dep["output"], answer.status_code, answer.text[:200])
         for key in keys:
             for wrong in _wrong_values(key):
-                answer = dpo.post(served["url"] + UPDATE, json=_body(dep, {**good, key: wrong}))
+                answer = dpo.post(served["url"] + UPDATE, json=callback_body(dep, {**good, key: wrong}))
                 posted += 1
-                assert 400 <= answer.status_code < 500, (dep["output"], key, repr(wrong)[:60], answer.status_code)
-                assert answer.json()["error"] and "Traceback" not in answer.text
+                why = (dep["output"], key, repr(wrong)[:60], answer.status_code, answer.text[:200])
+                assert answer.status_code == 400, why
+                error = answer.json()["error"]
+                if dep.get("clientside_function"):   # runs in the browser: the server knows no such callback
+                    assert error == "no such callback", why
+                else:                                # the hook names the field it refused, never the value
+                    assert error.startswith(f"{key[0]}.{key[1]}: ") and len(error) > len(f"{key[0]}.{key[1]}: "), why
+                    assert not (isinstance(wrong, str) and len(wrong) >= 8 and wrong in error), why
+                assert "Traceback" not in answer.text
     assert posted > 300
 
 
-@pytest.mark.parametrize("payload", [
-    b"", b"{nope", b"null", b"[]", b'"text"', b"5", b"\xff\xfe\x00", b"[" * 100_000 + b"]" * 100_000,
-    b'{"output": "people-result.children", "inputs": NaN}',
+@pytest.mark.parametrize("payload, status, error", [
+    (b"", 400, "not JSON"), (b"{nope", 400, "not JSON"), (b"\xff\xfe\x00", 400, "not JSON"),
+    (b'{"output": "people-result.children", "inputs": NaN}', 400, "not JSON"),
+    (b"null", 400, "not a callback request"), (b"[]", 400, "not a callback request"),
+    (b'"text"', 400, "not a callback request"), (b"5", 400, "not a callback request"),
+    (b"[" * 100_000 + b"]" * 100_000, 413, "request too large"),   # the only body over the hook's 64 kB
 ])
-def test_malformed_bodies_get_a_400_never_a_500(served, dpo, payload):
+def test_malformed_bodies_get_a_400_never_a_500(served, dpo, payload, status, error):
     answer = dpo.post(served["url"] + UPDATE, data=payload, headers={"Content-Type": "application/json"})
-    assert answer.status_code in (400, 413), answer.status_code
+    assert answer.status_code == status, (answer.status_code, answer.text[:200])
+    assert answer.json() == {"error": error}
     assert "Traceback" not in answer.text
 
 
 def test_unknown_callbacks_components_and_extra_fields_get_a_400(served, dpo, dependencies, good):
     dep = _dep(dependencies, "people-result")
-    body = _body(dep, good)
+    body = callback_body(dep, good)
     variants = [
         {**body, "output": "nowhere.children"},
         {**body, "outputs": {"id": "report-download", "property": "data"}},
@@ -233,7 +210,7 @@ def test_unknown_callbacks_components_and_extra_fields_get_a_400(served, dpo, de
 
 @pytest.mark.parametrize("email", [[DEMO_PERSON_EMAIL], {"email": DEMO_PERSON_EMAIL}, 46, 4.6])
 def test_a_list_object_or_number_as_the_people_look_up_gets_a_400(served, dpo, dependencies, good, email):
-    answer = dpo.post(served["url"] + UPDATE, json=_body(_dep(dependencies, "people-result"),
+    answer = dpo.post(served["url"] + UPDATE, json=callback_body(_dep(dependencies, "people-result"),
                                                          {**good, ("people-email", "value"): email}))
     assert answer.status_code == 400 and answer.json() == {"error": "people-email.value: not text"}
 
@@ -241,12 +218,12 @@ def test_a_list_object_or_number_as_the_people_look_up_gets_a_400(served, dpo, d
 def test_the_report_format_path_attack_is_refused_and_writes_no_file(served, dpo, dependencies, good):
     dep = _dep(dependencies, "report-download")
     before = sorted(p for p in served["tmp"].rglob("*"))
-    attack = _body(dep, {**good, ("report-format", "value"): "x/../../some/where.txt"})
+    attack = callback_body(dep, {**good, ("report-format", "value"): "x/../../some/where.txt"})
     answer = dpo.post(served["url"] + UPDATE, json=attack)
     assert answer.status_code == 400
     assert answer.json() == {"error": "report-format.value: not one of the values offered"}
     # the same request with a format the page offers does produce the report: the attack reached the door
-    answer = dpo.post(served["url"] + UPDATE, json=_body(dep, good))
+    answer = dpo.post(served["url"] + UPDATE, json=callback_body(dep, good))
     assert answer.status_code == 200 and "report-download" in answer.json()["response"]
     for folder in (served["tmp"], served["root"], served["tmp"].parent):
         assert not [p for p in folder.rglob("*") if p.name in ("where.txt", "some")], folder
@@ -271,7 +248,7 @@ def test_the_registry_checks_every_input_of_every_callback(served, dependencies)
 
 
 def test_the_download_name_keeps_only_safe_characters(served, dpo, dependencies, good):
-    answer = dpo.post(served["url"] + UPDATE, json=_body(_dep(dependencies, "report-download"), good))
+    answer = dpo.post(served["url"] + UPDATE, json=callback_body(_dep(dependencies, "report-download"), good))
     assert answer.status_code == 200
     name = answer.json()["response"]["report-download"]["data"]["filename"]
     assert re.fullmatch(r"[A-Za-z0-9._-]+", name) and name.startswith("access-report-DSAR")
@@ -282,26 +259,26 @@ def test_the_download_name_keeps_only_safe_characters(served, dpo, dependencies,
 @pytest.mark.parametrize("output", ["people-result", "report-download", "contacts-download"])
 def test_a_viewer_gets_403_for_person_look_ups_reports_and_personal_lists(served, viewer, dependencies, good,
                                                                           output):
-    answer = viewer.post(served["url"] + UPDATE, json=_body(_dep(dependencies, output), good))
+    answer = viewer.post(served["url"] + UPDATE, json=callback_body(_dep(dependencies, output), good))
     assert answer.status_code == 403, answer.text
     assert served["email"] not in answer.text
 
 
 def test_a_viewer_sees_aggregates_and_findings_with_e_mails_abbreviated(served, viewer, dpo, dependencies, good):
-    nav = viewer.post(served["url"] + UPDATE, json=_body(_dep(dependencies, "nav.children"), good))
+    nav = viewer.post(served["url"] + UPDATE, json=callback_body(_dep(dependencies, "nav.children"), good))
     assert nav.status_code == 200
     links = [link["props"]["href"] for link in nav.json()["response"]["nav"]["children"]]
     assert "/requests" in links and "/people" not in links
-    dpo_nav = dpo.post(served["url"] + UPDATE, json=_body(_dep(dependencies, "nav.children"), good))
+    dpo_nav = dpo.post(served["url"] + UPDATE, json=callback_body(_dep(dependencies, "nav.children"), good))
     assert "/people" in [link["props"]["href"] for link in dpo_nav.json()["response"]["nav"]["children"]]
 
-    page = viewer.post(served["url"] + UPDATE, json=_body(_dep(dependencies, "_pages_content"),
+    page = viewer.post(served["url"] + UPDATE, json=callback_body(_dep(dependencies, "_pages_content"),
                                                           {**good, ("_pages_location", "pathname"): "/people"}))
     assert page.status_code == 200 and "people-email" not in page.text and "people-refused" in page.text
 
     contacts = _dep(dependencies, "contacts-body")
-    seen_by_dpo = dpo.post(served["url"] + UPDATE, json=_body(contacts, good)).text
-    seen_by_viewer = viewer.post(served["url"] + UPDATE, json=_body(contacts, good))
+    seen_by_dpo = dpo.post(served["url"] + UPDATE, json=callback_body(contacts, good)).text
+    seen_by_viewer = viewer.post(served["url"] + UPDATE, json=callback_body(contacts, good))
     assert seen_by_viewer.status_code == 200
     full = set(re.findall(r"[\w.+-]+@[\w-]+\.[\w.]+", seen_by_dpo))
     assert full, "the DPO sees the deletion list's addresses"
@@ -311,7 +288,8 @@ def test_a_viewer_sees_aggregates_and_findings_with_e_mails_abbreviated(served, 
     assert "contacts-download-button" not in shown and "contacts-download-button" in seen_by_dpo
     ids = {f["record_id"] for f in EXPECTED["findings"] if f["rule"] == "retention.inactive_company_initiated"}
     assert all(i in shown for i in ids)   # ids and counts stay
-    assert viewer.post(served["url"] + UPDATE, json=_body(_dep(dependencies, "overview-body"), good)).status_code == 200
+    overview = viewer.post(served["url"] + UPDATE, json=callback_body(_dep(dependencies, "overview-body"), good))
+    assert overview.status_code == 200
 
 
 # ---------------------------------------------------------------- the access log
@@ -323,10 +301,10 @@ def test_each_look_up_and_report_is_recorded_with_the_address_hashed(served, dep
     log = AccessLog(served["db"], served["workbench"].secrets)
     before = len(log.entries())
     look_up = _dep(dependencies, "people-result")
-    assert dora.post(served["url"] + UPDATE, json=_body(look_up, good)).status_code == 200
-    assert dora.post(served["url"] + UPDATE, json=_body(look_up, {**good, ("people-email", "value"):
+    assert dora.post(served["url"] + UPDATE, json=callback_body(look_up, good)).status_code == 200
+    assert dora.post(served["url"] + UPDATE, json=callback_body(look_up, {**good, ("people-email", "value"):
                                                                   "nobody.at.all@example.se"})).status_code == 200
-    report = dora.post(served["url"] + UPDATE, json=_body(_dep(dependencies, "report-download"), good))
+    report = dora.post(served["url"] + UPDATE, json=callback_body(_dep(dependencies, "report-download"), good))
     assert report.status_code == 200 and "report-download" in report.json()["response"]
     entries = log.entries()[before:]
     assert [(e["event"], e["user"], e["success"]) for e in entries] == [
@@ -337,6 +315,21 @@ def test_each_look_up_and_report_is_recorded_with_the_address_hashed(served, dep
     assert served["email"] not in text and "nobody.at.all" not in text
 
 
+def test_a_report_on_the_dpo_s_word_records_the_vouching_too(served, dependencies, good):
+    """A person whose request has no identity verified in the register: the DPO vouches (the ledger
+    keeps who verified it), and the access log says the report rested on that."""
+    from insyn.accesslog import AccessLog
+
+    dora = _login(served, "dora")
+    log = AccessLog(served["db"], served["workbench"].secrets)
+    before = len(log.entries())
+    values = {**good, ("people-email", "value"): "petra.rosen@ekbygg.se", ("report-vouched-by", "value"): "Eva Ek"}
+    report = dora.post(served["url"] + UPDATE, json=callback_body(_dep(dependencies, "report-download"), values))
+    assert report.status_code == 200 and "report-download" in report.json()["response"]
+    assert [(e["event"], e["user"], e["success"]) for e in log.entries()[before:]] == [
+        ("vouch", "dora", True), ("report", "dora", True)]
+
+
 def test_a_look_up_that_cannot_be_recorded_shows_nothing(served, dpo, dependencies, good):
     from insyn.accesslog import access_log_path
 
@@ -345,7 +338,7 @@ def test_a_look_up_that_cannot_be_recorded_shows_nothing(served, dpo, dependenci
     shutil.move(path, saved)
     path.mkdir()   # the log cannot be appended to
     try:
-        answer = dpo.post(served["url"] + UPDATE, json=_body(_dep(dependencies, "people-result"), good))
+        answer = dpo.post(served["url"] + UPDATE, json=callback_body(_dep(dependencies, "people-result"), good))
     finally:
         path.rmdir()
         shutil.move(saved, path)

@@ -33,9 +33,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from insyn.db import ident
 from insyn.sample import DEMO_PERSON_EMAIL, DEMO_PERSON_NAME
 
-from helpers import REPO
+from helpers import REPO, callback_body, free_port, held_open
 
 AS_OF = "2026-11-24"
 REQUEST = "DSAR-2026-025"
@@ -90,8 +91,8 @@ def _tables_holding(db: Path, texts: list[str]) -> set[str]:
                 "join duckdb_tables() t on t.schema_name = c.schema_name and t.table_name = c.table_name "
                 "where c.data_type = 'VARCHAR' and not c.internal group by all").fetchall():
             for text in texts:
-                condition = " or ".join(f'strpos(lower("{c}"), $x) > 0' for c in columns)
-                if con.execute(f'select count(*) from "{schema}"."{table}" where {condition}',
+                condition = " or ".join(f"strpos(lower({ident(c)}), $x) > 0" for c in columns)
+                if con.execute(f"select count(*) from {ident(schema)}.{ident(table)} where {condition}",
                                {"x": text.lower()}).fetchone()[0]:
                     found.add(f"{schema}.{table}")
         return found
@@ -155,16 +156,10 @@ def bench(demo, tmp_path, private_tmp):
     return run
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def dashboard(bench):
     """`insyn dashboard` on a free port, in its own process; yields (process, base URL)."""
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([bench.exe, "-q", "--workbench", str(bench.root), "--db", str(bench.db), "dashboard",
                              "--port", str(port)], env=bench.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
@@ -184,12 +179,10 @@ def dashboard(bench):
 def callback(bench, base: str, outputs: list[tuple[str, str]], inputs: list[tuple[str, str, object]],
              state: list[tuple[str, str, object]] = ()) -> dict:
     """One Dash callback over HTTP, with the token as any client sends it."""
-    names = [f"{i}.{p}" for i, p in outputs]
-    body = {"output": ".." + "...".join(names) + "..",      # Dash's id of a callback with several outputs
-            "outputs": [{"id": i, "property": p} for i, p in outputs],
-            "inputs": [{"id": i, "property": p, "value": v} for i, p, v in inputs],
-            "state": [{"id": i, "property": p, "value": v} for i, p, v in state],
-            "changedPropIds": [f"{inputs[0][0]}.{inputs[0][1]}"]}
+    spec = {"output": ".." + "...".join(f"{i}.{p}" for i, p in outputs) + "..",   # Dash's id of several outputs
+            "inputs": [{"id": i, "property": p} for i, p, _ in inputs],
+            "state": [{"id": i, "property": p} for i, p, _ in state]}
+    body = callback_body(spec, {(i, p): v for i, p, v in [*inputs, *state]})
     request = urllib.request.Request(f"{base}/_dash-update-component", data=json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json",
                                               "Authorization": f"token {bench.token}"})
@@ -202,17 +195,6 @@ def open_as_of(bench, base: str) -> dict:
     """The header's as-of choices: a callback that reads the published snapshot."""
     return callback(bench, base, [("as-of", "options"), ("as-of", "value"), ("footer", "children")],
                     [("url", "pathname", "/"), ("lang", "value", "sv")], [("as-of", "value", None)])
-
-
-def held_open(pid: int, under: Path) -> list[str]:
-    """Files under `under` (or deleted ones) the process holds open."""
-    held = []
-    for fd in os.listdir(f"/proc/{pid}/fd"):
-        with contextlib.suppress(OSError):
-            target = os.readlink(f"/proc/{pid}/fd/{fd}")
-            if target.startswith(str(under)) or target.endswith("(deleted)"):
-                held.append(target)
-    return held
 
 
 # ---------------------------------------------------------------- the tests
@@ -261,12 +243,12 @@ def test_a_running_dashboard_lets_go_of_the_erased_snapshot_without_a_request(be
     published = bench.db.parent / "published"
     with dashboard(bench) as (proc, base):
         open_as_of(bench, base)                                  # the dashboard now reads the snapshot
-        before = held_open(proc.pid, published)
+        before = held_open(published, proc.pid, or_deleted=True)
         assert any(p.endswith(".duckdb") for p in before), before
         r = bench("dsar", "erase", DEMO_PERSON_EMAIL, "--request", REQUEST, "--on", AS_OF)   # another process
         assert r.returncode == 0, r.stdout + r.stderr
         assert not any(Path(p).exists() for p in before)        # the erasure removed the snapshot it read
         time.sleep(4)                                            # some seconds; no request in between
-        after = held_open(proc.pid, published)
+        after = held_open(published, proc.pid, or_deleted=True)
         assert not [p for p in after if p.endswith("(deleted)")], after
         assert proc.poll() is None

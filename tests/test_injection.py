@@ -114,6 +114,29 @@ def test_csv_output_neutralises_formulas_but_keeps_numbers():
         "'=cmd,n", "\"'=HYPERLINK(\"\"http://x\"\")\",-5", "'+1,2.5", "'@SUM(A1),", "'-2+3,0", "plain,1"]
 
 
+def test_a_semicolon_cannot_start_a_formula_in_swedish_excel(tmp_path):
+    """Swedish Excel splits on semicolons: an address `x;=cmd|' /C calc'!A0;@evil.se` must stay one quoted
+    cell in every CSV Insyn writes (the dashboard's deletion list, the command line, deletion tasks)."""
+    import csv
+
+    import pandas as pd
+
+    from insyn.csvsafe import to_csv
+    from insyn.erasure import write_tasks
+
+    hostile = "y;=cmd|' /C calc'!A0;@evil.se"
+    out = io.StringIO()
+    print_csv(["email", "n"], [[hostile, 1]], out)
+    task = tmp_path / "tasks.csv"
+    write_tasks(task, [["salesforce", "Contact", "0035g00000AbCdEAAV", "delete", hostile, ""]])
+    for text in (to_csv(pd.DataFrame({"email": [hostile], "n": [1]})), out.getvalue(),
+                 task.read_text(encoding="utf-8-sig")):
+        for row in csv.reader(io.StringIO(text), delimiter=";"):   # as Swedish Excel reads it
+            assert not any(cell.startswith(("=", "+", "-", "@")) for cell in row), text
+        # read as CSV, the value is all there, an apostrophe before each character a spreadsheet would run
+        assert "y;'=cmd|' /C calc'!A0;'@evil.se" in [cell for row in csv.reader(io.StringIO(text)) for cell in row]
+
+
 def test_the_commands_csv_output_goes_through_the_neutralising(warehouse):
     wb, db = warehouse
     code, out, _ = _cli(wb, db, "sql", "select '=1+1' as total, '@x' as who, -3 as n", "--format", "csv")

@@ -1,6 +1,5 @@
 """Readers never block the writer: the dashboard reads published snapshots."""
 
-import os
 import stat
 import subprocess
 import sys
@@ -12,6 +11,8 @@ import pandas as pd
 
 from insyn import snapshot
 from insyn.csvsafe import to_csv
+
+from helpers import held_open
 
 
 def _warehouse(path, n):
@@ -74,19 +75,6 @@ def test_csv_downloads_neutralise_formulas_but_keep_numbers():
     assert [r[1] for r in rows[1:]] == ["1", "-2", "3", "0", "4", "5", "6", "7"]  # numbers stay numbers
 
 
-def _held(folder) -> list[str]:
-    """Files under `folder` this process holds open ("... (deleted)" once unlinked)."""
-    held = []
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            target = os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:   # closed meanwhile
-            continue
-        if target.startswith(str(folder)):
-            held.append(target)
-    return held
-
-
 def _wait_until(condition, seconds: float = 5.0) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -105,12 +93,13 @@ def test_a_removed_snapshot_is_let_go_within_seconds_without_a_request(tmp_path)
     cur = reader.cursor()
     assert cur.execute("select count(*) from t").fetchone()[0] == 3
     cur.close()
-    assert any(h == str(old) for h in _held(tmp_path))
+    assert any(h == str(old) for h in held_open(tmp_path))
     snapshot.remove_published(db)
     _warehouse(db, 4)
     snapshot.publish(db)
     # no cursor() in between: the watcher alone lets go
-    assert _wait_until(lambda: not any(h.startswith(str(old)) for h in _held(tmp_path)), 5.0), _held(tmp_path)
+    assert _wait_until(lambda: not any(h.startswith(str(old)) for h in held_open(tmp_path)), 5.0), \
+        held_open(tmp_path)
     assert reader.cursor().execute("select count(*) from t").fetchone()[0] == 4
 
 
@@ -125,11 +114,11 @@ def test_a_cursor_in_use_keeps_its_snapshot_until_it_is_closed(tmp_path):
     snapshot.publish(db)
     time.sleep(2.5)                              # the watcher has looked, twice
     assert busy.execute("select count(*) from t").fetchone()[0] == 3
-    assert f"{old} (deleted)" in _held(tmp_path)
+    assert f"{old} (deleted)" in held_open(tmp_path)
     with reader.cursor() as fresh:               # a new request reads the new snapshot meanwhile
         assert fresh.execute("select count(*) from t").fetchone()[0] == 5
     busy.close()                                 # the last user gone: closed at once
-    assert not any(h.startswith(str(old)) for h in _held(tmp_path))
+    assert not any(h.startswith(str(old)) for h in held_open(tmp_path))
 
 
 def test_a_request_during_a_republish_waits_for_the_new_snapshot(tmp_path):

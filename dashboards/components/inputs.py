@@ -18,11 +18,12 @@ import json
 import re
 from collections.abc import Callable
 
+from insyn.access_report import FORMATS
+
 from .. import data
 from . import roles
 from .i18n import LANGUAGES
 
-REPORT_FORMATS = ("pdf", "html", "json")
 REQUEST_STATUSES = ("open", "closed", "overdue")
 MAX_BODY_BYTES = 64 * 1024      # the largest callback body of these pages is a few kB
 MAX_EMAIL_CHARS = 320           # RFC 5321: 64 + 1 + 255
@@ -71,6 +72,10 @@ def text(max_chars: int, *, controls: bool = True) -> Check:
             raise Refused("not text")
         if len(value) > max_chars:
             raise Refused(f"longer than {max_chars} characters")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:   # a lone surrogate (JSON allows "\ud800"): no text a person typed
+            raise Refused("not text") from None
         if not controls and _CONTROL.search(value):
             raise Refused("control characters")
     return run
@@ -155,7 +160,7 @@ VALIDATORS: dict[tuple[str, str], Check] = {
     ("people-email", "value"): optional(text(MAX_EMAIL_CHARS, controls=False)),
     ("report-produce", "n_clicks"): clicks,
     ("report-vouched-by", "value"): optional(text(MAX_NAME_CHARS, controls=False)),
-    ("report-format", "value"): one_of(lambda: REPORT_FORMATS),
+    ("report-format", "value"): one_of(lambda: FORMATS),
 }
 
 
@@ -260,8 +265,6 @@ def install(app) -> None:
             check_body(body, callbacks)
         except Refused as exc:
             return refuse(exc.message, exc.status)
-        except RecursionError:
-            return refuse("not a callback request", 400)
         return None
 
     app.server.before_request(check_callback_request)

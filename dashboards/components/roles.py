@@ -9,10 +9,7 @@ addresses for anyone but the DPO.
 
 from __future__ import annotations
 
-import re
-
-DPO = "dpo"
-VIEWER = "viewer"
+from insyn.auth import DPO
 
 # Pages a viewer does not get (nor their link in the navigation).
 DPO_ONLY_PAGES = frozenset({"/people"})
@@ -23,8 +20,6 @@ DPO_ONLY_OUTPUTS = frozenset({
     ("report-status", "children"),       # the report's outcome for an address
     ("contacts-download", "data"),       # the deletion list as CSV (names and e-mails)
 })
-
-_EMAIL = re.compile(r"([^\s@<>\"',;]+)@([^\s@<>\"',;]+\.[^\s@<>\"',;]+)")
 
 
 def current_role() -> str | None:
@@ -60,7 +55,3 @@ def dpo_only(outputs) -> bool:
     """True when any of `outputs` ((component id, property) pairs) is the DPO's only."""
     return any(tuple(o) in DPO_ONLY_OUTPUTS for o in outputs)
 
-
-def abbreviate_emails(text: str) -> str:
-    """Every e-mail address in `text` as its first character and domain: "a…@example.se"."""
-    return _EMAIL.sub(lambda m: f"{m.group(1)[0]}…@{m.group(2)}", text)

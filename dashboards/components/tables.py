@@ -7,8 +7,12 @@ import datetime as dt
 import pandas as pd
 from dash import dcc, html
 
+from insyn.report import mask_email, mask_in_text
+
 from . import roles
 from .i18n import t
+
+ADDRESS_COLUMNS = ("email", "email_key")   # shown to a viewer as "a…@domain" whatever they hold
 
 
 def _cell(value) -> str:
@@ -30,14 +34,22 @@ def table(df: pd.DataFrame, columns: list[tuple[str, str]], lang: str, *, max_ro
     column is true get the warning style; values of `translate` columns are i18n keys.
     Anyone but the DPO sees e-mail addresses abbreviated ("a…@example.se")."""
     ids = {"id": table_id} if table_id else {}
-    shown = (lambda text: text) if roles.is_dpo() else roles.abbreviate_emails
+    dpo = roles.is_dpo()
+
+    def shown(col: str, text: str) -> str:
+        if dpo:
+            return text
+        # an address column whole (whatever it holds), any other text for the addresses in it
+        whole = col in ADDRESS_COLUMNS or (col == "record_id" and "@" in text)   # an opt-out's id is the address
+        return mask_email(text) if whole and text else mask_in_text(text)
+
     if df.empty:
         return html.P(t("no rows", lang), className="empty", **ids)
     head = html.Thead(html.Tr([html.Th(t(key, lang)) for _, key in columns]))
     rows = []
     for record in df.head(max_rows).to_dict("records"):
         cls = "warn" if highlight and bool(record.get(highlight)) else None
-        cells = [shown(t(record[col], lang) if col in translate and isinstance(record.get(col), str)
+        cells = [shown(col, t(record[col], lang) if col in translate and isinstance(record.get(col), str)
                        else _cell(record.get(col))) for col, _ in columns]
         rows.append(html.Tr([html.Td(c) for c in cells], className=cls))
     more = [html.P(f"+ {len(df) - max_rows}", className="note")] if len(df) > max_rows else []

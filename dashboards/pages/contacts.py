@@ -50,7 +50,7 @@ def render(lang, _as_of):
 @callback(Output("contacts-download", "data"), Input("contacts-download-button", "n_clicks"),
           prevent_initial_call=True)
 def download_deletion_list(_clicks):
-    if not roles.is_dpo():   # the request hook refuses first; this holds for a direct call too
+    if not roles.is_dpo():   # the request hook has answered 403 already; a second lock on the door
         return dash.no_update
     deletion = data.q("deletion_list")
     return {"content": to_csv(deletion[["crm_id", "sobject", "email", "created_on", "detail"]]),

@@ -9,19 +9,17 @@ is shown; the page and its callbacks are the DPO's only (components/roles.py).
 """
 
 import logging
-import re
 
 import dash
 from dash import Input, Output, State, callback, dcc, html
 
 from insyn.auth import current_user
-from insyn.access_report import IdentityNotVerified
+from insyn.access_report import FORMATS, IdentityNotVerified
 from insyn.errors import InsynError
 
 from dashboards import data
 from dashboards.components import roles
 from dashboards.components.i18n import t
-from dashboards.components.inputs import REPORT_FORMATS
 from dashboards.components.tables import table
 
 dash.register_page(__name__, path="/people", name="people", order=6)
@@ -43,7 +41,7 @@ def layout(**_):
             html.H2(id="report-title"),
             html.Div([
                 dcc.Input(id="report-vouched-by", type="text", autoComplete="off"),
-                dcc.Dropdown(id="report-format", options=[{"label": f.upper(), "value": f} for f in REPORT_FORMATS],
+                dcc.Dropdown(id="report-format", options=[{"label": f.upper(), "value": f} for f in FORMATS],
                              value="pdf", clearable=False, className="format"),
                 html.Button(id="report-produce", className="button", n_clicks=0),
             ], className="search"),
@@ -74,14 +72,14 @@ def report_labels(lang):
           Input("report-produce", "n_clicks"), State("people-email", "value"), State("report-vouched-by", "value"),
           State("report-format", "value"), State("lang", "value"), prevent_initial_call=True)
 def produce_report(_clicks, email, vouched_by, fmt, lang):
-    if not roles.is_dpo():   # the request hook refuses first; this holds for a direct call too
+    if not roles.is_dpo():   # the request hook has answered 403 already; a second lock on the door
         return dash.no_update, html.P(t("dpo only", lang), className="error")
     if not isinstance(email, str) or not email.strip():
         return dash.no_update, html.P(t("enter an address", lang), className="empty")
-    if not data.can_report() or fmt not in REPORT_FORMATS or (vouched_by is not None and not isinstance(vouched_by, str)):
+    if not data.can_report():
         return dash.no_update, html.P(t("not offered", lang), className="error")
     try:
-        name, content = data.access_report(email=email, lang=lang, fmt=fmt, vouched_by=vouched_by,
+        name, content, vouched = data.access_report(email=email, lang=lang, fmt=fmt, vouched_by=vouched_by,
                                            recorded_by=f"dashboard:{current_user() or 'local'}")
     except IdentityNotVerified:
         recorded("report", email, False, fmt)
@@ -89,15 +87,16 @@ def produce_report(_clicks, email, vouched_by, fmt, lang):
     except InsynError as exc:  # a broken template and the like: say why, produce nothing
         recorded("report", email, False, fmt)
         return dash.no_update, html.P(exc.message, className="error")
-    if not recorded("report", email, True, fmt):
+    if (vouched and not recorded("vouch", email, True)) or not recorded("report", email, True, fmt):
         return dash.no_update, html.P(t("not recorded", lang), className="error")
-    return dcc.send_bytes(content, download_name(name)), html.P(t("report ready", lang), className="note")
+    # the maker names the file (access_report.default_name: [A-Za-z0-9._-] of the request id only)
+    return dcc.send_bytes(content, name), html.P(t("report ready", lang), className="note")
 
 
 @callback(Output("people-result", "children"), Input("people-search", "n_clicks"),
           State("people-email", "value"), State("lang", "value"), prevent_initial_call=True)
 def look_up(_clicks, email, lang):
-    if not roles.is_dpo():
+    if not roles.is_dpo():   # the request hook has answered 403 already; a second lock on the door
         return html.P(t("dpo only", lang), className="error")
     if not isinstance(email, str) or not email.strip():
         return html.P(t("enter an address", lang), className="empty")
@@ -122,9 +121,3 @@ def recorded(event: str, email: str, success: bool, detail: str | None = None) -
         return False
     return True
 
-
-def download_name(name: str) -> str:
-    """The file name the browser offers: letters, digits, dots, dashes and underscores only
-    (the request id in it comes from the register, an export)."""
-    safe = re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9._-]+", "_", name)).strip("._")[:120]
-    return safe or "access-report"

@@ -6,6 +6,7 @@ from dash import Input, Output, State, callback, dcc, html
 from dashboards import data
 from dashboards.components import figures
 from dashboards.components.i18n import t
+from dashboards.components.inputs import REQUEST_STATUSES
 from dashboards.components.tables import table
 
 dash.register_page(__name__, path="/requests", name="requests", order=1)
@@ -45,7 +46,7 @@ def filters(lang, _as_of):
     types = sorted(set(all_requests["request_type"]))
     return (t("requests", lang), [{"label": str(y), "value": y} for y in years],
             [{"label": t(x, lang), "value": x} for x in types],
-            [{"label": t(s, lang), "value": s} for s in ("open", "closed", "overdue")],
+            [{"label": t(s, lang), "value": s} for s in REQUEST_STATUSES],
             t("year", lang), t("type", lang), t("status", lang), t("requests", lang), t("history", lang))
 
 

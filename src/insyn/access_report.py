@@ -39,6 +39,7 @@ from .sources import Sources
 from .text import email_key, trim
 
 TEMPLATE_TEXTS = "access_report.toml"
+FORMATS = ("pdf", "html", "json")   # what `produce` writes
 TEMPLATE_HTML = "access_report.html.j2"
 
 # which category of data each source's rows belong to
@@ -414,5 +415,6 @@ def default_name(report_id: str | None, fmt: str) -> str:
 
 def name_prefix(report_id: str | None) -> str:
     """The start of default_name for a request (erasure finds a person's reports by it)."""
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", report_id or "").strip("._") or "vouched"
+    # no "..": harmless without a slash, but no name Insyn offers should look like a way up
+    safe = re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9._-]+", "_", report_id or "")).strip("._") or "vouched"
     return f"access-report-{safe[:60]}-"

@@ -19,6 +19,7 @@ import os
 from pathlib import Path
 
 from .errors import InsynError
+from .files import replace_private
 from .ledger import email_hash, salt as get_salt
 
 ACCESS_LOG_FILE = "access-log.jsonl"
@@ -75,7 +76,10 @@ class AccessLog:
         except FileNotFoundError:
             return []
         with os.fdopen(fd, "r", encoding="utf-8") as fh:
-            text = fh.read()
+            return [entry for _, entry in self._parse(fh.read())]
+
+    def _parse(self, text: str) -> list[tuple[str, dict]]:
+        """Each entry's line and the entry, with its time as `_at` (aware, UTC)."""
         out = []
         for line_no, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
@@ -85,7 +89,7 @@ class AccessLog:
                 entry["_at"] = _when(entry["at"])
             except (ValueError, TypeError, KeyError):
                 raise InsynError(f"{self.path}:{line_no}: not an access-log entry (edited by hand?)") from None
-            out.append(entry)
+            out.append((line, entry))
         return out
 
     def entries(self, since: dt.date | None = None) -> list[dict]:
@@ -95,9 +99,9 @@ class AccessLog:
             found = [e for e in found if e["_at"].date() >= since]
         return [{k: e.get(k) for k in FIELDS} for e in found]
 
-    def purge(self, before: dt.datetime) -> int:
+    def purge(self, before: dt.datetime, dry_run: bool = False) -> int:
         """Drop the entries older than `before` (naive means UTC); the file is rewritten aside and
-        moved into place, under the lock. Returns how many went."""
+        moved into place, under the lock. Returns how many went (or would go, with `dry_run`)."""
         if before.tzinfo is None:
             before = before.replace(tzinfo=dt.timezone.utc)
         try:
@@ -106,26 +110,12 @@ class AccessLog:
             return 0
         try:
             with os.fdopen(os.dup(fd), "r", encoding="utf-8") as fh:
-                lines = fh.read().splitlines(keepends=True)
-            kept = []
-            for line_no, line in enumerate(lines, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    at = _when(json.loads(line)["at"])
-                except (ValueError, TypeError, KeyError):
-                    raise InsynError(f"{self.path}:{line_no}: not an access-log entry (edited by hand?)") from None
-                if at >= before:
-                    kept.append(line if line.endswith("\n") else line + "\n")
-            dropped = sum(1 for line in lines if line.strip()) - len(kept)
-            if dropped:
-                fresh = self.path.with_name(self.path.name + ".purge")
-                out = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-                with os.fdopen(out, "w", encoding="utf-8") as fh:
-                    fh.writelines(kept)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.replace(fresh, self.path)   # writers waiting on the old file's lock reopen the new one
+                entries = self._parse(fh.read())
+            kept = [line + "\n" for line, entry in entries if entry["_at"] >= before]
+            dropped = len(entries) - len(kept)
+            if dropped and not dry_run:
+                # writers waiting on the old file's lock reopen the new one
+                replace_private(self.path, "".join(kept).encode("utf-8"))
             return dropped
         finally:
             os.close(fd)

@@ -16,7 +16,7 @@
   dashboard (`?token=` exchanged for a cookie, or `Authorization: token ...`).
   Every response gets `Cache-Control: no-store`, a Content-Security-Policy
   and the like; bodies over 1 MB are refused (413).
-- `current_user`, `current_role`, `require_dpo`: for the pages' callbacks.
+- `current_user`, `current_role`: for the pages (dashboards/components/roles.py).
 
 Logging (logger "insyn.auth") records at most that a login succeeded, failed
 or was locked: never a user name, a password, a token, a client address or a
@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Callable
 
 from .errors import InsynError
+from .files import replace_private
 
 try:  # serialises writers across processes (`insyn user add` while the dashboard runs)
     import fcntl
@@ -69,7 +70,8 @@ SESSION_LIFETIME = dt.timedelta(hours=8)
 LOGIN_PATH = "/login"
 LOGOUT_PATH = "/logout"
 
-ROLES = ("dpo", "viewer")
+DPO, VIEWER = "dpo", "viewer"
+ROLES = (DPO, VIEWER)
 DEFAULT_ROLE = "viewer"           # least privilege: a record without a role is a viewer
 LOCAL_USER = "local"              # who holds a loopback dashboard's token (role dpo)
 TOKEN_ENV = "INSYN_DASHBOARD_TOKEN"
@@ -132,21 +134,9 @@ def _mkdirs_private(folder: Path) -> None:
 
 
 def _write_private(path: Path, data: bytes) -> None:
-    """Write `data` to `path` atomically (temp file + os.replace), mode 0600."""
+    """Write `data` to `path` atomically, mode 0600, its missing folders 0700."""
     _mkdirs_private(path.parent)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with _suppress_os_error():
-            os.unlink(tmp)
-        raise
-    _fsync_dir(path.parent)
+    replace_private(path, data)
 
 
 class _suppress_os_error:
@@ -952,6 +942,10 @@ def install(
         return flask.redirect(next_path, code=302)
 
     def logout():
+        # Another port of 127.0.0.1 is the same *site*: its <img src=/logout> would send our cookie.
+        # A browser says where a request comes from; only this origin, or a typed address, logs out.
+        if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+            return refuse("logout from another site refused", 403)
         sessions.revoke(session.get("sid"))  # the session ends here, not only in this browser
         session.clear()
         return flask.redirect(LOGIN_PATH, code=302)
@@ -969,7 +963,7 @@ def install(
         if entry is None:
             return None
         if entry["cred"] == "token":
-            return (LOCAL_USER, "dpo") if token is not None else None
+            return (LOCAL_USER, DPO) if token is not None else None
         current = store.credential_id(entry["user"])
         if current is None or not hmac.compare_digest(entry["cred"], current):
             sessions.revoke(session.get("sid"))  # the password changed or the user was removed
@@ -1010,7 +1004,7 @@ def install(
             if (origin is None and not by_header) or (origin is not None and not same_origin(origin, host)):
                 return refuse("cross-origin request refused", 403)
         if by_header:
-            g.insyn_user, g.insyn_role = LOCAL_USER, "dpo"
+            g.insyn_user, g.insyn_role = LOCAL_USER, DPO
             return None
         if request.path in (LOGIN_PATH, LOGOUT_PATH):
             return None
@@ -1059,18 +1053,3 @@ def current_role() -> str | None:
     import flask
 
     return flask.g.get("insyn_role") if flask.has_request_context() else None
-
-
-def is_dpo() -> bool:
-    return current_role() == "dpo"
-
-
-def require_dpo() -> str:
-    """The current user when their role is dpo; otherwise the request ends here with
-    403 (in a Dash callback too: nothing is computed or returned)."""
-    import flask
-
-    user = current_user()
-    if user is None or current_role() != "dpo":
-        flask.abort(403)
-    return user

@@ -678,6 +678,9 @@ def cmd_demo(ctx: Context, args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .access_report import FORMATS
+    from .auth import ROLES
+
     parser = argparse.ArgumentParser(
         prog="insyn",
         description="Insyn: is the privacy policy kept? Evidence from the company's own exports.",
@@ -765,7 +768,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_report.add_argument("email", metavar="EMAIL")
     p_report.add_argument("--as-of", type=_date, metavar="DATE", help="the date of the report (default: today)")
     p_report.add_argument("--lang", choices=("sv", "en"), help="the person's language (default: insyn.toml)")
-    p_report.add_argument("--format", choices=("html", "pdf", "json"), default="html")
+    p_report.add_argument("--format", choices=FORMATS, default="html")
     p_report.add_argument("--out", metavar="FILE", help="where to write it (default: reports/ beside the warehouse)")
     p_report.add_argument("--identity-verified-by", metavar="NAME",
                           help="you vouch that NAME verified the person's identity (recorded in the ledger)")
@@ -811,7 +814,7 @@ def build_parser() -> argparse.ArgumentParser:
     user_sub = p.add_subparsers(dest="user_command", metavar="ACTION", required=True)
     p_add = user_sub.add_parser("add", parents=[common], help="add a user, or set a new password (asked twice, stored hashed)")
     p_add.add_argument("name", metavar="NAME")
-    p_add.add_argument("--role", choices=("dpo", "viewer"),
+    p_add.add_argument("--role", choices=ROLES,
                        help="dpo: everything; viewer: aggregates and findings, no person look-ups, reports or "
                             "personal lists (default: viewer for a new user, unchanged for an existing one)")
     p_add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")

@@ -325,7 +325,12 @@ class Workbench:
         settings = r._get("duckdb", {})
         if not isinstance(settings, dict) or not set(settings) <= DUCKDB_SETTINGS:
             r.fail("duckdb", f"expected a table of {', '.join(sorted(DUCKDB_SETTINGS))}")
-        dashboard = {key: r._get(f"dashboard.{key}", []) for key in ("allowed_hosts", "trusted_proxies")}
+        dashboard_keys = ("allowed_hosts", "trusted_proxies")
+        given = r._get("dashboard", {})
+        if not isinstance(given, dict) or not set(given) <= set(dashboard_keys):
+            # a misspelt trusted_proxies would put every client behind the proxy on one address
+            r.fail("dashboard", f"expected a table of {', '.join(dashboard_keys)}")
+        dashboard = {key: given.get(key, []) for key in dashboard_keys}
         for key, value in dashboard.items():
             if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
                 r.fail(f"dashboard.{key}", "expected a list of non-empty strings")

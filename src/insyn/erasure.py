@@ -26,9 +26,7 @@ that `erasure.not_executed` can name where they still are.
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime as dt
-import io
 import os
 import re
 from dataclasses import dataclass, field
@@ -36,7 +34,7 @@ from pathlib import Path
 
 import duckdb
 
-from .csvsafe import neutralise
+from .csvsafe import line, neutralise
 from .db import ident, insert_rows, raw_columns
 from .errors import InputError, InsynError
 from .files import write_private
@@ -203,12 +201,8 @@ def deletion_tasks(con: duckdb.DuckDBPyConnection, key: str, crm_ids: list[str])
 
 def write_tasks(path: Path, rows: list[list]) -> None:
     """The deletion tasks as CSV (UTF-8 with BOM, for Excel; formulas neutralised), owner-only."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(TASK_COLUMNS)
-    for row in rows:
-        writer.writerow([neutralise(v) for v in row])
-    write_private(path, buffer.getvalue().encode("utf-8-sig"))
+    text = line(TASK_COLUMNS) + "".join(line([neutralise(v) for v in row]) for row in rows)
+    write_private(path, text.encode("utf-8-sig"))
 
 
 def scrub_history(con: duckdb.DuckDBPyConnection, key: str, hashed: str) -> None:
@@ -372,18 +366,17 @@ def remove_reports(db_path: Path, hashed: str, key: str,
                    request_ids: list[str]) -> tuple[list[Path], list[tuple[Path, str]]]:
     """Delete the person's access reports: those the ledger recorded (anywhere) and those in the
     reports folder. Returns (removed, [(path, why) for each copy that could not be reached])."""
-    candidates: dict[Path, bool] = {}   # path -> made in the dashboard's temporary folder
+    candidates: list[Path] = []   # the dashboard's reports record no path: they never stay on the server
     for entry in Ledger(ledger_path(db_path)).entries():
         if entry.kind == "access_report" and entry.email_sha256 == hashed and entry.path:
-            candidates[recorded_path(entry.path, db_path)] = (entry.recorded_by or "").startswith("dashboard:")
+            candidates.append(recorded_path(entry.path, db_path))
     folder = reports_folder(db_path)
     if folder.is_dir():
-        for path in sorted(folder.iterdir()):
-            if path.is_file() and _report_of(path, key, request_ids):
-                candidates.setdefault(path, False)
+        candidates += [path for path in sorted(folder.iterdir())
+                       if path.is_file() and path not in candidates and _report_of(path, key, request_ids)]
     removed, unreachable = [], []
-    for path, temporary in candidates.items():
-        why = delete_copy(path, temporary)
+    for path in candidates:
+        why = delete_copy(path)
         if why == REMOVED:
             removed.append(path)
         elif why is not None:
@@ -394,7 +387,7 @@ def remove_reports(db_path: Path, hashed: str, key: str,
 REMOVED = "removed"
 
 
-def delete_copy(path: Path, temporary: bool = False) -> str | None:
+def delete_copy(path: Path) -> str | None:
     """Delete one file Insyn wrote: REMOVED, None when it is already gone, else why it
     cannot be reached (the caller names the path for the DPO to remove by hand)."""
     if path.suffix.lower() == ".pdf":   # the PDF's HTML, if its printing was cut short
@@ -404,8 +397,8 @@ def delete_copy(path: Path, temporary: bool = False) -> str | None:
         path.unlink()
         return REMOVED
     except FileNotFoundError:
-        if path.parent.is_dir() or temporary:
-            return None   # already deleted, or the dashboard's temporary folder went with its request
+        if path.parent.is_dir():
+            return None   # already deleted
         return "its folder is missing (a drive not mounted?)"
     except PermissionError:
         return "permission denied"

@@ -103,7 +103,7 @@ def run(db: Path, workbench: Path, suites_file: Path, pipelines: Path, docs: Pat
     context = gx.get_context(mode="ephemeral", project_config=DataContextConfig(
         store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False)))
     context.variables.progress_bars = {"globally": False}
-    shown_in_full = frozenset(getattr(module, "SHOWN_IN_FULL", ()))
+    shown_in_full = frozenset(module.SHOWN_IN_FULL)
     if lake is not None:
         rows, outcomes = _run_on_spark(gx, context, suites, Workbench.load(workbench), lake, pipelines)
     else:

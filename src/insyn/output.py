@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import decimal
 import json
@@ -48,14 +47,13 @@ def print_table(columns: list[str], rows: Iterable[Iterable[Any]], out: TextIO |
 def print_csv(columns: list[str], rows: Iterable[Iterable[Any]], out: TextIO | None = None) -> None:
     """CSV for spreadsheets too: text that a spreadsheet would run as a formula is neutralised
     (csvsafe.py); numbers, negative ones included, stay numbers."""
-    from .csvsafe import neutralise
+    from .csvsafe import line, neutralise
 
     out = out or sys.stdout
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([neutralise(c) for c in columns])
+    out.write(line([neutralise(c) for c in columns], end="\n"))
     for row in rows:
-        writer.writerow([_text(v) if isinstance(v, (int, float, decimal.Decimal)) else neutralise(_text(v))
-                         for v in row])
+        out.write(line([_text(v) if isinstance(v, (int, float, decimal.Decimal)) else neutralise(_text(v))
+                        for v in row], end="\n"))
 
 
 def print_json(value: Any, out: TextIO | None = None) -> None:

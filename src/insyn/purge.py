@@ -175,21 +175,19 @@ def horizon(as_of: dt.date, days: int) -> dt.datetime:
     return dt.datetime.combine(as_of - dt.timedelta(days=days), dt.time.min, dt.timezone.utc)
 
 
-def _written_files(db_path: Path, kind: str, folder: Path) -> dict[Path, tuple[dt.datetime, bool]]:
+def _written_files(db_path: Path, kind: str, folder: Path) -> dict[Path, dt.datetime]:
     """Files of one kind the ledger recorded (anywhere: `--out`, `--tasks`) and those in their
-    folder, each with when it was written (the ledger's time, else the file's) and whether the
-    dashboard made it in a temporary folder."""
+    folder, each with when it was written (the ledger's time, else the file's)."""
     from .ledger import Ledger, ledger_path, recorded_path
 
-    found: dict[Path, tuple[dt.datetime, bool]] = {}
+    found: dict[Path, dt.datetime] = {}
     for entry in Ledger(ledger_path(db_path)).entries():
         if entry.kind == kind and entry.path:
-            found[recorded_path(entry.path, db_path)] = (dt.datetime.fromisoformat(entry.recorded_at),
-                                                         (entry.recorded_by or "").startswith("dashboard:"))
+            found[recorded_path(entry.path, db_path)] = dt.datetime.fromisoformat(entry.recorded_at)
     if folder.is_dir():
         for path in folder.iterdir():
             if path.is_file() and path not in found:
-                found[path] = (dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc), False)
+                found[path] = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc)
     return found
 
 
@@ -201,26 +199,21 @@ def purge_files(db_path: Path, secrets: Path, retention: dict, as_of: dt.date, d
     result = FilePurge({k: horizon(as_of, days) for k, days in retention.items()})
     before = result.horizons.get("access_log_days")
     if before is not None:
-        log = AccessLog(db_path, secrets)
-        if dry_run:
-            result.access_log_entries = sum(1 for e in log.entries()
-                                            if dt.datetime.fromisoformat(e["at"]) < before)
-        else:
-            result.access_log_entries = log.purge(before)
+        result.access_log_entries = AccessLog(db_path, secrets).purge(before, dry_run=dry_run)
     for setting, kind, folder, out in (
             ("reports_days", "access_report", reports_folder(db_path), result.reports),
             ("deletion_tasks_days", "erasure", db_path.parent / DELETION_TASKS_FOLDER, result.deletion_tasks)):
         before = result.horizons.get(setting)
         if before is None:
             continue
-        for path, (written, temporary) in sorted(_written_files(db_path, kind, folder).items()):
+        for path, written in sorted(_written_files(db_path, kind, folder).items()):
             if written >= before:
                 continue
             if dry_run:
                 if os.path.exists(path):   # False too where it cannot be reached
                     out.append(path)
                 continue
-            why = delete_copy(path, temporary)
+            why = delete_copy(path)
             if why == REMOVED:
                 out.append(path)
             elif why is not None:

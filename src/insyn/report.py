@@ -525,7 +525,7 @@ def mask_email(address) -> str:
     """'anna.ek@example.se' -> 'a…@example.se'; text that is no address is shortened to its first letter."""
     if address is None or pd.isna(address) or not str(address).strip():
         return "–"
-    address = str(address).strip()
+    address = str(address).strip().translate(_AT_SIGNS)
     local, at, domain = address.rpartition("@")
     if not at:
         return address[:1] + "…"
@@ -535,7 +535,8 @@ def mask_email(address) -> str:
 # The abbreviations of everything that leaves the company (this report, the audit pack's evidence and
 # Data Docs): one place. An address keeps the first letter of its local part and its domain, an IP
 # address its network (81.224.x.x), any other personal value its first letter.
-_EMAIL_IN_TEXT = re.compile(r"[^\s@]*@\S+")
+_AT_SIGNS = str.maketrans({"＠": "@", "﹫": "@"})   # the full-width and small @ read as one by people
+_EMAIL_IN_TEXT = re.compile(r"[^\s@＠﹫]*[@＠﹫]\S+")
 _IP_CANDIDATE = re.compile(r"(?<![\w.:])[0-9A-Fa-f.:]*[.:][0-9A-Fa-f.:]*(?![\w.:])")
 # Characters that could start markup in HTML (an element, an attribute, an entity), as look-alikes.
 _MARKUP = str.maketrans({"<": "‹", ">": "›", "&": "＆", '"': "“", "'": "’", "`": "’"})

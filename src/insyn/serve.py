@@ -19,9 +19,6 @@ from pathlib import Path
 
 from .errors import InsynError
 
-REPORT_FORMATS = ("pdf", "html", "json")
-
-
 def is_loopback(host: str) -> bool:
     if host in ("localhost", "localhost.localdomain"):
         return True
@@ -134,19 +131,21 @@ def report_maker(workbench, db_path: Path):
     snapshot, for the as-of it was built for; the file never stays on the server."""
     import tempfile
 
-    from .access_report import default_name, produce
+    from .access_report import FORMATS, default_name, produce
     from .findings import built_as_of
     from .sources import Sources
 
     policy = workbench.policy()
     sources = Sources.load(workbench.pipelines / "sources.toml")
 
-    def make(cur, *, email: str, lang: str, fmt: str, vouched_by: str | None, recorded_by: str) -> tuple[str, bytes]:
+    def make(cur, *, email: str, lang: str, fmt: str, vouched_by: str | None,
+             recorded_by: str) -> tuple[str, bytes, bool]:
+        """(download name, the report, whether identity rested on `vouched_by`)."""
         import datetime as dt
 
         # The format comes from the browser: checked before anything, never part of a path unchecked.
-        if not isinstance(fmt, str) or fmt not in REPORT_FORMATS:
-            raise InsynError(f"report format: expected one of {', '.join(REPORT_FORMATS)}")
+        if not isinstance(fmt, str) or fmt not in FORMATS:
+            raise InsynError(f"report format: expected one of {', '.join(FORMATS)}")
         as_of = built_as_of(cur) or dt.date.today()
         with tempfile.TemporaryDirectory(prefix="insyn-report-") as tmp:
             out = Path(tmp) / f"access-report.{fmt}"  # a fixed name in a folder of its own
@@ -154,7 +153,7 @@ def report_maker(workbench, db_path: Path):
                              policy=policy, sources=sources, db_path=db_path, vouched_by=vouched_by,
                              recorded_by=recorded_by, kept=False)   # deleted with its folder: no path to record
             # The request id comes from the register: only [A-Za-z0-9._-] of it reach the name.
-            return default_name(report["request_id"], fmt), out.read_bytes()
+            return default_name(report["request_id"], fmt), out.read_bytes(), report["identity"]["how"] == "vouched"
 
     return make
 

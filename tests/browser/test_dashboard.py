@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from helpers import EXPECTED
+from helpers import EXPECTED, served_copy
 
 pytestmark = pytest.mark.browser
 
@@ -150,31 +150,11 @@ VIEWER_PASSWORD = "a long viewer password"
 def marked_up_dashboard(demo, tmp_path_factory):
     """A dashboard whose register holds the request id `<a href=https://example.com>x</a>`
     (the newest request), with a viewer account; (url, token)."""
-    import threading
-
-    import duckdb
-
-    from helpers import copy_workbench
-    from insyn import serve
-    from insyn.auth import UserStore
-    from insyn.config import Workbench
-
     wb, _ = demo
-    root, db = copy_workbench(tmp_path_factory.mktemp("markup-wb"),
-                              folders=("pipelines", "expectations", "dashboards", "templates"),
-                              warehouse=wb / "data" / "demo" / "insyn.duckdb")
-    con = duckdb.connect(str(db))
-    con.execute("update marts.fct_dsar_requests set request_id = $id where request_id = "
-                "(select max_by(request_id, received_on) from marts.fct_dsar_requests)", {"id": MARKUP_ID})
-    con.close()
-    workbench = Workbench.load(root)
-    UserStore(serve.users_path(workbench), n=2**10).add("vera", VIEWER_PASSWORD, role="viewer")
-    token = "markup-test-token-" + "x" * 20
-    app = serve.create(workbench, db, host="127.0.0.1", auth_options={"token": token})
-    server = serve.make_server(app, "127.0.0.1", 0)
-    threading.Thread(target=server.run, daemon=True).start()
-    yield f"http://127.0.0.1:{server.effective_port}", token
-    server.close()
+    with served_copy(wb, tmp_path_factory.mktemp("markup-wb"), request_id=MARKUP_ID,
+                     replacing="select max_by(request_id, received_on) from marts.fct_dsar_requests",
+                     users={"vera": (VIEWER_PASSWORD, "viewer")}, token="markup-test-token-" + "x" * 20) as site:
+        yield site.url, site.token
 
 
 def test_markup_in_a_request_id_shows_as_text_never_as_a_link(page, marked_up_dashboard):

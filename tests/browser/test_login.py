@@ -3,7 +3,6 @@ On loopback, the token link printed at start opens it in Chromium, under its Con
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -14,14 +13,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from helpers import copy_workbench, free_port
+
 pytestmark = pytest.mark.browser
 INSYN = str(Path(sys.executable).with_name("insyn"))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _insyn(root, db, *args, **kw):
@@ -36,17 +31,15 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 @pytest.fixture(scope="module")
 def public_dashboard(demo_workbench, tmp_path_factory):
-    from helpers import copy_workbench
-
     # a workbench of its own: the user it adds must not reach the shared one (or a second set-up)
     root, db = copy_workbench(tmp_path_factory.mktemp("public-wb"),
                               folders=("pipelines", "expectations", "dashboards", "templates"),
                               warehouse=demo_workbench[1])
-    refused = _insyn(root, db, "dashboard", "--host", "0.0.0.0", "--port", str(_free_port()))
+    refused = _insyn(root, db, "dashboard", "--host", "0.0.0.0", "--port", str(free_port()))
     assert refused.returncode == 2 and "insyn user add" in refused.stderr  # no user yet: it will not start
     added = _insyn(root, db, "user", "add", "dpo", "--password-stdin", input="korrekt-häst-batteri\n")
     assert added.returncode == 0, added.stderr
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([INSYN, "--workbench", str(root), "--db", str(db), "dashboard", "--host", "0.0.0.0",
                              "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"

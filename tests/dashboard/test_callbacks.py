@@ -141,18 +141,41 @@ def test_answers_are_kept_per_snapshot_and_a_new_snapshot_shows_at_once(demo, tm
         data._answers.clear()
 
 
-@pytest.mark.parametrize("name", ["access-report-DSAR/../../etc/passwd-2026-11-24.pdf",
-                                  'access-report-<a href="https://x">x</a>-2026.html', "..\\..\\x.json",
-                                  "access-report-\x00\r\n.pdf", "../", ""])
-def test_the_report_download_name_keeps_only_safe_characters(pages, name):
-    safe = pages["/people"].download_name(name)
+@pytest.mark.parametrize("request_id", ["DSAR/../../etc/passwd", '<a href="https://x">x</a>', "..\\..\\x",
+                                        "\x00\r\n", "../", ""])
+def test_the_report_download_name_keeps_only_safe_characters(request_id):
+    """The name the dashboard offers is the report maker's (access_report.default_name)."""
+    from insyn.access_report import default_name
+
+    safe = default_name(request_id, "pdf")
     assert re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]*", safe), safe
     assert ".." not in safe.split("_") and not safe.startswith(".")
 
 
 def test_e_mails_are_abbreviated_for_anyone_but_the_dpo():
-    from dashboards.components.roles import abbreviate_emails
+    from insyn.report import mask_in_text   # what tables.table shows a viewer
 
-    assert abbreviate_emails("anna.ek@example.se") == "a…@example.se"
-    assert abbreviate_emails("to Åsa.Ö@stenbygg.se, then b@x.nu") == "to Å…@stenbygg.se, then b…@x.nu"
-    assert abbreviate_emails("003AB12 at 2026-01-01, 12 rows") == "003AB12 at 2026-01-01, 12 rows"
+    assert mask_in_text("anna.ek@example.se") == "a…@example.se"
+    assert mask_in_text("to Åsa.Ö@stenbygg.se, then b@x.nu") == "to Å…@stenbygg.se, then b…@x.nu"
+    assert mask_in_text("003AB12 at 2026-01-01, 12 rows") == "003AB12 at 2026-01-01, 12 rows"
+
+
+@pytest.mark.parametrize("address", ["cia.hemlig@localhost", "gun.hemlig@evil", "dan.hemlig＠evil.se",
+                                     "anna.o'brien@evil.se", "bo.hemlig;x@evil.se", "ida.hemlig,x@evil.se",
+                                     "fia.hemlig x@evil.se", 'eva.hemlig"x@evil.se'])
+def test_a_viewer_sees_no_part_of_an_address_but_its_first_letter_and_domain(address):
+    """Whatever an export put in an address column, a viewer's table shows "x…@domain" only
+    (an opt-out's record id, the address in other text, is abbreviated too)."""
+    import flask
+    import pandas as pd
+
+    from dashboards.components.tables import table
+
+    app = flask.Flask(__name__)
+    app.extensions["insyn.auth"] = {}   # a served dashboard: roles apply
+    frame = pd.DataFrame({"crm_id": ["0035g00000AbCdEAAV"], "email": [address], "record_id": [address]})
+    with app.test_request_context():
+        flask.g.insyn_user, flask.g.insyn_role = "vera", "viewer"
+        shown = _text(table(frame, [("crm_id", "record"), ("email", "e-mail"), ("record_id", "record")], "en"))
+    assert "hemlig" not in shown and "o'brien" not in shown, shown
+    assert "0035g00000AbCdEAAV" in shown   # ids stay
