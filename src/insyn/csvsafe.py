@@ -4,9 +4,9 @@ A text cell starting with =, +, -, @, a tab or a carriage return gets a
 leading apostrophe; numbers stay numbers (OWASP CSV injection guidance). So
 does such a character after a comma or semicolon inside a text: Swedish Excel
 opens a CSV by splitting every line on semicolons, quotes or not, so the
-address `x;=cmd|...;@evil.se` would start a cell with a formula. A cell holding
-a semicolon is quoted as one holding a comma is. Every CSV Insyn writes goes
-through `line()`.
+address `x;=cmd|...;@evil.se` would start a cell with a formula (quoting
+would not help: a quote inside such a piece is no quote to Excel). Every CSV
+Insyn writes goes through `line()`.
 """
 
 from __future__ import annotations
@@ -29,12 +29,12 @@ def neutralise(value):
     return "'" + value if value.startswith(_TRIGGERS) else value
 
 
-_QUOTE_IF = (",", ";", '"', "\r", "\n", "\t")
+_QUOTE_IF = (",", '"', "\r", "\n", "\t")
 
 
 def line(cells, end: str = "\r\n") -> str:
     """One CSV line of cells already made text (numbers formatted, text neutralised): a cell holding a
-    comma, a semicolon, a quote, a tab or a line break is quoted, its quotes doubled."""
+    comma, a quote, a tab or a line break is quoted, its quotes doubled."""
     cells = ["" if c is None else str(c) for c in cells]
     return ",".join('"' + c.replace('"', '""') + '"' if any(ch in c for ch in _QUOTE_IF) else c
                     for c in cells) + end
