@@ -21,4 +21,4 @@ test: $(BIN)/insyn
 	$(BIN)/python -m pytest -n auto --dist loadfile
 
 clean:
-	rm -rf $(VENV) data/demo data/warehouse
+	rm -rf $(VENV) data/demo data/warehouse build dist

@@ -6,7 +6,7 @@
 Every file is written by DuckDB (`COPY ... TO`) from SQL over `range()`, with
 `hash(seed, key, index)` as the only source of chance: no Python loop touches
 a row, and the same seed gives the same bytes. The shapes are those of
-src/insyn/sample.py and ../shared/design/export-formats.md; each export sits in
+tests/sample.py and ../shared/design/export-formats.md; each export sits in
 a folder named after the day it was taken (Insyn stamps the export from it):
 
     OUT/<as-of>/salesforce/   Contact, Lead, Account, Task, Event, Opportunity,
@@ -43,10 +43,11 @@ import duckdb
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "tests"))   # the sample generator lives with the tests, not in the package
 
 from insyn.config import Policy  # noqa: E402
-from insyn.sample import (ACCOUNT_HEADER, CONTACT_HEADER, EVENT_HEADER, HISTORY_HEADER,  # noqa: E402
-                          LEAD_HEADER, MC_BASE, MC_TAIL, OCR_HEADER, OPPORTUNITY_HEADER, TASK_HEADER)
+from sample import (ACCOUNT_HEADER, CONTACT_HEADER, EVENT_HEADER, HISTORY_HEADER,  # noqa: E402
+                    LEAD_HEADER, MC_BASE, MC_TAIL, OCR_HEADER, OPPORTUNITY_HEADER, TASK_HEADER)
 
 DAY_S = 86400
 HISTORY_DAYS = 6 * 365          # how far back CRM records and activities go
@@ -84,7 +85,7 @@ USER_AGENTS = [
     "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"]
 WEB_PATHS = ["/", "/priser", "/kontakt", "/produkter/insyn-crm", "/blogg/gdpr-i-crm", "/webbinar",
              "/whitepapers/molnmigrering.pdf", "/kundportal/login", "/om-oss", "/karriar"]
-SUBPROCESSORS = [  # the sample's register (src/insyn/sample.py), as data
+SUBPROCESSORS = [  # the sample's register (tests/sample.py), as data
     ("Salesforce, Inc.", "US", "CRM (Sales Cloud), hosting i USA", "privacy_shield", "", "", "2018-05-14"),
     ("Twilio Inc. (SendGrid)", "US", "E-postkö och utskick (ESP)", "dpf", "2026-10-31", "", "2019-02-01"),
     ("The Rocket Science Group LLC (Mailchimp)", "US", "Nyhetsbrevsregister", "scc_2021", "", "", "2021-11-02"),

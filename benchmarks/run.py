@@ -190,7 +190,6 @@ def run_once(contacts: int, events: int, *, work: Path, memory_limit: str, threa
     bench = workbench(work, memory_limit, threads)
     base, extra, generate_s = exports(work, contacts, events, seed)
     tabular, rest = _split(base)
-    # each warehouse in a folder of its own: its published snapshot for the dashboard lives beside it
     db = work / "main" / "insyn.duckdb"
 
     def insyn(*args, db_path: Path = db, ok=(0,)) -> Measured:
@@ -222,7 +221,10 @@ def run_once(contacts: int, events: int, *, work: Path, memory_limit: str, threa
     _progress(work, steps, dashboard=dashboard)
     incremental_db = work / "incremental" / "insyn.duckdb"
     incremental_db.parent.mkdir()
-    shutil.rmtree(db.parent / "published", ignore_errors=True)   # the dashboard is done with it
+    from insyn.workbench import Layout
+
+    # the dashboard is done with its published snapshots (the warehouse's own, insyn.duckdb.d/published)
+    shutil.rmtree(Layout(db).published, ignore_errors=True)
     shutil.copy(db, incremental_db)
     next_week = AS_OF + dt.timedelta(days=7)
     steps["incremental_load"] = insyn("load", "--quiet", extra, db_path=incremental_db)

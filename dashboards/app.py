@@ -15,16 +15,22 @@ from dash import _callback as dash_callbacks
 
 from . import data
 from .components import inputs, roles
-from .components.i18n import LANGUAGES, t
+from .components import i18n
+from .components.i18n import SHOWN, t
 
 HERE = Path(__file__).resolve().parent
 
 
-def create_app(reader, queries_dir: Path, *, language: str = "sv", access_report=None, access_log=None) -> Dash:
-    """`access_report(cursor, email=, lang=, fmt=, vouched_by=, recorded_by=) -> (file name, bytes, vouched)`
+def create_app(reader, queries_dir: Path, *, language: str = "sv", access_report=None, access_log=None,
+               locale_dir: Path | None = None, sources=None) -> Dash:
+    """`locale_dir` holds the workbench's catalogs (insyn.texts; None: the reference workbench's), and
+    `language` may be the pseudo-language (insyn.texts.PSEUDO), which marks every word.
+    `access_report(cursor, email=, lang=, fmt=, vouched_by=, recorded_by=) -> (file name, bytes, vouched)`
     produces the access report for the /people page (None: the page offers no button);
-    `access_log` (insyn.accesslog.AccessLog) records each person look-up and report."""
-    state = data.configure(reader, queries_dir, access_report=access_report, access_log=access_log)
+    `access_log` (insyn.accesslog.AccessLog) records each person look-up and report;
+    `sources` (insyn.sources.Sources; None: the sources.toml beside `queries_dir`) says where /people looks."""
+    state = data.configure(reader, queries_dir, access_report=access_report, access_log=access_log,
+                           sources=sources)
     _drop_unclaimed_callbacks()
     app = Dash(
         __name__,
@@ -36,16 +42,19 @@ def create_app(reader, queries_dir: Path, *, language: str = "sv", access_report
         serve_locally=True,             # plotly.js and Dash's bundles come from this server
         suppress_callback_exceptions=True,
     )
+    i18n.configure(app.server, locale_dir)   # before the layout: the header is in words too
     app.layout = html.Div([
         dcc.Location(id="url"),
         html.Header([
-            html.Div(["Insyn", html.Span("DPO")], className="brand"),
+            html.Div([t("dashboard.brand.name", language), html.Span(t("dashboard.brand.role", language))],
+                     className="brand"),
             html.Nav(id="nav", className="pages"),
             html.Div([
                 html.Div([html.Label(id="as-of-label", htmlFor="as-of"),
                           dcc.Dropdown(id="as-of", clearable=False, className="as-of",
                                        persistence=True, persistence_type="session")]),
-                dcc.RadioItems(id="lang", options=[{"label": code.upper(), "value": code} for code in LANGUAGES],
+                dcc.RadioItems(id="lang", options=[{"label": code.upper(), "value": code}
+                                                    for code in SHOWN + ((language,) if language not in SHOWN else ())],
                                value=language, inline=True, className="lang",
                                persistence=True, persistence_type="session"),
             ], className="controls"),
@@ -97,14 +106,14 @@ def _claim_page_callbacks(app: Dash) -> None:
 
 
 def navigation(lang, pathname):
-    links = [dcc.Link(t(page["name"], lang), href=page["relative_path"],
+    links = [dcc.Link(t(f"dashboard.nav.{page['name']}", lang), href=page["relative_path"],
                       className="active" if page["relative_path"] == pathname else None)
              for page in dash.page_registry.values() if roles.may_see_page(page["path"])]
-    return links, t("as of", lang)
+    return links, t("dashboard.label.as_of", lang)
 
 
 def as_of_choices(_pathname, lang, chosen):
     options = [{"label": d.isoformat(), "value": d.isoformat()} for d in data.as_of_dates()]
     values = {o["value"] for o in options}
     value = chosen if chosen in values else (options[0]["value"] if options else None)
-    return options, value, f"{t('snapshot', lang)}: {data.snapshot_name()}"
+    return options, value, f"{t('dashboard.label.snapshot', lang)}: {data.snapshot_name()}"

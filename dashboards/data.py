@@ -1,9 +1,11 @@
 """The dashboard's one door to data: named queries on the published snapshot.
 
 Pages call `q("dsar_timeline", year=...)`. A published snapshot never
-changes, so a query's answer is kept for that snapshot (a few dozen answers,
-not a person's look-up) and dropped when a newer snapshot is published: the
-next callback shows it. benchmarks/run.py measures the callbacks both ways.
+changes, so a query's answer is kept for that snapshot (a few dozen answers)
+and dropped when a newer snapshot is published: the next callback shows it.
+benchmarks/run.py measures the callbacks both ways. A person's look-up
+(`person`) is asked once and never kept: insyn.people, per source kind of
+the workbench's sources.toml.
 """
 
 from __future__ import annotations
@@ -22,14 +24,15 @@ _state: dict = {}                         # the last configured: for pages calle
 _answers: OrderedDict = OrderedDict()     # (snapshot, query, params) -> frame, for the current snapshot
 _answers_lock = threading.Lock()
 KEPT_ANSWERS = 64
-NOT_KEPT = {"person"}                     # a person's look-up is asked once and not held
 
 
-def configure(reader, queries_dir: Path, access_report=None, access_log=None) -> dict:
-    """Set what the pages read; returns the state for the app (create_app keeps it on its server)."""
+def configure(reader, queries_dir: Path, access_report=None, access_log=None, sources=None) -> dict:
+    """Set what the pages read; returns the state for the app (create_app keeps it on its server).
+    `sources` (insyn.sources.Sources; None: the sources.toml beside `queries_dir`, read when a
+    person is first looked up) says which source kinds name a person."""
     _answers.clear()
     state = {"reader": reader, "queries": Path(queries_dir), "access_report": access_report,
-             "access_log": access_log}
+             "access_log": access_log, "sources": sources}
     _state.clear()
     _state.update(state)
     return state
@@ -64,6 +67,22 @@ def access_report(**kwargs) -> tuple[str, bytes, bool]:
         cur.close()
 
 
+def person(email: str, words):
+    """Everything held about one address (insyn.people.held: per source kind, with the person's
+    requests and findings), in the language of `words` (an insyn.texts.Catalog); never kept."""
+    from insyn import people
+    from insyn.sources import Sources
+
+    state = _current()
+    if state.get("sources") is None:
+        state["sources"] = Sources.load(state["queries"].parent / "sources.toml")
+    cur = state["reader"].cursor()
+    try:
+        return people.held(cur, state["sources"], email, words)
+    finally:
+        cur.close()
+
+
 def q(name: str, **params) -> pd.DataFrame:
     state = _current()
     cur = state["reader"].cursor()
@@ -78,11 +97,10 @@ def q(name: str, **params) -> pd.DataFrame:
         frame = query(cur, state["queries"], name, **params)
     finally:
         cur.close()
-    if name not in NOT_KEPT:
-        with _answers_lock:
-            _answers[key] = frame.copy()
-            while len(_answers) > KEPT_ANSWERS:
-                _answers.popitem(last=False)
+    with _answers_lock:
+        _answers[key] = frame.copy()
+        while len(_answers) > KEPT_ANSWERS:
+            _answers.popitem(last=False)
     return frame
 
 

@@ -5,7 +5,8 @@ validated against one query asset; `{batch}` in an UnexpectedRowsExpectation is
 that asset. Quality suites look at the exports a rule judges (the latest on or
 before the as-of date); the compliance suite has one named expectation per rule
 id, with the rule id, severity and legal reference in its meta, taken from
-pipelines/rules/_models.yml (one place per rule).
+pipelines/rules/_models.yml (one place per rule; ids from insyn.findings), and
+its English title (locale/en/LC_MESSAGES/rules.po) as the description.
 """
 
 from __future__ import annotations

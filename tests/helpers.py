@@ -48,6 +48,19 @@ def contact_row(id_: str, email: str = "anna.ek@example.se", lead_source: str = 
     return [values[h] for h in CONTACT_HEADER]
 
 
+def layout(db: Path):
+    """The warehouse `db`'s own paths as the application lays them out (insyn.workbench.Layout:
+    its state folder beside it)."""
+    from insyn.workbench import Layout
+
+    return Layout(db)
+
+
+def published(db: Path) -> Path:
+    """The published-snapshot folder of the warehouse `db`."""
+    return layout(db).published
+
+
 def copy_workbench(root: Path, *, folders: tuple[str, ...] = ("pipelines", "expectations"),
                    warehouse: Path | None = None) -> tuple[Path, Path]:
     """A private workbench at `root`: the repository's config files and `folders`,
@@ -118,14 +131,15 @@ def served_copy(demo_root: Path, root: Path, *, request_id: str, replacing: str,
     on a copy at `root` of the demo workbench `demo_root` (the folders the dashboard needs and the
     demo warehouse). In it the request that the SQL query `replacing` (with `params`) selects gets
     the id `request_id`, and `users` (name -> (password, role)) can log in; `token` is the loopback
-    token (None: one of its own). Yields url, token, root, db, workbench and app."""
+    token (None: one of its own). Yields url, token, root, db, workbench (its settings), application
+    (the insyn.workbench.Workbench) and app (the Dash app)."""
     import threading
 
     import duckdb
 
     from insyn import serve
     from insyn.auth import UserStore
-    from insyn.config import Workbench
+    from insyn.workbench import Workbench
 
     root, db = copy_workbench(root, folders=("pipelines", "expectations", "dashboards", "templates"),
                               warehouse=demo_root / "data" / "demo" / "insyn.duckdb")
@@ -137,16 +151,17 @@ def served_copy(demo_root: Path, root: Path, *, request_id: str, replacing: str,
                            {"r": request_id}).fetchone()[0] == 1
     finally:
         con.close()
-    workbench = Workbench.load(root)
-    store = UserStore(serve.users_path(workbench), n=2**10)   # quick hashes: these are test accounts
+    application = Workbench.open(root, db=db)
+    store = UserStore(application.layout.users, n=2**10)   # quick hashes: these are test accounts
     for name, (password, role) in (users or {}).items():
         store.add(name, password, role=role)
-    app = serve.create(workbench, db, host="127.0.0.1", auth_options={"token": token} if token else None)
+    app = serve.create(application, host="127.0.0.1", auth_options={"token": token} if token else None)
     server = serve.make_server(app, "127.0.0.1", 0)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
-        yield SimpleNamespace(url=f"http://127.0.0.1:{server.effective_port}", root=root, db=db, workbench=workbench,
+        yield SimpleNamespace(url=f"http://127.0.0.1:{server.effective_port}", root=root, db=db,
+                              workbench=application.settings, application=application,
                               app=app, token=app.server.extensions["insyn.auth"]["token"])
     finally:
         server.close()

@@ -13,8 +13,10 @@ import time
 
 import pytest
 
-from insyn.accesslog import AccessLog, access_log_path
+from insyn.accesslog import AccessLog
 from insyn.ledger import salted
+
+from helpers import layout
 
 EMAIL = "Åsa.Öhrström@Stenbygg.se "
 
@@ -22,7 +24,7 @@ EMAIL = "Åsa.Öhrström@Stenbygg.se "
 @pytest.fixture
 def log(tmp_path):
     db = tmp_path / "warehouse" / "insyn.duckdb"
-    return AccessLog(db, tmp_path / "secrets")
+    return AccessLog(layout(db).access_log, tmp_path / "secrets")
 
 
 def _salt(tmp_path) -> str:
@@ -32,7 +34,7 @@ def _salt(tmp_path) -> str:
 def test_an_entry_names_the_person_by_salted_hash_only_in_an_owner_only_file(log, tmp_path):
     log.record("lookup", user="karin", email=EMAIL, success=True)
     log.record("login", user="karin", address="192.0.2.7", success=False)
-    path = access_log_path(tmp_path / "warehouse" / "insyn.duckdb")
+    path = layout(tmp_path / "warehouse" / "insyn.duckdb").access_log
     text = path.read_text(encoding="utf-8")
     assert "stenbygg" not in text.lower() and "Åsa" not in text and "\\u00c5" not in text.lower()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -102,7 +104,7 @@ def test_concurrent_writers_and_purges_lose_and_tear_nothing(log, tmp_path):
     file: every entry is either purged (counted) or still there, and every line parses."""
     _old_lines(log.path, [500] * 50)
     n = 150
-    writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path / "warehouse" / "insyn.duckdb"),
+    writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(log.path),
                                  str(tmp_path / "secrets"), f"w{k}", str(n)]) for k in range(4)]
     purged, rounds = 0, 0
     while any(w.poll() is None for w in writers):
@@ -116,7 +118,7 @@ def test_concurrent_writers_and_purges_lose_and_tear_nothing(log, tmp_path):
 
 
 def test_a_hand_edited_line_is_named_by_file_and_line(tmp_path, insyn, db):
-    path = access_log_path(db)
+    path = layout(db).access_log
     path.parent.mkdir(parents=True)
     path.write_text('{"at": "2026-11-24T10:00:00+00:00", "event": "login", "user": "k"}\nnot json\n')
     r = insyn("access-log")
@@ -124,7 +126,7 @@ def test_a_hand_edited_line_is_named_by_file_and_line(tmp_path, insyn, db):
 
 
 def test_the_command_filters_and_writes_csv_with_formulas_neutralised(tmp_path, insyn, db):
-    log = AccessLog(db, tmp_path / "secrets")   # the command reads the log; it needs no salt
+    log = AccessLog(layout(db).access_log, tmp_path / "secrets")   # the command reads the log; it needs no salt
     log.record("login", user="=HYPERLINK(\"http://x\")", address="127.0.0.1", success=False)
     log.record("lookup", user="karin", email="kim@example.se", success=True)
     r = insyn("access-log", "--format", "csv")

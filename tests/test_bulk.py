@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from insyn.config import Workbench
+from insyn.config import Settings
 from insyn.db import connect
 from insyn.errors import InputError
 from insyn.load import load
@@ -27,7 +27,7 @@ PROVENANCE = ("_load_id",)   # the same in both warehouses but for nothing else
 
 @pytest.fixture(scope="module")
 def workbench():
-    wb = Workbench.load(REPO)
+    wb = Settings.load(REPO)
     return wb, Sources.load(wb.pipelines / "sources.toml"), wb.policy()
 
 
@@ -193,7 +193,7 @@ def test_the_cli_takes_the_threshold_from_insyn_toml(tmp_path, monkeypatch):
 
     from helpers import copy_workbench
 
-    assert Workbench.load(REPO).bulk_min_bytes == 8 << 20
+    assert Settings.load(REPO).bulk_min_bytes == 8 << 20
     path = tmp_path / "events.jsonl"
     path.write_text("\n".join(_event(sg_event_id=f"e{i}") for i in range(5)) + "\n", encoding="utf-8")
     from insyn import bulk
@@ -207,7 +207,7 @@ def test_the_cli_takes_the_threshold_from_insyn_toml(tmp_path, monkeypatch):
         toml = wb / "insyn.toml"
         toml.write_text(toml.read_text(encoding="utf-8").replace("bulk_min_bytes = 8388608",
                                                                   f"bulk_min_bytes = {setting}"), encoding="utf-8")
-        assert Workbench.load(wb).bulk_min_bytes == (0 if setting == "0" else None)
+        assert Settings.load(wb).bulk_min_bytes == (0 if setting == "0" else None)
         out = io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
             assert main(["--workbench", str(wb), "--db", str(db), "load", str(path)]) == 0

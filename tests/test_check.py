@@ -75,9 +75,14 @@ def test_a_violation_makes_check_exit_1_naming_the_rule(clean_workbench, tmp_pat
     assert code == 1
     assert "transfer.invalid_mechanism" in out
     code, out, _ = run(clean_workbench, db, "findings", "--as-of", "2026-11-24", "--format", "csv")
-    assert out.splitlines() == ["rule,record_id,email,source,detail,count",
+    # the English detail, then the facts it was made from (detail_id and the typed facts)
+    assert out.splitlines() == ["rule,record_id,email,source,detail,count,detail_id,first_date,second_date,"
+                                "third_date,fourth_date,first_number,second_number,first_text,second_text,reason,"
+                                "first_time",
                                 "transfer.invalid_mechanism,Old Queue Inc,,register.subprocessors,"
-                                "\"US, privacy_shield: Privacy Shield was invalidated (C-311/18)\",1"]
+                                "\"US, privacy_shield: Privacy Shield was invalidated (C-311/18)\",1,"
+                                "rule.transfer.invalid_mechanism.recorded,,,,,,,US,privacy_shield,"
+                                "Privacy Shield was invalidated (C-311/18),"]
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from insyn.config import Policy, Workbench
+from insyn.config import Policy, Settings
 from insyn.errors import ConfigError
 
 from helpers import REPO
@@ -67,7 +67,7 @@ def test_no_number_of_the_law_is_written_in_the_models():
 
 def test_workbench_paths_resolve_relative_to_its_folder(monkeypatch):
     monkeypatch.delenv("INSYN_DB", raising=False)
-    wb = Workbench.load(REPO)
+    wb = Settings.load(REPO)
     assert wb.warehouse == REPO / "data" / "warehouse" / "insyn.duckdb"
     assert wb.database("/tmp/x.duckdb") == __import__("pathlib").Path("/tmp/x.duckdb")
     monkeypatch.setenv("INSYN_DB", "/tmp/y.duckdb")
@@ -83,4 +83,4 @@ def test_a_dashboard_setting_that_would_be_ignored_is_refused(tmp_path, table):
     text = re.sub(r"\[dashboard\]\n(?:[a-z_]+ = .*\n)*", "", text) + "\n" + table
     (tmp_path / "insyn.toml").write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError, match=r"insyn\.toml: dashboard"):
-        Workbench.load(tmp_path)
+        Settings.load(tmp_path)

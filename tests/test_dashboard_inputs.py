@@ -18,7 +18,7 @@ import tempfile
 import pytest
 import requests
 
-from insyn.sample import DEMO_PERSON_EMAIL
+from sample import DEMO_PERSON_EMAIL
 
 from helpers import EXPECTED, REPO, callback_body, served_copy
 
@@ -86,7 +86,8 @@ def served(demo, tmp_path_factory):
                          params={"e": DEMO_PERSON_EMAIL},
                          users={"dora": (PASSWORD, "dpo"), "vera": (PASSWORD, "viewer")}) as site:
             yield {"url": site.url, "root": site.root, "db": site.db, "tmp": private_tmp,
-                   "workbench": site.workbench, "email": DEMO_PERSON_EMAIL, "token": site.token}
+                   "workbench": site.workbench, "layout": site.application.layout, "email": DEMO_PERSON_EMAIL,
+                   "token": site.token}
 
 
 @pytest.fixture(scope="module")
@@ -295,10 +296,10 @@ def test_a_viewer_sees_aggregates_and_findings_with_e_mails_abbreviated(served, 
 # ---------------------------------------------------------------- the access log
 
 def test_each_look_up_and_report_is_recorded_with_the_address_hashed(served, dependencies, good):
-    from insyn.accesslog import AccessLog, access_log_path
+    from insyn.accesslog import AccessLog
 
     dora = _login(served, "dora")
-    log = AccessLog(served["db"], served["workbench"].secrets)
+    log = AccessLog(served["layout"].access_log, served["workbench"].secrets)
     before = len(log.entries())
     look_up = _dep(dependencies, "people-result")
     assert dora.post(served["url"] + UPDATE, json=callback_body(look_up, good)).status_code == 200
@@ -311,7 +312,7 @@ def test_each_look_up_and_report_is_recorded_with_the_address_hashed(served, dep
         ("lookup", "dora", True), ("lookup", "dora", False), ("report", "dora", True)]
     assert entries[0]["subject"] == entries[2]["subject"] != entries[1]["subject"]
     assert re.fullmatch(r"[0-9a-f]{64}", entries[0]["subject"])
-    text = access_log_path(served["db"]).read_text(encoding="utf-8")
+    text = served["layout"].access_log.read_text(encoding="utf-8")
     assert served["email"] not in text and "nobody.at.all" not in text
 
 
@@ -321,7 +322,7 @@ def test_a_report_on_the_dpo_s_word_records_the_vouching_too(served, dependencie
     from insyn.accesslog import AccessLog
 
     dora = _login(served, "dora")
-    log = AccessLog(served["db"], served["workbench"].secrets)
+    log = AccessLog(served["layout"].access_log, served["workbench"].secrets)
     before = len(log.entries())
     values = {**good, ("people-email", "value"): "petra.rosen@ekbygg.se", ("report-vouched-by", "value"): "Eva Ek"}
     report = dora.post(served["url"] + UPDATE, json=callback_body(_dep(dependencies, "report-download"), values))
@@ -331,9 +332,7 @@ def test_a_report_on_the_dpo_s_word_records_the_vouching_too(served, dependencie
 
 
 def test_a_look_up_that_cannot_be_recorded_shows_nothing(served, dpo, dependencies, good):
-    from insyn.accesslog import access_log_path
-
-    path = access_log_path(served["db"])
+    path = served["layout"].access_log
     saved = path.with_name("saved-log")
     shutil.move(path, saved)
     path.mkdir()   # the log cannot be appended to

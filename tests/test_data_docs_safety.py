@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import CONTACT_HEADER, SAMPLE, contact_row, copy_workbench, sf_csv, write
+from helpers import CONTACT_HEADER, SAMPLE, contact_row, copy_workbench, layout, sf_csv, write
 from insyn.audit import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.notebook
@@ -64,15 +64,15 @@ def attacked(tmp_path_factory):
         folder.mkdir()
     done = _insyn(root, "load", root / "data" / "sample" / "exports", root / "inbox", tmpdir=tmp["load"])
     assert done.returncode == 0, done.stderr
-    warehouse_before = set(os.listdir(db.parent))
+    warehouse_before = set(os.listdir(db.parent)) | set(os.listdir(layout(db).state))
     done = _insyn(root, "check", "--as-of", AS_OF, tmpdir=tmp["check"])
     assert done.returncode == 1, done.stderr      # the sample breaks rules on purpose
-    left_beside = set(os.listdir(db.parent)) - warehouse_before
+    left_beside = (set(os.listdir(db.parent)) | set(os.listdir(layout(db).state))) - warehouse_before
     done = _insyn(root, "audit", "--year", AS_OF[:4], "--as-of", AS_OF, "--lang", "en", "--out", base / "packs",
                   tmpdir=tmp["audit"])
     assert done.returncode == 0, done.stderr
     [pack] = list((base / "packs").iterdir())
-    return {"root": root, "docs": db.parent / "data-docs", "pack": pack, "tmp": tmp, "left_beside": left_beside}
+    return {"root": root, "docs": layout(db).data_docs, "pack": pack, "tmp": tmp, "left_beside": left_beside}
 
 
 # ---------------------------------------------------------------- in Chromium

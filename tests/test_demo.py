@@ -2,10 +2,7 @@
 
 import hashlib
 
-
-from insyn import sample
-
-
+import sample
 from helpers import EXPECTED, SAMPLE
 
 

@@ -21,9 +21,9 @@ import pytest
 
 from insyn.cli import main
 from insyn.ledger import Ledger, salted
-from insyn.sample import DEMO_PERSON_EMAIL, DEMO_PERSON_NAME
+from sample import DEMO_PERSON_EMAIL, DEMO_PERSON_NAME
 
-from helpers import copy_workbench, write
+from helpers import copy_workbench, layout, write
 
 AS_OF = "2026-11-24"
 FOLDERS = ("pipelines", "expectations", "templates")
@@ -141,7 +141,7 @@ def test_report_refused_without_verified_identity_then_vouched_and_recorded(benc
                                "--identity-verified-by", "Karin Lund")
     assert code == 0, err
     assert "vouched for by Karin Lund" in printed
-    ledger = (bench.db.parent / "dsar-ledger.jsonl").read_text(encoding="utf-8")
+    ledger = layout(bench.db).ledger.read_text(encoding="utf-8")
     entries = [json.loads(line) for line in ledger.splitlines()]
     assert [e["kind"] for e in entries] == ["identity_vouched", "access_report"]
     assert entries[0]["vouched_by"] == "Karin Lund" and entries[0]["recorded_at"]
@@ -166,7 +166,8 @@ def test_erase_leaves_only_the_request_record_and_the_salted_hash(bench):
     contact_id = con.execute("select record_id from marts.dim_crm_records where email_key = $e",
                              {"e": DEMO_PERSON_EMAIL}).fetchone()[0]
     # a findings-history row that names her (as an opt-out finding would)
-    con.execute("insert into audit.findings_history values (1, date '2026-11-24', 'optout.not_synced', $e, $e, "
+    con.execute("insert into audit.findings_history (check_run_id, as_of, rule, record_id, email, source, detail, "
+                "count) values (1, date '2026-11-24', 'optout.not_synced', $e, $e, "
                 "'mailchimp.subscribed', 'opted out: ' || upper($e), 1)", {"e": DEMO_PERSON_EMAIL})
     con.close()
     local_part = DEMO_PERSON_EMAIL.split("@")[0]      # in a log line the @ is percent-encoded
@@ -192,11 +193,11 @@ def test_erase_leaves_only_the_request_record_and_the_salted_hash(bench):
     hashed = "sha256:" + salted(salt, DEMO_PERSON_EMAIL)
     assert (hashed, hashed, "opted out: " + hashed) in history
     # the ledger, the salt and the deletion tasks
-    entry = Ledger(bench.db.parent / "dsar-ledger.jsonl").erasures()[-1]
+    entry = Ledger(layout(bench.db).ledger).erasures()[-1]
     assert entry.request_id == request and entry.erased_on == AS_OF and entry.email_sha256 == hashed[7:]
-    assert DEMO_PERSON_EMAIL not in (bench.db.parent / "dsar-ledger.jsonl").read_text(encoding="utf-8")
+    assert DEMO_PERSON_EMAIL not in layout(bench.db).ledger.read_text(encoding="utf-8")
     assert stat.S_IMODE((bench.root / "data" / "secrets" / "suppression.salt").stat().st_mode) == 0o600
-    tasks_file = next((bench.db.parent / "deletion-tasks").glob("*.csv"))
+    tasks_file = next(layout(bench.db).deletion_tasks.glob("*.csv"))
     assert stat.S_IMODE(tasks_file.stat().st_mode) == 0o600
     tasks = list(csv.DictReader(io.StringIO(tasks_file.read_text(encoding="utf-8-sig"))))
     objects = {(t["system"], t["object"]) for t in tasks}
@@ -204,7 +205,7 @@ def test_erase_leaves_only_the_request_record_and_the_salted_hash(bench):
     assert any(t["system"] == "Mailchimp" for t in tasks) and any(t["system"] == "Web server" for t in tasks)
     assert contact_id in {t["record_id"] for t in tasks}
     # the dashboard's snapshots: only the new one is left
-    published = list((bench.db.parent / "published").glob("insyn-*.duckdb"))
+    published = list(layout(bench.db).published.glob("insyn-*.duckdb"))
     assert len(published) == 1
     assert set(_tables_holding(published[0], DEMO_PERSON_EMAIL)) <= register_derived
 
@@ -223,7 +224,7 @@ def _audience(tmp_path, name, email):
 def test_reimported_erased_person_is_flagged_and_older_exports_load_without_her(bench, tmp_path):
     code, _, err = bench("dsar", "erase", DEMO_PERSON_EMAIL, "--on", AS_OF)   # ledger only: no request named
     assert code == 0, err
-    entry_id = Ledger(bench.db.parent / "dsar-ledger.jsonl").erasures()[-1].entry_id
+    entry_id = Ledger(layout(bench.db).ledger).erasures()[-1].entry_id
     # an older export loaded now: she is left out of it
     older = _audience(tmp_path, "subscribed_members_export_old.csv", DEMO_PERSON_EMAIL)
     code, printed, err = bench("load", older, "--exported-at", "2026-11-20")
@@ -268,7 +269,7 @@ def test_erase_refuses_a_request_of_someone_else_and_a_blank_address(bench):
     assert code == 2 and "not from this address" in err
     code, _, err = bench("dsar", "erase", "   ")
     assert code == 2 and "blank" in err
-    assert not (bench.db.parent / "dsar-ledger.jsonl").exists()
+    assert not layout(bench.db).ledger.exists()
 
 
 def test_salted_hash_is_the_same_in_python_and_duckdb():
@@ -282,14 +283,14 @@ def test_salted_hash_is_the_same_in_python_and_duckdb():
 
 def test_erase_removes_every_report_the_ledger_recorded_and_names_a_copy_it_cannot_reach(bench, tmp_path):
     request = _request_of(bench.db, DEMO_PERSON_EMAIL)
-    reports = bench.db.parent / "reports"
+    reports = layout(bench.db).reports
     elsewhere = tmp_path / "elsewhere" / "sent-to-her.json"
     stick = tmp_path / "usb-stick" / "copy.html"
     for extra in ([], ["--format", "json", "--out", elsewhere], ["--out", stick]):
         code, _, err = bench("dsar", "report", DEMO_PERSON_EMAIL, "--as-of", AS_OF, *extra)
         assert code == 0, err
     default = next(reports.glob("access-report-*.html"))
-    paths = [e.path for e in Ledger(bench.db.parent / "dsar-ledger.jsonl").entries() if e.kind == "access_report"]
+    paths = [e.path for e in Ledger(layout(bench.db).ledger).entries() if e.kind == "access_report"]
     assert paths == [f"reports/{default.name}", str(elsewhere.resolve()), str(stick.resolve())]
     by_hand = reports / f"access-report-{request}-20261101-101010.pdf"     # a copy the ledger never saw
     by_hand.write_bytes(b"%PDF-1.4 her letter")
@@ -304,8 +305,8 @@ def test_erase_removes_every_report_the_ledger_recorded_and_names_a_copy_it_cann
     removed = printed.split("removed (")[1].split("NOT removed")[0]
     assert str(default) in removed and str(elsewhere.resolve()) in removed and str(by_hand) in removed
     assert f"{stick.resolve()} (its folder is missing" in printed.split("NOT removed")[1]
-    tasks = Ledger(bench.db.parent / "dsar-ledger.jsonl").erasures()[-1].path
-    assert tasks.startswith("deletion-tasks/") and (bench.db.parent / tasks).exists()
+    tasks = Ledger(layout(bench.db).ledger).erasures()[-1].path
+    assert tasks.startswith("deletion-tasks/") and (layout(bench.db).state / tasks).exists()
 
 
 def test_a_report_path_naming_the_person_is_refused(bench, tmp_path):
@@ -314,7 +315,7 @@ def test_a_report_path_naming_the_person_is_refused(bench, tmp_path):
         code, _, err = bench("dsar", "report", DEMO_PERSON_EMAIL, "--as-of", AS_OF, "--out", tmp_path / name)
         assert code == 2 and "--out names the person" in err and DEMO_PERSON_EMAIL not in err
     assert not list(tmp_path.rglob("*.html"))
-    assert all(e.path is None for e in Ledger(bench.db.parent / "dsar-ledger.jsonl").entries())
+    assert all(e.path is None for e in Ledger(layout(bench.db).ledger).entries())
 
 
 def test_reports_and_erasures_from_the_command_line_are_in_the_access_log(bench, tmp_path):
@@ -336,6 +337,6 @@ def test_reports_and_erasures_from_the_command_line_are_in_the_access_log(bench,
         ("report", False, salted(salt, unverified)), ("vouch", True, salted(salt, unverified)),
         ("report", True, salted(salt, unverified)), ("erase", True, salted(salt, DEMO_PERSON_EMAIL))]
     assert {e["user"] for e in entries} == {f"cli:{getpass.getuser()}"}
-    text = (bench.db.parent / "access-log.jsonl").read_text(encoding="utf-8")
+    text = layout(bench.db).access_log.read_text(encoding="utf-8")
     assert unverified not in text and DEMO_PERSON_EMAIL not in text and "Karin" not in text
-    assert stat.S_IMODE((bench.db.parent / "access-log.jsonl").stat().st_mode) == 0o600
+    assert stat.S_IMODE(layout(bench.db).access_log.stat().st_mode) == 0o600

@@ -34,9 +34,9 @@ import duckdb
 import pytest
 
 from insyn.db import ident
-from insyn.sample import DEMO_PERSON_EMAIL, DEMO_PERSON_NAME
+from sample import DEMO_PERSON_EMAIL, DEMO_PERSON_NAME
 
-from helpers import REPO, callback_body, free_port, held_open
+from helpers import REPO, callback_body, free_port, held_open, layout
 
 AS_OF = "2026-11-24"
 REQUEST = "DSAR-2026-025"
@@ -108,7 +108,7 @@ def traces(*roots: Path, workbench: Path) -> dict[str, str]:
             where = path.relative_to(workbench).as_posix() if path.is_relative_to(workbench) else str(path)
             if where.startswith(EXCEPTED):
                 continue
-            if where.startswith("data/demo/deletion-tasks/"):   # the tasks for the source systems name her address
+            if where.startswith("data/demo/insyn.duckdb.d/deletion-tasks/"):   # the tasks for the source systems name her address
                 continue
             if path.suffix == ".duckdb":               # the warehouse and snapshots keep her request record only
                 extra = _tables_holding(path, [DEMO_PERSON_EMAIL, DEMO_PERSON_NAME.split()[1], PHONE]) - REGISTER_DERIVED
@@ -216,9 +216,11 @@ def test_after_erasure_only_the_register_row_the_deletion_task_and_the_salted_ha
         assert DEMO_PERSON_NAME in base64.b64decode(download["content"]).decode("utf-8")
     before = traces(bench.root, bench.tmp, other, workbench=bench.root)   # the search finds her where she is
     assert str(other / f"{REQUEST}.pdf") in before
-    assert {p.suffix for p in (bench.db.parent / "reports").iterdir() if f"data/demo/reports/{p.name}" in before} \
+    assert {p.suffix for p in layout(bench.db).reports.iterdir()
+            if f"data/demo/insyn.duckdb.d/reports/{p.name}" in before} \
         == {".html", ".pdf"}                                     # this report, and the one `insyn demo` made
-    assert "data/demo/dsar-ledger.jsonl" not in before and "data/demo/access-log.jsonl" not in before
+    assert "data/demo/insyn.duckdb.d/dsar-ledger.jsonl" not in before
+    assert "data/demo/insyn.duckdb.d/access-log.jsonl" not in before
 
     r = bench("dsar", "erase", DEMO_PERSON_EMAIL, "--request", REQUEST, "--on", AS_OF)
     assert r.returncode == 0, r.stdout + r.stderr
@@ -228,19 +230,19 @@ def test_after_erasure_only_the_register_row_the_deletion_task_and_the_salted_ha
     assert traces(bench.root, bench.tmp, other, workbench=bench.root) == {}
     # what is left, on purpose: the register's row, the deletion tasks, the salted hash
     assert REGISTER_DERIVED & _tables_holding(bench.db, [DEMO_PERSON_EMAIL])
-    tasks = list((bench.db.parent / "deletion-tasks").glob("*.csv"))
+    tasks = list(layout(bench.db).deletion_tasks.glob("*.csv"))
     assert len(tasks) == 1 and DEMO_PERSON_EMAIL in tasks[0].read_text(encoding="utf-8-sig")
     salt = (bench.root / "data" / "secrets" / "suppression.salt").read_text().strip()
     from insyn.ledger import salted
 
     hashed = salted(salt, DEMO_PERSON_EMAIL)
-    assert hashed in (bench.db.parent / "dsar-ledger.jsonl").read_text()
-    log = [json.loads(line) for line in (bench.db.parent / "access-log.jsonl").read_text().splitlines()]
+    assert hashed in layout(bench.db).ledger.read_text()
+    log = [json.loads(line) for line in layout(bench.db).access_log.read_text().splitlines()]
     assert {(e["event"], e["subject"]) for e in log} >= {("report", hashed), ("erase", hashed)}
 
 
 def test_a_running_dashboard_lets_go_of_the_erased_snapshot_without_a_request(bench):
-    published = bench.db.parent / "published"
+    published = layout(bench.db).published
     with dashboard(bench) as (proc, base):
         open_as_of(bench, base)                                  # the dashboard now reads the snapshot
         before = held_open(published, proc.pid, or_deleted=True)

@@ -17,14 +17,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from insyn.config import Workbench
+from insyn.config import Settings
 from insyn.errors import InsynError
 from insyn.load import load
 from insyn.sources import Sources
 
 from helpers import CONTACT_HEADER, REPO, SAMPLE, sf_csv
 
-WB = Workbench.load(REPO)
+WB = Settings.load(REPO)
 POLICY = WB.policy()
 SOURCES = Sources.load(WB.pipelines / "sources.toml")
 EXPORTS = SAMPLE / "exports"

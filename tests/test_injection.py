@@ -15,7 +15,7 @@ from insyn.access_report import default_name
 from insyn.cli import main
 from insyn.output import print_csv
 
-from helpers import EXPECTED, REPO
+from helpers import EXPECTED, REPO, published
 
 HOSTILE = [
     "x'; drop table raw.salesforce__contact; --@example.se",
@@ -82,12 +82,12 @@ def test_the_dashboard_look_up_takes_any_text_as_a_value(warehouse):
     wb, db = warehouse
     from insyn import snapshot
 
-    snapshot.publish(db)
+    snapshot.publish(db, published(db))
     if str(REPO) not in sys.path:
         sys.path.insert(0, str(REPO))
     from dashboards.app import create_app
 
-    create_app(snapshot.SnapshotReader(db), REPO / "pipelines" / "queries")
+    create_app(snapshot.SnapshotReader(published(db)), REPO / "pipelines" / "queries")
     people = next(sys.modules[p["module"]] for p in dash.page_registry.values() if p["path"] == "/people")
     before = _state(db)
     found = str(people.look_up(1, KNOWN, "en"))

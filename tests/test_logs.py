@@ -22,7 +22,7 @@ import pytest
 
 from insyn.cli import main
 
-from helpers import EXPECTED, REPO, SAMPLE, copy_workbench
+from helpers import EXPECTED, REPO, SAMPLE, copy_workbench, published
 
 AS_OF = EXPECTED["as_of"]
 
@@ -80,13 +80,13 @@ def logged(tmp_path_factory):
         # the dashboard's person look-up, for every person, as its callback
         from insyn import snapshot
 
-        snapshot.publish(db)
+        snapshot.publish(db, published(db))
         if str(REPO) not in sys.path:
             sys.path.insert(0, str(REPO))
         from dashboards.app import create_app
 
         with contextlib.redirect_stderr(stderr):
-            create_app(snapshot.SnapshotReader(db), REPO / "pipelines" / "queries")
+            create_app(snapshot.SnapshotReader(published(db)), REPO / "pipelines" / "queries")
             people = next(sys.modules[p["module"]] for p in dash.page_registry.values() if p["path"] == "/people")
             for email in sorted(data["e-mail"])[:40]:
                 people.look_up(1, email, "sv")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import CONTACT_HEADER, EXPECTED, SAMPLE, contact_row, copy_workbench, sf_csv, write
+from helpers import CONTACT_HEADER, EXPECTED, SAMPLE, contact_row, copy_workbench, layout, sf_csv, write
 
 AS_OF = dt.date.fromisoformat(EXPECTED["as_of"])
 LEAD_HEADER = ["Id", "IsDeleted", "LastName", "Company", "Email", "LeadSource", "Status", "HasOptedOutOfEmail",
@@ -101,7 +101,7 @@ def _aged(path: Path, day: str, data: bytes = b"x") -> Path:
 def test_access_log_reports_and_deletion_tasks_past_their_retention_go_and_an_unreachable_copy_is_named(
         tmp_path, insyn, db):
     assert insyn("-q", "load", SAMPLE / "exports" / "2026-11-01").code == 0
-    home = db.parent
+    home = layout(db).state
     # [retention] in insyn.toml: access log 365 days, reports 30, deletion tasks 90; as of 2026-11-24
     write(home / "access-log.jsonl", "".join(
         json.dumps({"at": at, "event": "lookup", "user": "karin", "subject": None, "address": None,

@@ -20,7 +20,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from insyn import report
+from insyn import masking, report
 from insyn.queries import query
 
 from helpers import EXPECTED, REPO
@@ -127,8 +127,8 @@ def test_formats_follow_the_language():
 
 
 def test_addresses_are_shortened_and_tables_escaped():
-    assert report.mask_email(" Anna.Ek@example.se ") == "A…@example.se"
-    assert report.mask_email(None) == "–"
+    assert masking.mask_email(" Anna.Ek@example.se ") == "A…@example.se"
+    assert masking.mask_email(None) == "–"
     table = report.md_table([["a|b", "x_y", "2026-01-02"]], ["h1", "h2", "h3"], "en")
     row = table.splitlines()[2]
     assert row.count(" | ") == 2 and r"a\|b" in row and r"x\_y" in row and "2026-01-02" in row
@@ -281,12 +281,15 @@ def test_sections_carry_the_demo_s_findings(yearly, sql):
 
 def test_every_demo_detail_has_a_swedish_reading(yearly):
     """The rules' detail texts shown in the report and the transfer judgements all read in Swedish."""
+    from insyn import findings
+
     shown = yearly["sv"].data.findings
-    shown = shown[shown["rule"].str.match(r"(optout|notice|retention|erasure|policy)\.")]
-    reasons = yearly["sv"].data.subprocessors["invalid_reason"].dropna()
-    for detail in [*shown["detail"], *reasons]:
-        assert report.translate_detail(detail, "sv") != detail, detail
-        assert report.translate_detail(detail, "en") == detail
+    for row in shown.to_dict("records"):   # every rule now: each detail is a template of rules.po
+        assert report.finding_detail(row, "sv") != row["detail"], row["detail"]
+        assert report.finding_detail(row, "en") == row["detail"]
+    for reason in yearly["sv"].data.subprocessors["invalid_reason"].dropna():
+        assert findings.reason(reason, report.words("sv")) != reason, reason
+        assert findings.reason(reason, report.words("en")) == reason
 
 
 SECTIONS = ("title_markdown", "summary_markdown", "requests_section", "deadline_section", "retention_section",
@@ -354,8 +357,8 @@ def _parameters(name: str) -> list[ast.stmt]:
 
 
 @pytest.mark.parametrize("name, names", [
-    ("10_yearly_audit.ipynb", ["audit_year", "as_of", "warehouse", "queries", "language", "run_id"]),
-    ("20_monthly_retention_review.ipynb", ["review_month", "as_of", "warehouse", "queries", "language", "run_id"]),
+    ("10_yearly_audit.ipynb", ["audit_year", "as_of", "warehouse", "queries", "locale", "language", "run_id"]),
+    ("20_monthly_retention_review.ipynb", ["review_month", "as_of", "warehouse", "queries", "locale", "language", "run_id"]),
 ])
 def test_the_parameters_cell_holds_typed_literals_only(name, names):
     body = _parameters(name)

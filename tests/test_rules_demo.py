@@ -5,7 +5,7 @@ from collections import Counter
 
 import pytest
 
-from helpers import EXPECTED
+from helpers import EXPECTED, layout
 
 import duckdb
 
@@ -91,7 +91,7 @@ def test_findings_history_keeps_the_checked_findings(demo, found):  # noqa: F811
 
 def test_gx_wrote_data_docs(demo):  # noqa: F811
     wb, _ = demo
-    index = wb / "data" / "demo" / "data-docs" / "index.html"
+    index = layout(wb / "data" / "demo" / "insyn.duckdb").data_docs / "index.html"
     assert index.exists()
     assert "compliance" in index.read_text(encoding="utf-8")
 

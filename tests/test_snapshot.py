@@ -12,7 +12,7 @@ import pandas as pd
 from insyn import snapshot
 from insyn.csvsafe import to_csv
 
-from helpers import held_open
+from helpers import held_open, published
 
 
 def _warehouse(path, n):
@@ -24,11 +24,11 @@ def _warehouse(path, n):
 def test_reader_follows_each_new_snapshot_without_a_restart(tmp_path):
     db = tmp_path / "w.duckdb"
     _warehouse(db, 3)
-    first = snapshot.publish(db)
-    reader = snapshot.SnapshotReader(db)
+    first = snapshot.publish(db, published(db))
+    reader = snapshot.SnapshotReader(published(db))
     assert reader.cursor().execute("select count(*) from t").fetchone()[0] == 3
     _warehouse(db, 5)
-    second = snapshot.publish(db)
+    second = snapshot.publish(db, published(db))
     assert second != first
     assert reader.cursor().execute("select count(*) from t").fetchone()[0] == 5
     assert reader.path == second
@@ -38,24 +38,24 @@ def test_snapshots_are_owner_only_and_old_ones_pruned(tmp_path):
     db = tmp_path / "w.duckdb"
     _warehouse(db, 1)
     for _ in range(snapshot.KEEP + 2):
-        latest = snapshot.publish(db)
-    kept = sorted(snapshot.folder(db).glob("insyn-*.duckdb"))
+        latest = snapshot.publish(db, published(db))
+    kept = sorted(published(db).glob("insyn-*.duckdb"))
     assert len(kept) == snapshot.KEEP and kept[-1] == latest
     assert stat.S_IMODE(latest.stat().st_mode) == 0o600
-    assert snapshot.current(db) == latest
+    assert snapshot.current(published(db)) == latest
 
 
 def test_the_dashboard_reads_while_another_process_writes(tmp_path):
     db = tmp_path / "w.duckdb"
     _warehouse(db, 2)
-    snapshot.publish(db)
+    snapshot.publish(db, published(db))
     writer = subprocess.Popen([sys.executable, "-c",
                                "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
                                "c.execute('create table u as select 1'); print('ok', flush=True); time.sleep(20)",
                                str(db)], stdout=subprocess.PIPE, text=True)
     try:
         assert writer.stdout.readline().strip() == "ok"
-        reader = snapshot.SnapshotReader(db)
+        reader = snapshot.SnapshotReader(published(db))
         assert reader.cursor().execute("select count(*) from t").fetchone()[0] == 2
     finally:
         writer.kill()
@@ -88,15 +88,15 @@ def test_a_removed_snapshot_is_let_go_within_seconds_without_a_request(tmp_path)
     """After an erasure removes the snapshots, the reader closes the old file by itself."""
     db = tmp_path / "w.duckdb"
     _warehouse(db, 3)
-    old = snapshot.publish(db)
-    reader = snapshot.SnapshotReader(db)
+    old = snapshot.publish(db, published(db))
+    reader = snapshot.SnapshotReader(published(db))
     cur = reader.cursor()
     assert cur.execute("select count(*) from t").fetchone()[0] == 3
     cur.close()
     assert any(h == str(old) for h in held_open(tmp_path))
-    snapshot.remove_published(db)
+    snapshot.remove_published(published(db))
     _warehouse(db, 4)
-    snapshot.publish(db)
+    snapshot.publish(db, published(db))
     # no cursor() in between: the watcher alone lets go
     assert _wait_until(lambda: not any(h.startswith(str(old)) for h in held_open(tmp_path)), 5.0), \
         held_open(tmp_path)
@@ -106,12 +106,12 @@ def test_a_removed_snapshot_is_let_go_within_seconds_without_a_request(tmp_path)
 def test_a_cursor_in_use_keeps_its_snapshot_until_it_is_closed(tmp_path):
     db = tmp_path / "w.duckdb"
     _warehouse(db, 3)
-    old = snapshot.publish(db)
-    reader = snapshot.SnapshotReader(db)
+    old = snapshot.publish(db, published(db))
+    reader = snapshot.SnapshotReader(published(db))
     busy = reader.cursor()                       # a request still running
-    snapshot.remove_published(db)
+    snapshot.remove_published(published(db))
     _warehouse(db, 5)
-    snapshot.publish(db)
+    snapshot.publish(db, published(db))
     time.sleep(2.5)                              # the watcher has looked, twice
     assert busy.execute("select count(*) from t").fetchone()[0] == 3
     assert f"{old} (deleted)" in held_open(tmp_path)
@@ -124,16 +124,16 @@ def test_a_cursor_in_use_keeps_its_snapshot_until_it_is_closed(tmp_path):
 def test_a_request_during_a_republish_waits_for_the_new_snapshot(tmp_path):
     db = tmp_path / "w.duckdb"
     _warehouse(db, 3)
-    snapshot.publish(db)
-    reader = snapshot.SnapshotReader(db)
+    snapshot.publish(db, published(db))
+    reader = snapshot.SnapshotReader(published(db))
     reader.cursor().close()
-    snapshot.remove_published(db)                # as an erasure does, before publishing again
+    snapshot.remove_published(published(db))                # as an erasure does, before publishing again
     answer = []
     waiting = threading.Thread(target=lambda: answer.append(
         reader.cursor().execute("select count(*) from t").fetchone()[0]))
     waiting.start()
     time.sleep(0.5)
     _warehouse(db, 6)
-    snapshot.publish(db)
+    snapshot.publish(db, published(db))
     waiting.join(10)
     assert answer == [6]

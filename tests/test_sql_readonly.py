@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from helpers import copy_workbench
+from helpers import copy_workbench, layout, published
 
 pytestmark = pytest.mark.cli
 
@@ -29,10 +29,10 @@ class Bench:
 
     def __init__(self, root: Path, db: Path):
         self.root, self.db = root, db
-        self.ledger = db.parent / "dsar-ledger.jsonl"
+        self.ledger = layout(db).ledger
         self.users = root / "data" / "secrets" / "users.json"
         self.salt = root / "data" / "secrets" / "suppression.salt"
-        self.snapshot = next((db.parent / "published").glob("insyn-*.duckdb"))
+        self.snapshot = next(published(db).glob("insyn-*.duckdb"))
         self.outside = root.parent / "outside"   # where an attack would like to write
 
     def sql(self, *args: str, stdin: str = "", root: Path | None = None):
@@ -52,14 +52,15 @@ def bench(demo, tmp_path_factory):
     demo_wb, _ = demo
     base = tmp_path_factory.mktemp("sql-readonly")
     root, db = copy_workbench(base / "wb", folders=(), warehouse=demo_wb / "data" / "demo" / "insyn.duckdb")
-    shutil.copy(demo_wb / "data" / "demo" / "dsar-ledger.jsonl", db.parent / "dsar-ledger.jsonl")
+    layout(db).state.mkdir(mode=0o700)
+    shutil.copy(layout(demo_wb / "data" / "demo" / "insyn.duckdb").ledger, layout(db).ledger)
     secrets = root / "data" / "secrets"
     secrets.mkdir(mode=0o700, parents=True)
     shutil.copy(demo_wb / "data" / "secrets" / "suppression.salt", secrets / "suppression.salt")
     (secrets / "users.json").write_text(f'{{"dpo": {{"hash": "{SECRET}"}}}}\n', encoding="utf-8")
     from insyn import snapshot
 
-    snapshot.publish(db)
+    snapshot.publish(db, published(db))
     outside = base / "outside"
     outside.mkdir()
     con = duckdb.connect()

@@ -23,7 +23,7 @@ import pytest
 from helpers import callback_body, copy_workbench, free_port
 from insyn.accesslog import AccessLog
 from insyn.auth import UserStore
-from insyn.sample import DEMO_PERSON_EMAIL
+from sample import DEMO_PERSON_EMAIL
 
 pytestmark = pytest.mark.cli
 INSYN = str(Path(sys.executable).with_name("insyn"))
@@ -128,7 +128,10 @@ class Dashboard:
         return response.cookie()
 
     def logins(self, user: str) -> list[dict]:
-        return [e for e in AccessLog(self.db, self.root / "data" / "secrets").entries()
+        from insyn.workbench import Workbench
+
+        log = Workbench.open(self.root, db=self.db).layout.access_log
+        return [e for e in AccessLog(log, self.root / "data" / "secrets").entries()
                 if e["event"] == "login" and e["user"] == user]
 
     def stop(self) -> None:
@@ -443,10 +446,10 @@ def test_a_viewer_gets_no_person_look_up(site):
 
 def test_the_report_format_never_reaches_a_path(site, tmp_path):
     from insyn import serve
-    from insyn.config import Workbench
     from insyn.errors import InsynError
+    from insyn.workbench import Workbench
 
-    make = serve.report_maker(Workbench.load(site.root), site.db)
+    make = serve.report_maker(Workbench.open(site.root, db=site.db))
     for fmt in ["x/../../evil.txt", "../pdf", "pdf/../../x", "", None, ["pdf"], "PDF", "pdf\x00"]:
         with pytest.raises(InsynError, match="report format"):
             # no cursor at all: the format is refused before anything is opened

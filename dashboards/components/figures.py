@@ -28,27 +28,13 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from .i18n import t
+# The palette and the order of values, shared with the audit reports (insyn.style).
+from insyn.style import (  # noqa: F401 - the figures' names for them
+    BLACK, BLUE, COLORWAY, GREEN, GREY, MECHANISMS, ORANGE, PURPLE, REQUEST_TYPE_COLOURS, REQUEST_TYPES,
+    SEVERITIES, SEVERITY_COLOURS, SKY_BLUE, VERMILLION, WARNING, YELLOW,
+)
 
-# Okabe & Ito (2008): distinct for the common colour-vision deficiencies.
-BLACK = "#000000"
-ORANGE = "#E69F00"
-SKY_BLUE = "#56B4E9"
-GREEN = "#009E73"
-YELLOW = "#F0E442"
-BLUE = "#0072B2"
-VERMILLION = "#D55E00"
-PURPLE = "#CC79A7"
-GREY = "#999999"
-
-COLORWAY = [BLUE, ORANGE, GREEN, VERMILLION, SKY_BLUE, PURPLE, YELLOW, BLACK]
-WARNING = VERMILLION
-SEVERITIES = ("high", "medium", "low")
-SEVERITY_COLOURS = {"high": VERMILLION, "medium": ORANGE, "low": SKY_BLUE}
-REQUEST_TYPES = ("access", "erasure", "rectification", "restriction", "objection", "portability", "unknown")
-REQUEST_TYPE_COLOURS = dict(zip(REQUEST_TYPES, (BLUE, VERMILLION, GREEN, ORANGE, PURPLE, SKY_BLUE, GREY)))
-# The order of policy.toml [transfer].mechanisms; other values follow alphabetically.
-MECHANISMS = ("adequacy", "dpf", "scc_2021", "scc_2010", "bcr", "privacy_shield", "none")
+from .i18n import label, t
 
 TEMPLATE = "plotly_white"
 _MARGIN = dict(l=64, r=24, t=72, b=56)
@@ -121,7 +107,7 @@ def _esc(value) -> str:
 def _label(value, lang: str) -> str:
     """A value of the data (request type, severity, mechanism, suite) in the UI language, else as it
     is (raw: escape it for plotly)."""
-    return t("unknown", lang) if _missing(value) else t(str(value), lang)
+    return label("unknown", lang) if _missing(value) else label(value, lang)
 
 
 def _ordered(values: Iterable, preferred: tuple[str, ...]) -> list[str]:
@@ -166,9 +152,9 @@ def promises_bar(df: pd.DataFrame, lang: str = "sv", *, wrap: int = 48) -> go.Fi
     the top; a bar's label is the rule's title in `lang`, wrapped at `wrap`
     characters; customdata is the rule id.
     """
-    title = t("Findings per rule", lang)
+    title = t("dashboard.figure.findings_per_rule", lang)
     if df.empty:
-        return empty_figure(t("No findings for this date.", lang), title)
+        return empty_figure(t("dashboard.message.no_findings", lang), title)
     rules = [str(r) for r in _col(df, "rule")]
     titles = _col(df, "title_sv" if lang == "sv" else "title_en")
     labels, seen = [], set()
@@ -198,7 +184,7 @@ def promises_bar(df: pd.DataFrame, lang: str = "sv", *, wrap: int = 48) -> go.Fi
         "promises_bar", title, traces,
         barmode="relative", bargap=0.25, height=max(260, 110 + 16 * lines + 8 * len(labels)),
         margin=dict(l=16, r=40),
-        xaxis=dict(title_text=t("findings", lang), range=[0, max(max(findings), 1) * 1.15 + 0.5]),
+        xaxis=dict(title_text=t("dashboard.column.findings", lang), range=[0, max(max(findings), 1) * 1.15 + 0.5]),
         yaxis=dict(type="category", categoryorder="array", categoryarray=labels[::-1], automargin=True),
     )
 
@@ -211,9 +197,9 @@ def findings_trend(df: pd.DataFrame, lang: str = "sv", *, titles: pd.DataFrame |
     lines; without it the rule id does. customdata is the rule id. An empty
     frame gives a figure saying there is no history yet.
     """
-    title = t("Findings over time", lang)
+    title = t("dashboard.figure.findings_over_time", lang)
     if df.empty:
-        return empty_figure(t("No history yet: the trend appears after the next check run.", lang), title)
+        return empty_figure(t("dashboard.message.no_history", lang), title)
     counts: dict[str, dict[str, int]] = {}
     dates = set()
     for day, rule, n in zip(map(_day, _col(df, "as_of")), _col(df, "rule"), _col(df, "findings", 0)):
@@ -237,7 +223,7 @@ def findings_trend(df: pd.DataFrame, lang: str = "sv", *, titles: pd.DataFrame |
         "findings_trend", title, traces, height=520,
         legend=dict(yanchor="top", y=-0.12, font=dict(size=11)), margin=dict(b=210),
         xaxis=_date_axis(dates, pd.Timedelta(days=7)),
-        yaxis=dict(title_text=t("findings", lang), rangemode="tozero"),
+        yaxis=dict(title_text=t("dashboard.column.findings", lang), rangemode="tozero"),
     )
 
 
@@ -254,9 +240,9 @@ def request_timeline(df: pd.DataFrame, lang: str = "sv", as_of=None, *, row_heig
     on every trace. Without `as_of` an open request ends at its judged_on
     (the as-of the data was judged at) and no as-of line is drawn.
     """
-    title = t("Requests from received to closed", lang)
+    title = t("dashboard.figure.request_timeline", lang)
     if df.empty:
-        return empty_figure(t("No requests match the filter.", lang), title)
+        return empty_figure(t("dashboard.message.no_requests", lang), title)
     n = len(df)
     received = [_ts(v) for v in _col(df, "received_on")]
     closed = [_ts(v) for v in _col(df, "closed_on")]
@@ -281,18 +267,18 @@ def request_timeline(df: pd.DataFrame, lang: str = "sv", as_of=None, *, row_heig
     shown = [_esc(i) for i in ids]      # what the axis and hovers show; customdata keeps the id
     order = sorted((i for i in range(n) if received[i] is not None), key=lambda i: (received[i], ids[i]))
     kinds = _col(df, "request_type")
-    unit = t("days", lang).lower()
+    unit = t("dashboard.label.days", lang).lower()
 
     def hover(i: int) -> str:
-        text = (f"<b>{shown[i]}</b> · {_esc(_label(kinds[i], lang))}<br>{t('received', lang)} {_day(received[i])}"
+        text = (f"<b>{shown[i]}</b> · {_esc(_label(kinds[i], lang))}<br>{t('dashboard.column.received', lang)} {_day(received[i])}"
                 f" → {_day(ends[i])} ({(ends[i] - received[i]).days} {unit})")
-        return text + (f"<br>{t('overdue', lang)}" if overdue[i] else "")
+        return text + (f"<br>{label('overdue', lang)}" if overdue[i] else "")
 
     traces = []
     for key, keep, colour, pattern in (
-        ("Closed in time", lambda i: not overdue[i] and not is_open[i], SKY_BLUE, ""),
-        ("Open, in time", lambda i: not overdue[i] and is_open[i], SKY_BLUE, "/"),
-        ("overdue", lambda i: overdue[i], WARNING, ""),
+        ("dashboard.figure.closed_in_time", lambda i: not overdue[i] and not is_open[i], SKY_BLUE, ""),
+        ("dashboard.figure.open_in_time", lambda i: not overdue[i] and is_open[i], SKY_BLUE, "/"),
+        ("value.overdue", lambda i: overdue[i], WARNING, ""),
     ):
         idx = [i for i in order if keep(i)]
         if idx:
@@ -318,12 +304,13 @@ def request_timeline(df: pd.DataFrame, lang: str = "sv", as_of=None, *, row_heig
                 hovertemplate=f"<b>%{{hovertext}}</b><br>{t(key, lang)} %{{x}}<extra></extra>",
             ))
 
-    points("identity_verified_on", "identity verified", "diamond", BLACK)
-    points("answered_on", "answered", "circle", GREEN)
-    points("extension_notified_on", "extension notified", "star", ORANGE, size=11)
-    points("policy_due_on", "Policy target", "line-ns-open", GREY, size=14, tick=True)
-    points("legal_due_on", "Legal deadline", "line-ns-open", BLACK, size=14, tick=True)
-    points("extended_due_on", "Extended deadline", "line-ns-open", PURPLE, only=extended, size=14, tick=True)
+    points("identity_verified_on", "dashboard.column.identity_verified", "diamond", BLACK)
+    points("answered_on", "dashboard.column.answered", "circle", GREEN)
+    points("extension_notified_on", "dashboard.column.extension_notified", "star", ORANGE, size=11)
+    points("policy_due_on", "dashboard.figure.policy_target", "line-ns-open", GREY, size=14, tick=True)
+    points("legal_due_on", "dashboard.figure.legal_deadline", "line-ns-open", BLACK, size=14, tick=True)
+    points("extended_due_on", "dashboard.figure.extended_deadline", "line-ns-open", PURPLE, only=extended, size=14,
+           tick=True)
 
     shapes, annotations = [], []
     if stop is not None:
@@ -331,7 +318,7 @@ def request_timeline(df: pd.DataFrame, lang: str = "sv", as_of=None, *, row_heig
         shapes.append(dict(type="line", xref="x", yref="paper", x0=day, x1=day, y0=0, y1=1,
                            line=dict(color=GREY, width=1.5, dash="dash")))
         annotations.append(dict(x=day, xref="x", y=1, yref="paper", yanchor="bottom", showarrow=False,
-                                text=f"{t('as of', lang)} {day}", font=dict(size=11, color=_MUTED)))
+                                text=f"{t('dashboard.label.as_of', lang)} {day}", font=dict(size=11, color=_MUTED)))
     rows = [shown[i] for i in order]
     return _figure(
         "request_timeline", title, traces,
@@ -351,10 +338,10 @@ def requests_by_month(df: pd.DataFrame, lang: str = "sv") -> go.Figure:
     Every month from the first to the last request has its place (0 when
     none came); months are 'YYYY-MM'; customdata is the request type.
     """
-    title = t("Requests per month", lang)
+    title = t("dashboard.figure.requests_per_month", lang)
     received = [_ts(v) for v in _col(df, "received_on")]
     if not any(r is not None for r in received):
-        return empty_figure(t("No requests match the filter.", lang), title)
+        return empty_figure(t("dashboard.message.no_requests", lang), title)
     months = [r.strftime("%Y-%m") if r is not None else None for r in received]
     present = [m for m in months if m]
     labels = [str(p) for p in pd.period_range(min(present), max(present), freq="M")]
@@ -372,8 +359,9 @@ def requests_by_month(df: pd.DataFrame, lang: str = "sv") -> go.Figure:
         ))
     return _figure(
         "requests_by_month", title, traces, barmode="stack", bargap=0.2, height=340,
-        xaxis=dict(type="category", title_text=t("Month received", lang), tickangle=-45 if len(labels) > 12 else 0),
-        yaxis=dict(title_text=t("requests", lang), rangemode="tozero"),
+        xaxis=dict(type="category", title_text=t("dashboard.figure.month_received", lang),
+                   tickangle=-45 if len(labels) > 12 else 0),
+        yaxis=dict(title_text=t("dashboard.nav.requests", lang), rangemode="tozero"),
     )
 
 
@@ -388,10 +376,10 @@ def stale_histogram(df: pd.DataFrame, lang: str = "sv", retention_months: int | 
     the boundary, between the last month within the period and the first
     past it (x = retention_months - 0.5). customdata is the month.
     """
-    title = t("Company-initiated contacts by months since their last dialogue", lang)
+    title = t("dashboard.figure.stale_contacts", lang)
     quiet = [int(v) for v in _col(df, "months_quiet") if v is not None]
     if not quiet:
-        return empty_figure(t("No company-initiated contacts.", lang), title)
+        return empty_figure(t("dashboard.message.no_company_initiated", lang), title)
     top = max(max(quiet), retention_months or 0)
     counts = [0] * (top + 1)
     for m in quiet:
@@ -399,13 +387,13 @@ def stale_histogram(df: pd.DataFrame, lang: str = "sv", retention_months: int | 
             counts[m] += 1
     limit = retention_months if retention_months is not None else top + 1
     traces = []
-    for key, months, colour in (("Within the retention period", range(0, min(limit, top + 1)), SKY_BLUE),
-                                ("At or past the retention period", range(limit, top + 1), WARNING)):
+    for key, months, colour in (("dashboard.figure.within_retention", range(0, min(limit, top + 1)), SKY_BLUE),
+                                ("dashboard.figure.past_retention", range(limit, top + 1), WARNING)):
         if len(months):
             traces.append(dict(
                 type="bar", name=t(key, lang), x=list(months), y=[counts[m] for m in months],
                 customdata=list(months), marker=dict(color=colour),
-                hovertemplate=f"%{{x}} {t('months', lang)}: <b>%{{y}}</b><extra>%{{fullData.name}}</extra>",
+                hovertemplate=f"%{{x}} {t('dashboard.label.months', lang)}: <b>%{{y}}</b><extra>%{{fullData.name}}</extra>",
             ))
     shapes, annotations = [], []
     if retention_months is not None:
@@ -413,13 +401,13 @@ def stale_histogram(df: pd.DataFrame, lang: str = "sv", retention_months: int | 
         shapes.append(dict(type="line", xref="x", yref="paper", x0=x, x1=x, y0=0, y1=1,
                            line=dict(color=BLACK, width=1.5, dash="dash")))
         annotations.append(dict(x=x, xref="x", y=1, yref="paper", xanchor="left", yanchor="top", showarrow=False,
-                                text=" " + t("Retention period: {n} months", lang).format(n=retention_months),
+                                text=" " + t("dashboard.figure.retention_period", lang).format(n=retention_months),
                                 font=dict(size=11)))
     return _figure(
         "stale_histogram", title, traces, barmode="overlay", bargap=0.1, height=360,
-        xaxis=dict(title_text=t("Months since last dialogue", lang), range=[-0.5, top + 0.5],
+        xaxis=dict(title_text=t("dashboard.figure.months_since_last_dialogue", lang), range=[-0.5, top + 0.5],
                    dtick=1 if top <= 36 else None),
-        yaxis=dict(title_text=t("Records", lang), rangemode="tozero"),
+        yaxis=dict(title_text=t("dashboard.figure.records", lang), rangemode="tozero"),
         shapes=shapes, annotations=annotations,
     )
 
@@ -430,15 +418,15 @@ def coming_due_bar(df: pd.DataFrame, lang: str = "sv", *, buckets: tuple[int, ..
     A record 20 days from its date counts in every bucket; customdata is the
     bucket's days. Ask coming_due for at least max(buckets) days.
     """
-    title = t("Contacts coming due for deletion", lang)
+    title = t("dashboard.figure.coming_due", lang)
     days_left = [int(v) for v in _col(df, "days_left") if v is not None]
     if not days_left:
-        return empty_figure(t("No contacts come due in the period.", lang), title)
+        return empty_figure(t("dashboard.message.none_coming_due", lang), title)
     buckets = tuple(sorted(buckets))
     counts = [sum(1 for d in days_left if d <= b) for b in buckets]
     colours = (VERMILLION, ORANGE, YELLOW, SKY_BLUE, BLUE)
     bars = [dict(
-        type="bar", x=[t("within {n} days", lang).format(n=b) for b in buckets], y=counts,
+        type="bar", x=[t("dashboard.kpi.within_days", lang).format(n=b) for b in buckets], y=counts,
         text=counts, textposition="outside", cliponaxis=False, customdata=list(buckets), showlegend=False,
         marker=dict(color=[colours[i % len(colours)] for i in range(len(buckets))]),
         hovertemplate="%{x}: <b>%{y}</b><extra></extra>",
@@ -446,7 +434,7 @@ def coming_due_bar(df: pd.DataFrame, lang: str = "sv", *, buckets: tuple[int, ..
     return _figure(
         "coming_due_bar", title, bars, height=320, bargap=0.35,
         xaxis=dict(type="category"),
-        yaxis=dict(title_text=t("Records", lang), range=[0, max(counts) * 1.2 + 1]),
+        yaxis=dict(title_text=t("dashboard.figure.records", lang), range=[0, max(counts) * 1.2 + 1]),
     )
 
 
@@ -457,15 +445,15 @@ def check_results_bar(df: pd.DataFrame, lang: str = "sv") -> go.Figure:
 
     Suites run alphabetically from the top; customdata is the suite.
     """
-    title = t("Check results per suite", lang)
+    title = t("dashboard.figure.check_results_per_suite", lang)
     if df.empty:
-        return empty_figure(t("No check results for this date.", lang), title)
+        return empty_figure(t("dashboard.message.no_check_results", lang), title)
     suites_col = [str(s) for s in _col(df, "suite")]
     success = _flags(df, "success")
     suites = sorted(set(suites_col))
     labels = [_esc(_label(s, lang)) for s in suites]
     traces = []
-    for key, wanted, colour in (("Passed checks", True, GREEN), ("Failed checks", False, WARNING)):
+    for key, wanted, colour in (("dashboard.figure.passed", True, GREEN), ("dashboard.figure.failed", False, WARNING)):
         counts = [sum(1 for s, ok in zip(suites_col, success) if s == suite and ok == wanted) for suite in suites]
         traces.append(dict(
             type="bar", orientation="h", name=t(key, lang), y=labels, x=counts, customdata=suites,
@@ -475,7 +463,7 @@ def check_results_bar(df: pd.DataFrame, lang: str = "sv") -> go.Figure:
     return _figure(
         "check_results_bar", title, traces, barmode="stack", bargap=0.3,
         height=max(260, 120 + 32 * len(suites)), margin=dict(l=16),
-        xaxis=dict(title_text=t("Checks", lang), rangemode="tozero"),
+        xaxis=dict(title_text=t("dashboard.figure.checks", lang), rangemode="tozero"),
         yaxis=dict(type="category", categoryorder="array", categoryarray=labels[::-1], automargin=True),
     )
 
@@ -486,28 +474,29 @@ def check_history_line(df: pd.DataFrame, lang: str = "sv") -> go.Figure:
     Runs without finished_at (never finished) are left out; customdata is the
     check_run_id; the hover shows the run's as-of and failed / expectations.
     """
-    title = t("Failed checks per run", lang)
+    title = t("dashboard.figure.failed_checks_per_run", lang)
     runs = sorted(
         (r for r in zip(_col(df, "finished_at"), _col(df, "check_run_id"), _col(df, "as_of"),
                         _col(df, "failed", 0), _col(df, "expectations", "")) if r[0] is not None),
         key=lambda r: (pd.Timestamp(r[0]), r[1] or 0),
     )
     if not runs:
-        return empty_figure(t("No check runs yet.", lang), title)
+        return empty_figure(t("dashboard.message.no_check_runs", lang), title)
     failed = [int(r[3] or 0) for r in runs]
     finished = [pd.Timestamp(r[0]).strftime("%Y-%m-%d %H:%M:%S") for r in runs]
     line = [dict(
-        type="scatter", mode="lines+markers", name=t("Failed checks", lang), showlegend=False,
+        type="scatter", mode="lines+markers", name=t("dashboard.figure.failed", lang), showlegend=False,
         x=finished, y=failed,
         customdata=[int(r[1]) if r[1] is not None else None for r in runs],
-        hovertext=[f"{t('as of', lang)} {_day(r[2]) or ''} · {f} / {_esc(r[4])}" for r, f in zip(runs, failed)],
+        hovertext=[f"{t('dashboard.label.as_of', lang)} {_day(r[2]) or ''} · {f} / {_esc(r[4])}" for r, f in zip(runs, failed)],
         hovertemplate="%{x}<br>%{hovertext}<extra></extra>",
         line=dict(color=WARNING), marker=dict(size=8),
     )]
     return _figure(
         "check_history_line", title, line, height=320,
-        xaxis=_date_axis(finished, pd.Timedelta(hours=12), "%Y-%m-%d %H:%M", title_text=t("Run finished", lang)),
-        yaxis=dict(title_text=t("Failed checks", lang), rangemode="tozero"),
+        xaxis=_date_axis(finished, pd.Timedelta(hours=12), "%Y-%m-%d %H:%M",
+                         title_text=t("dashboard.figure.run_finished", lang)),
+        yaxis=dict(title_text=t("dashboard.figure.failed", lang), rangemode="tozero"),
     )
 
 
@@ -520,16 +509,16 @@ def transfers_bar(df: pd.DataFrame, lang: str = "sv") -> go.Figure:
     the policy's order; customdata is the mechanism code; the hover lists
     the sub-processors of each bar.
     """
-    title = t("Sub-processors by transfer mechanism", lang)
+    title = t("dashboard.figure.transfers", lang)
     if df.empty:
-        return empty_figure(t("No sub-processors registered.", lang), title)
+        return empty_figure(t("dashboard.message.no_subprocessors", lang), title)
     mechanisms = [str(m) if m else "unknown" for m in _col(df, "transfer_mechanism")]
     valid = _flags(df, "is_transfer_valid")
     names = [str(v) if v is not None else "" for v in _col(df, "subprocessor_name", "")]
     codes = _ordered(mechanisms, MECHANISMS)
     labels = [_wrap(_label(c, lang), 16) for c in codes]
     traces = []
-    for key, wanted, colour in (("valid", True, GREEN), ("invalid", False, WARNING)):
+    for key, wanted, colour in (("dashboard.column.valid", True, GREEN), ("dashboard.column.invalid", False, WARNING)):
         who = {c: sorted(n for n, m, ok in zip(names, mechanisms, valid) if m == c and ok == wanted) for c in codes}
         counts = [len(who[c]) for c in codes]
         traces.append(dict(
@@ -541,7 +530,7 @@ def transfers_bar(df: pd.DataFrame, lang: str = "sv") -> go.Figure:
     return _figure(
         "transfers_bar", title, traces, barmode="stack", bargap=0.3, height=340,
         xaxis=dict(type="category"),
-        yaxis=dict(title_text=t("Sub-processors", lang), rangemode="tozero",
+        yaxis=dict(title_text=t("dashboard.figure.subprocessors", lang), rangemode="tozero",
                    dtick=1 if max(sum(c) for c in zip(*(tr["y"] for tr in traces))) <= 10 else None),
     )
 

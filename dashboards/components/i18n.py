@@ -1,241 +1,79 @@
-"""The dashboard's UI strings in Swedish and English.
+"""The dashboard's words, from the workbench's gettext catalogs (locale/*/LC_MESSAGES/dashboard.po
+and values.po; insyn.texts reads them).
 
-A key is the English phrase itself (``"download CSV"``, ``"as of"``) or a
-value the data carries (request types, statuses, severities, transfer
-mechanisms), so ``t(row.request_type, lang)`` labels a value directly.
-``t`` falls back to English, then to the key: a missing string shows as
-readable English, never as an error. Texts with ``{n}`` are formatted by
-the caller.
+``t("dashboard.nav.requests", lang)`` is a text by its message id; ``label(value, lang)``
+a value the data carries (request types, statuses, severities, transfer mechanisms) by
+its ``value.<value>`` message, else the value as it is. A message missing in a language
+shows in English, else as its id: never an error on a page (the pseudo-language test
+and tests/test_texts.py find it). Texts with ``{n}`` are formatted by the caller.
+
+The catalogs are the workbench's: ``create_app`` calls ``configure`` with its locale folder.
 """
 
 from __future__ import annotations
 
-LANGUAGES = ("sv", "en")
+from pathlib import Path
 
-# (key, English, Swedish)
-_TEXTS: tuple[tuple[str, str, str], ...] = (
-    # navigation: page names
-    ("overview", "Overview", "Översikt"),
-    ("requests", "Requests", "Begäranden"),
-    ("contacts", "Contacts", "Kontakter"),
-    ("optouts", "Opt-outs", "Avregistreringar"),
-    ("quality", "Data quality", "Datakvalitet"),
-    ("transfers", "Transfers", "Överföringar"),
-    ("people", "People", "Personer"),
-    # common labels
-    ("as of", "As of", "Per"),
-    ("language", "Language", "Språk"),
-    ("download CSV", "Download CSV", "Ladda ner CSV"),
-    ("snapshot", "Snapshot", "Ögonblicksbild"),
-    ("year", "Year", "År"),
-    ("all", "All", "Alla"),
-    ("all years", "All years", "Alla år"),
-    ("all types", "All types", "Alla typer"),
-    ("all statuses", "All statuses", "Alla statusar"),
-    ("request type", "Request type", "Typ av begäran"),
-    ("status", "Status", "Status"),
-    ("type", "Type", "Typ"),
-    ("severity", "Severity", "Allvarlighetsgrad"),
-    ("legal reference", "Legal reference", "Lagrum"),
-    ("title", "Title", "Rubrik"),
-    ("total", "Total", "Totalt"),
-    ("yes", "Yes", "Ja"),
-    ("no", "No", "Nej"),
-    ("search", "Search", "Sök"),
-    ("look up", "Look up", "Slå upp"),
-    ("e-mail address", "E-mail address", "E-postadress"),
-    ("trend", "Trend", "Trend"),
-    ("since last run", "since the last run", "sedan förra körningen"),
-    ("no previous run", "no earlier run to compare with", "ingen tidigare körning att jämföra med"),
-    ("details", "Details", "Detaljer"),
-    ("history", "History", "Historik"),
-    ("deletion list", "Deletion list", "Raderingslista"),
-    ("due for deletion", "Due for deletion", "Ska raderas"),
-    ("deletion evidence", "Deletion evidence", "Belägg för radering"),
-    ("checks", "Checks", "Kontroller"),
-    ("files", "Files", "Filer"),
-    ("sub-processors", "Sub-processors", "Underbiträden"),
-    ("policy text", "Policy text", "Integritetspolicyn"),
-    ("access report", "Access report", "Registerutdrag"),
-    ("months", "months", "månader"),
-    ("days", "Days", "Dagar"),
-    # overview: the state of each promise
-    ("open requests", "Open requests", "Öppna begäranden"),
-    ("overdue requests", "Overdue requests", "Försenade begäranden"),
-    ("contacts due for deletion", "Contacts due for deletion", "Kontakter som ska raderas"),
-    ("opt-out breaches", "Opt-out breaches", "Avregistreringar som inte respekterats"),
-    ("opt-outs not synced", "Opt-outs not synced", "Avregistreringar som inte synkats"),
-    ("first-notice gaps", "First notices missing or late",
-     "Information vid insamling saknas eller kom för sent"),
-    ("request deadlines missed", "Request deadlines missed", "Missade tidsfrister för begäranden"),
-    ("failing checks", "Failing checks", "Underkända kontroller"),
-    ("invalid transfers", "Invalid transfers", "Överföringar utan giltig grund"),
-    ("coming due", "Coming due", "Förfaller snart"),
-    ("within {n} days", "Within {n} days", "Inom {n} dagar"),
-    # request types (register values, canonical)
-    ("access", "Access", "Tillgång"),
-    ("erasure", "Erasure", "Radering"),
-    ("rectification", "Rectification", "Rättelse"),
-    ("restriction", "Restriction", "Begränsning"),
-    ("objection", "Objection", "Invändning"),
-    ("portability", "Portability", "Dataportabilitet"),
-    ("unknown", "Unknown", "Okänd"),
-    # request statuses and outcomes
-    ("open", "Open", "Öppen"),
-    ("closed", "Closed", "Avslutad"),
-    ("overdue", "Overdue", "Försenad"),
-    ("done", "Done", "Utförd"),
-    ("refused", "Refused", "Avslag"),
-    ("partly_done", "Partly done", "Delvis utförd"),
-    # severities
-    ("high", "High", "Hög"),
-    ("medium", "Medium", "Medel"),
-    ("low", "Low", "Låg"),
-    # transfer mechanisms (policy.toml [transfer].mechanisms)
-    ("adequacy", "Adequacy decision", "Adekvansbeslut"),
-    ("dpf", "Data Privacy Framework", "Data Privacy Framework"),
-    ("scc_2021", "SCC 2021", "SCC 2021"),
-    ("scc_2010", "SCC 2010", "SCC 2010"),
-    ("bcr", "Binding corporate rules", "Bindande företagsbestämmelser"),
-    ("privacy_shield", "Privacy Shield", "Privacy Shield"),
-    ("none", "None", "Ingen"),
-    # check suites
-    ("compliance", "Compliance", "Efterlevnad"),
-    # table column headers
-    ("request id", "Request id", "Ärende-ID"),
-    ("received", "Received", "Inkom"),
-    ("identity verified", "Identity verified", "Identitet verifierad"),
-    ("extension notified", "Extension notified", "Förlängning meddelad"),
-    ("answered", "Answer sent", "Svar skickat"),
-    ("closed on", "Closed", "Avslutad"),
-    ("outcome", "Outcome", "Utfall"),
-    ("fee", "Fee (SEK)", "Avgift (kr)"),
-    ("handler", "Handler", "Handläggare"),
-    ("deadline", "Deadline", "Tidsfrist"),
-    ("days elapsed", "Days elapsed", "Dagar som gått"),
-    ("CRM id", "CRM id", "CRM-ID"),
-    ("e-mail", "E-mail", "E-post"),
-    ("source", "Source", "Källa"),
-    ("detail", "Detail", "Detalj"),
-    ("count", "Count", "Antal"),
-    ("rule", "Rule", "Regel"),
-    ("finding", "Finding", "Avvikelse"),
-    ("findings", "Findings", "Avvikelser"),
-    ("suite", "Suite", "Kontrollsvit"),
-    ("check", "Check", "Kontroll"),
-    ("column", "Column", "Kolumn"),
-    ("description", "Description", "Beskrivning"),
-    ("result", "Result", "Resultat"),
-    ("passed", "Passed", "Godkänd"),
-    ("failed", "Failed", "Underkänd"),
-    ("unexpected", "Unexpected", "Avvikande"),
-    ("file", "File", "Fil"),
-    ("rows", "Rows", "Rader"),
-    ("rejected", "Rejected", "Avvisade"),
-    ("exported at", "Exported", "Exporterad"),
-    ("encoding", "Encoding", "Teckenkodning"),
-    ("created", "Created", "Skapad"),
-    ("object", "Object", "Objekt"),
-    ("record", "Record", "Post"),
-    ("area", "Area", "Område"),
-    ("date", "Date", "Datum"),
-    ("due", "Due", "Förfaller"),
-    ("first flagged", "First flagged", "Flaggad första gången"),
-    ("gone", "Gone", "Borttagen"),
-    ("export", "Export", "Export"),
-    ("exported", "Exported", "Exporterad"),
-    ("last dialogue", "Last dialogue", "Senaste dialog"),
-    ("months quiet", "Months without dialogue", "Månader utan dialog"),
-    ("due on", "Due for deletion", "Ska raderas"),
-    ("days left", "Days left", "Dagar kvar"),
-    ("sub-processor", "Sub-processor", "Underbiträde"),
-    ("role", "Role", "Roll"),
-    ("country", "Country", "Land"),
-    ("mechanism", "Transfer mechanism", "Överföringsgrund"),
-    ("DPF certified until", "DPF certified until", "DPF-certifierad till"),
-    ("TIA", "Transfer impact assessment", "Konsekvensbedömning av överföring"),
-    ("DPA", "Data processing agreement", "Personuppgiftsbiträdesavtal"),
-    ("in EEA", "In the EEA", "Inom EES"),
-    ("valid", "Valid", "Giltig"),
-    ("invalid", "Invalid", "Ogiltig"),
-    ("reason", "Reason", "Skäl"),
-    # figure titles, axes and legends
-    ("Findings per rule", "Findings per rule", "Avvikelser per regel"),
-    ("Findings over time", "Findings over time", "Avvikelser över tid"),
-    ("Checked as of", "Checked as of", "Kontrollerat per"),
-    ("Requests from received to closed", "Requests from received to closed",
-     "Begäranden från inkommen till avslutad"),
-    ("Closed in time", "Closed in time", "Avslutad i tid"),
-    ("Open, in time", "Open, in time", "Öppen, i tid"),
-    ("Policy target", "Policy target", "Policyns mål"),
-    ("Legal deadline", "Legal deadline", "Lagstadgad tidsfrist"),
-    ("Extended deadline", "Extended deadline", "Förlängd tidsfrist"),
-    ("Requests per month", "Requests per month", "Begäranden per månad"),
-    ("Month received", "Month received", "Inkommen månad"),
-    ("Company-initiated contacts by months since their last dialogue",
-     "Company-initiated contacts by months since their last dialogue",
-     "Företagsinitierade kontakter efter månader sedan senaste dialog"),
-    ("Months since last dialogue", "Months since last dialogue", "Månader sedan senaste dialog"),
-    ("Records", "Records", "Poster"),
-    ("Within the retention period", "Within the retention period", "Inom lagringstiden"),
-    ("At or past the retention period", "At or past the retention period", "Lagringstiden nådd eller passerad"),
-    ("Retention period: {n} months", "Retention period: {n} months", "Lagringstid: {n} månader"),
-    ("Contacts coming due for deletion", "Contacts coming due for deletion",
-     "Kontakter som snart ska raderas"),
-    ("Check results per suite", "Check results per suite", "Kontrollresultat per svit"),
-    ("Passed checks", "Passed", "Godkända"),
-    ("Failed checks", "Failed", "Underkända"),
-    ("Checks", "Checks", "Kontroller"),
-    ("Failed checks per run", "Failed checks per run", "Underkända kontroller per körning"),
-    ("Run finished", "Run finished", "Körningen klar"),
-    ("Sub-processors by transfer mechanism", "Sub-processors by transfer mechanism",
-     "Underbiträden per överföringsgrund"),
-    ("Sub-processors", "Sub-processors", "Underbiträden"),
-    # empty states
-    ("no rows", "Nothing to show.", "Inget att visa."),
-    ("No data.", "No data.", "Inga uppgifter."),
-    ("No findings for this date.", "No findings for this date.", "Inga avvikelser för det här datumet."),
-    ("No history yet: the trend appears after the next check run.",
-     "No history yet: the trend appears after the next check run.",
-     "Ingen historik ännu – trenden visas efter nästa kontrollkörning."),
-    ("No requests match the filter.", "No requests match the filter.", "Inga begäranden matchar urvalet."),
-    ("No company-initiated contacts.", "No company-initiated contacts.", "Inga företagsinitierade kontakter."),
-    ("No contacts come due in the period.", "No contacts come due in the period.",
-     "Inga kontakter förfaller under perioden."),
-    ("No check results for this date.", "No check results for this date.",
-     "Inga kontrollresultat för det här datumet."),
-    ("No check runs yet.", "No check runs yet.", "Inga kontrollkörningar ännu."),
-    ("No sub-processors registered.", "No sub-processors registered.", "Inga underbiträden registrerade."),
-    ("No files loaded yet.", "No files loaded yet.", "Inga filer inlästa ännu."),
-    ("No marketing after opt-out.", "No marketing after opt-out.", "Inga utskick efter avregistrering."),
-    ("nothing held", "Nothing is held about that address.", "Det finns inga uppgifter om den adressen."),
-    ("enter an address", "Enter an e-mail address.", "Ange en e-postadress."),
-    ("art. 15 report", "Access report (GDPR art. 15)", "Registerutdrag (GDPR art. 15)"),
-    ("produce report", "Produce the report", "Ta fram registerutdraget"),
-    ("vouched by", "Identity verified by (only if the register does not say so)",
-     "Identiteten kontrollerad av (bara om registret inte visar det)"),
-    ("identity not verified",
-     "No request from this address in the register has its identity verified. Record the verification in the "
-     "register, or name above who verified the identity.",
-     "Inget ärende från den här adressen i registret har verifierad identitet. För in kontrollen i registret, "
-     "eller ange ovan vem som kontrollerade identiteten."),
-    ("report ready", "The report is downloaded; it is recorded in the ledger.",
-     "Registerutdraget är nedladdat och antecknat i loggboken."),
-    ("dpo only", "Only the data protection officer looks people up and produces their reports.",
-     "Bara dataskyddsombudet slår upp personer och tar fram deras registerutdrag."),
-    ("not offered", "That choice is not offered on this page.", "Det valet finns inte på den här sidan."),
-    ("not recorded", "The look-up could not be recorded in the access log, so nothing is shown.",
-     "Uppslagningen kunde inte antecknas i åtkomstloggen, så inget visas."),
-    ("click a request", "Click a request in the timeline to see how the register recorded it.",
-     "Klicka på en begäran i tidslinjen för att se hur registret har fört den."),
-)
+from insyn import texts
 
-STRINGS: dict[str, dict[str, str]] = {key: {"en": en, "sv": sv} for key, en, sv in _TEXTS}
+SHOWN = texts.LANGUAGES          # the languages the switch offers
+LANGUAGES = texts.CHOOSABLE      # the languages a page may be asked for (the pseudo-language too)
+EXTENSION = "insyn.texts"        # the app's locale folder on its Flask server
+
+_last: dict = {}                 # the last configured: for figures and pages called outside a request
 
 
-def t(key: str, lang: str) -> str:
-    """The UI text for `key` in `lang`; English when that is missing, else the key itself."""
-    texts = STRINGS.get(key)
-    if texts is None:
-        return key
-    return texts.get(lang) or texts.get("en") or key
+def configure(server, locale_dir: Path | None) -> None:
+    """Read this app's words from `locale_dir` (None: the reference workbench's catalogs)."""
+    folder = Path(locale_dir) if locale_dir is not None else texts.reference_locale()
+    server.extensions[EXTENSION] = folder
+    _last["locale"] = folder
+
+
+def _locale() -> Path:
+    import flask
+
+    if flask.has_app_context():
+        folder = flask.current_app.extensions.get(EXTENSION)
+        if folder is not None:
+            return folder
+    return _last.get("locale") or texts.reference_locale()
+
+
+def catalog(lang: str) -> texts.Catalog:
+    return texts.cached(_locale(), lang if lang in LANGUAGES else texts.SOURCE_LANGUAGE)
+
+
+def t(msgid: str, lang: str) -> str:
+    """The words of message `msgid` in `lang`; English when that language lacks it, else the id itself."""
+    words = catalog(lang)
+    if msgid in words:
+        return words(msgid)
+    english = catalog(texts.SOURCE_LANGUAGE)
+    return english(msgid) if msgid in english else msgid
+
+
+def in_language(frame, lang: str, column: str = "detail"):
+    """Findings (or a deletion list) with their `detail` in the page's language, from each row's
+    detail_id and facts (insyn.findings.detail); a frame without facts as it is."""
+    from insyn import findings
+
+    if frame.empty or "detail_id" not in frame.columns:
+        return frame
+    words = catalog(lang)
+    return frame.assign(**{column: [findings.detail(row, words) for row in frame.to_dict("records")]})
+
+
+def reasons_in(frame, lang: str, column: str = "invalid_reason"):
+    """A column of reasons in English words (dim_subprocessors.invalid_reason) in the page's language."""
+    from insyn import findings
+
+    if frame.empty or column not in frame.columns:
+        return frame
+    words = catalog(lang)
+    return frame.assign(**{column: [findings.reason(v, words) or None for v in frame[column]]})
+
+
+def label(value, lang: str) -> str:
+    """A value of the data (`access`, `open`, `high`, `dpf`) in words; a value without words as it is."""
+    return catalog(lang).value(value)

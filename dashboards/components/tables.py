@@ -7,10 +7,10 @@ import datetime as dt
 import pandas as pd
 from dash import dcc, html
 
-from insyn.report import mask_email, mask_in_text
+from insyn.masking import mask_email, mask_in_text
 
 from . import roles
-from .i18n import t
+from .i18n import label, t
 
 ADDRESS_COLUMNS = ("email", "email_key")   # shown to a viewer as "a…@domain" whatever they hold
 
@@ -30,8 +30,9 @@ def _cell(value) -> str:
 def table(df: pd.DataFrame, columns: list[tuple[str, str]], lang: str, *, max_rows: int = 200,
           highlight: str | None = None, table_id: str | None = None,
           translate: tuple[str, ...] = ("request_type", "outcome", "severity", "sobject")) -> html.Div:
-    """An HTML table of `columns` ((column, i18n key) pairs); rows whose `highlight`
-    column is true get the warning style; values of `translate` columns are i18n keys.
+    """An HTML table of `columns` ((column, message id of its header) pairs); rows whose `highlight`
+    column is true get the warning style; values of `translate` columns are shown in words (i18n.label).
+    Every data cell carries `data-value`: its text is the data's, not the catalog's.
     Anyone but the DPO sees e-mail addresses abbreviated ("a…@example.se")."""
     ids = {"id": table_id} if table_id else {}
     dpo = roles.is_dpo()
@@ -44,14 +45,14 @@ def table(df: pd.DataFrame, columns: list[tuple[str, str]], lang: str, *, max_ro
         return mask_email(text) if whole and text else mask_in_text(text)
 
     if df.empty:
-        return html.P(t("no rows", lang), className="empty", **ids)
+        return html.P(t("dashboard.message.no_rows", lang), className="empty", **ids)
     head = html.Thead(html.Tr([html.Th(t(key, lang)) for _, key in columns]))
     rows = []
     for record in df.head(max_rows).to_dict("records"):
         cls = "warn" if highlight and bool(record.get(highlight)) else None
-        cells = [shown(col, t(record[col], lang) if col in translate and isinstance(record.get(col), str)
+        cells = [shown(col, label(record[col], lang) if col in translate and isinstance(record.get(col), str)
                        else _cell(record.get(col))) for col, _ in columns]
-        rows.append(html.Tr([html.Td(c) for c in cells], className=cls))
+        rows.append(html.Tr([html.Td(c, **{"data-value": ""}) for c in cells], className=cls))
     more = [html.P(f"+ {len(df) - max_rows}", className="note")] if len(df) > max_rows else []
     return html.Div([html.Table([head, html.Tbody(rows)], className="data", **ids)] + more,
                     className="table-wrap")
@@ -69,5 +70,5 @@ def download(button_id: str, download_id: str, lang: str) -> html.Div:
     """A CSV download button; these lists are personal, so only the DPO gets the button."""
     if not roles.is_dpo():
         return html.Div(className="download")
-    return html.Div([html.Button(t("download CSV", lang), id=button_id, className="button"),
+    return html.Div([html.Button(t("dashboard.label.download_csv", lang), id=button_id, className="button"),
                      dcc.Download(id=download_id)], className="download")

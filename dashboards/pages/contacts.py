@@ -6,17 +6,20 @@ from dash import Input, Output, callback, dcc, html
 
 from dashboards import data
 from dashboards.components import figures, roles
-from dashboards.components.i18n import t
+from dashboards.components.i18n import in_language, t
 from dashboards.components.tables import download, table
 from insyn.csvsafe import to_csv
 
 dash.register_page(__name__, path="/contacts", name="contacts", order=2)
 
-DELETION = [("crm_id", "CRM id"), ("sobject", "object"), ("email", "e-mail"), ("created_on", "created"),
-            ("detail", "detail")]
-COMING = [("record_id", "CRM id"), ("source", "source"), ("email_key", "e-mail"), ("last_dialogue_on", "last dialogue"),
-          ("due_on", "due"), ("days_left", "days")]
-EVIDENCE = [("record_id", "CRM id"), ("source", "source"), ("first_flagged_on", "first flagged"), ("is_gone", "gone")]
+DELETION = [("crm_id", "dashboard.column.crm_id"), ("sobject", "dashboard.column.object"),
+            ("email", "dashboard.column.e_mail"), ("created_on", "dashboard.column.created"),
+            ("detail", "dashboard.column.detail")]
+COMING = [("record_id", "dashboard.column.crm_id"), ("source", "dashboard.column.source"),
+          ("email_key", "dashboard.column.e_mail"), ("last_dialogue_on", "dashboard.column.last_dialogue"),
+          ("due_on", "dashboard.column.due"), ("days_left", "dashboard.label.days")]
+EVIDENCE = [("record_id", "dashboard.column.crm_id"), ("source", "dashboard.column.source"),
+            ("first_flagged_on", "dashboard.column.first_flagged"), ("is_gone", "dashboard.column.gone")]
 
 
 def layout(**_):
@@ -27,22 +30,22 @@ def layout(**_):
 def render(lang, _as_of):
     stale = data.q("stale_contacts")
     retention = int(data.q("policy_values")["retention_inactive_months"].iloc[0])
-    deletion = data.q("deletion_list")
+    deletion = in_language(data.q("deletion_list"), lang)
     coming = data.q("coming_due", days=90)
     evidence = data.q("deletion_evidence")
     return [
-        html.H1(t("contacts", lang)),
+        html.H1(t("dashboard.nav.contacts", lang)),
         html.Div(dcc.Graph(id="contacts-stale", figure=figures.stale_histogram(stale, lang, retention),
                            config={"displaylogo": False}), className="card"),
-        html.Div([html.H2(f"{t('due for deletion', lang)} ({len(deletion)})"),
+        html.Div([html.H2(f"{t('dashboard.label.due_for_deletion', lang)} ({len(deletion)})"),
                   download("contacts-download-button", "contacts-download", lang),
                   table(deletion, DELETION, lang, table_id="contacts-deletion")], className="card"),
         html.Div([
             html.Div(dcc.Graph(id="contacts-coming", figure=figures.coming_due_bar(coming, lang),
                                config={"displaylogo": False}), className="card"),
-            html.Div([html.H2(t("coming due", lang)), table(coming, COMING, lang)], className="card"),
+            html.Div([html.H2(t("dashboard.kpi.coming_due", lang)), table(coming, COMING, lang)], className="card"),
         ], className="grid2"),
-        html.Div([html.H2(t("deletion evidence", lang)), table(evidence, EVIDENCE, lang, highlight=None)],
+        html.Div([html.H2(t("dashboard.label.deletion_evidence", lang)), table(evidence, EVIDENCE, lang, highlight=None)],
                  className="card"),
     ]
 

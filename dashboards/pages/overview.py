@@ -10,12 +10,14 @@ from dashboards.components.tables import kpi
 
 dash.register_page(__name__, path="/", name="overview", order=0)
 
-# KPI: (i18n key, rules whose findings it counts)
+# KPI: (its id, its words' message id, rules whose findings it counts)
 PROMISES = [
-    ("contacts due for deletion", ["retention.inactive_company_initiated"]),
-    ("opt-out breaches", ["optout.marketing_after_optout", "optout.not_synced"]),
-    ("first-notice gaps", ["notice.first_mailing_late", "notice.first_mailing_missing"]),
-    ("request deadlines missed", ["dsar.legal_deadline_missed", "dsar.extended_deadline_missed"]),
+    ("contacts-due-for-deletion", "dashboard.kpi.contacts_due_for_deletion", ["retention.inactive_company_initiated"]),
+    ("opt-out-breaches", "dashboard.kpi.opt_out_breaches", ["optout.marketing_after_optout", "optout.not_synced"]),
+    ("first-notice-gaps", "dashboard.kpi.first_notice_gaps",
+     ["notice.first_mailing_late", "notice.first_mailing_missing"]),
+    ("request-deadlines-missed", "dashboard.kpi.request_deadlines_missed",
+     ["dsar.legal_deadline_missed", "dsar.extended_deadline_missed"]),
 ]
 
 
@@ -45,20 +47,20 @@ def render(as_of_value, lang):
     requests = data.q("dsar_timeline", year=None, request_type=None, status=None)
     checks = data.q("check_results", as_of=as_of)
     cards = [
-        kpi(t("open requests", lang), int(requests["is_open"].sum()), kpi_id="kpi-open-requests"),
-        kpi(t("overdue requests", lang), int((requests["is_open"] & requests["is_overdue"]).sum()),
+        kpi(t("dashboard.kpi.open_requests", lang), int(requests["is_open"].sum()), kpi_id="kpi-open-requests"),
+        kpi(t("dashboard.kpi.overdue_requests", lang), int((requests["is_open"] & requests["is_overdue"]).sum()),
             tone="bad" if (requests["is_open"] & requests["is_overdue"]).any() else "good"),
     ]
-    for key, rules in PROMISES:
+    for name, msgid, rules in PROMISES:
         value = sum(int(counts.get(r, 0)) for r in rules)
         delta = value - sum(int(before.get(r, 0)) for r in rules) if before else None
-        cards.append(kpi(t(key, lang), value, delta=delta, tone="bad" if value else "good",
-                         kpi_id="kpi-" + key.replace(" ", "-")))
+        cards.append(kpi(t(msgid, lang), value, delta=delta, tone="bad" if value else "good", kpi_id="kpi-" + name))
     failing = int((~checks["success"]).sum()) if not checks.empty else 0
-    cards.append(kpi(t("failing checks", lang), failing, tone="bad" if failing else "good", kpi_id="kpi-failing-checks"))
+    cards.append(kpi(t("dashboard.kpi.failing_checks", lang), failing, tone="bad" if failing else "good",
+                     kpi_id="kpi-failing-checks"))
     return [
-        html.H1(t("overview", lang)),
-        html.P(f"{t('as of', lang)} {as_of.isoformat()}", className="lead"),
+        html.H1(t("dashboard.nav.overview", lang)),
+        html.P(f"{t('dashboard.label.as_of', lang)} {as_of.isoformat()}", className="lead"),
         html.Div(cards, className="kpis"),
         html.Div([dcc.Graph(id="overview-promises", figure=figures.promises_bar(by_rule, lang),
                             config={"displaylogo": False})], className="card"),

@@ -1,6 +1,8 @@
 """/people: look a person up by e-mail, and produce their access report.
 
-The address travels in the callback, never in the URL. The report follows the
+What is held is found per source kind of the workbench's sources.toml (insyn.people: the
+same matching as the access report and erasure), each kind by its name in the catalog, with
+its category, records and dates; then the person's requests and findings. The address travels in the callback, never in the URL. The report follows the
 same rule as `insyn dsar report`: only when the register holds the person's
 request with identity verified, or when the DPO names who verified it
 (recorded in the ledger with the dashboard user). Each look-up and each report is
@@ -11,6 +13,7 @@ is shown; the page and its callbacks are the DPO's only (components/roles.py).
 import logging
 
 import dash
+import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
 from insyn.auth import current_user
@@ -19,14 +22,20 @@ from insyn.errors import InsynError
 
 from dashboards import data
 from dashboards.components import roles
-from dashboards.components.i18n import t
+from dashboards.components.i18n import catalog, t
 from dashboards.components.tables import table
 
 dash.register_page(__name__, path="/people", name="people", order=6)
 
 log = logging.getLogger(__name__)
 
-COLUMNS = [("area", "area"), ("source", "source"), ("record_id", "record"), ("detail", "detail"), ("on_date", "date")]
+SOURCES = [("category", "dashboard.column.category"), ("source", "dashboard.column.source"),
+           ("kind", "dashboard.column.source_kind"), ("records", "dashboard.column.records"),
+           ("first_on", "dashboard.column.first_on"), ("last_on", "dashboard.column.last_on")]
+REQUESTS = [("request_id", "dashboard.column.request_id"), ("request_type", "dashboard.label.type"),
+            ("received_on", "dashboard.column.received"), ("outcome", "dashboard.column.outcome")]
+FINDINGS = [("title", "dashboard.column.finding"), ("record_id", "dashboard.column.record"),
+            ("detail", "dashboard.column.detail")]
 
 
 def layout(**_):
@@ -54,18 +63,20 @@ def layout(**_):
 @callback(Output("people-title", "children"), Output("people-search", "children"),
           Output("people-email", "placeholder"), Input("lang", "value"))
 def labels(lang):
-    return t("people", lang), t("search", lang), t("e-mail", lang)
+    return t("dashboard.nav.people", lang), t("dashboard.label.search", lang), t("dashboard.column.e_mail", lang)
 
 
 @callback(Output("people-refused", "children"), Input("lang", "value"))
 def refused(lang):
-    return [html.H1(t("people", lang)), html.P(t("dpo only", lang), className="error")]
+    return [html.H1(t("dashboard.nav.people", lang)), html.P(t("dashboard.message.dpo_only", lang), className="error")]
 
 
 @callback(Output("report-title", "children"), Output("report-produce", "children"),
-          Output("report-vouched-by", "placeholder"), Input("lang", "value"))
+          Output("report-vouched-by", "placeholder"), Output("report-format", "options"), Input("lang", "value"))
 def report_labels(lang):
-    return t("art. 15 report", lang), t("produce report", lang), t("vouched by", lang)
+    formats = [{"label": t(f"dashboard.people.format.{f}", lang), "value": f} for f in FORMATS]
+    return (t("dashboard.people.report_title", lang), t("dashboard.people.produce_report", lang),
+            t("dashboard.people.vouched_by", lang), formats)
 
 
 @callback(Output("report-download", "data"), Output("report-status", "children"),
@@ -73,39 +84,46 @@ def report_labels(lang):
           State("report-format", "value"), State("lang", "value"), prevent_initial_call=True)
 def produce_report(_clicks, email, vouched_by, fmt, lang):
     if not roles.is_dpo():   # the request hook has answered 403 already; a second lock on the door
-        return dash.no_update, html.P(t("dpo only", lang), className="error")
+        return dash.no_update, html.P(t("dashboard.message.dpo_only", lang), className="error")
     if not isinstance(email, str) or not email.strip():
-        return dash.no_update, html.P(t("enter an address", lang), className="empty")
+        return dash.no_update, html.P(t("dashboard.message.enter_an_address", lang), className="empty")
     if not data.can_report():
-        return dash.no_update, html.P(t("not offered", lang), className="error")
+        return dash.no_update, html.P(t("dashboard.message.not_offered", lang), className="error")
     try:
         name, content, vouched = data.access_report(email=email, lang=lang, fmt=fmt, vouched_by=vouched_by,
                                            recorded_by=f"dashboard:{current_user() or 'local'}")
     except IdentityNotVerified:
         recorded("report", email, False, fmt)
-        return dash.no_update, html.P(t("identity not verified", lang), className="error")
+        return dash.no_update, html.P(t("dashboard.message.identity_not_verified", lang), className="error")
     except InsynError as exc:  # a broken template and the like: say why, produce nothing
         recorded("report", email, False, fmt)
         return dash.no_update, html.P(exc.message, className="error")
     if (vouched and not recorded("vouch", email, True)) or not recorded("report", email, True, fmt):
-        return dash.no_update, html.P(t("not recorded", lang), className="error")
+        return dash.no_update, html.P(t("dashboard.message.not_recorded", lang), className="error")
     # the maker names the file (access_report.default_name: [A-Za-z0-9._-] of the request id only)
-    return dcc.send_bytes(content, name), html.P(t("report ready", lang), className="note")
+    return dcc.send_bytes(content, name), html.P(t("dashboard.message.report_ready", lang), className="note")
 
 
 @callback(Output("people-result", "children"), Input("people-search", "n_clicks"),
           State("people-email", "value"), State("lang", "value"), prevent_initial_call=True)
 def look_up(_clicks, email, lang):
     if not roles.is_dpo():   # the request hook has answered 403 already; a second lock on the door
-        return html.P(t("dpo only", lang), className="error")
+        return html.P(t("dashboard.message.dpo_only", lang), className="error")
     if not isinstance(email, str) or not email.strip():
-        return html.P(t("enter an address", lang), className="empty")
-    rows = data.q("person", email=email)
-    if not recorded("lookup", email, not rows.empty):
-        return html.P(t("not recorded", lang), className="error")
-    if rows.empty:
-        return html.P(t("nothing held", lang), className="empty")
-    return table(rows, COLUMNS, lang, table_id="people-rows")
+        return html.P(t("dashboard.message.enter_an_address", lang), className="empty")
+    held = data.person(email, catalog(lang))
+    if not recorded("lookup", email, not held.empty):
+        return html.P(t("dashboard.message.not_recorded", lang), className="error")
+    if held.empty:
+        return html.P(t("dashboard.message.nothing_held", lang), className="empty")
+    return html.Div([
+        html.H2(t("dashboard.people.held", lang)),
+        table(pd.DataFrame(held.sources), SOURCES, lang, table_id="people-rows"),
+        html.H2(t("dashboard.people.requests", lang)),
+        table(pd.DataFrame(held.requests), REQUESTS, lang, table_id="people-requests"),
+        html.H2(t("dashboard.people.findings", lang)),
+        table(pd.DataFrame(held.findings), FINDINGS, lang, table_id="people-findings"),
+    ])
 
 
 def recorded(event: str, email: str, success: bool, detail: str | None = None) -> bool:

@@ -10,10 +10,12 @@ from dashboards.components.tables import table
 
 dash.register_page(__name__, path="/quality", name="quality", order=4)
 
-CHECKS = [("suite", "suite"), ("check_name", "check"), ("column_name", "column"), ("severity", "severity"),
-          ("unexpected_count", "count"), ("success", "passed")]
-FILES = [("file", "file"), ("source", "source"), ("exported_at", "exported"), ("rows", "rows"),
-         ("rejected", "rejected"), ("encoding", "encoding")]
+CHECKS = [("suite", "dashboard.column.suite"), ("check_name", "dashboard.column.check"),
+          ("column_name", "dashboard.column.column"), ("severity", "dashboard.label.severity"),
+          ("unexpected_count", "dashboard.column.count"), ("success", "dashboard.column.passed")]
+FILES = [("file", "dashboard.column.file"), ("source", "dashboard.column.source"),
+         ("exported_at", "dashboard.column.exported"), ("rows", "dashboard.column.rows"),
+         ("rejected", "dashboard.column.rejected"), ("encoding", "dashboard.column.encoding")]
 
 
 def layout(**_):
@@ -28,15 +30,15 @@ def render(lang, as_of_value):
     files = data.q("files_quality")
     checks = checks.assign(failed=~checks["success"]) if not checks.empty else checks
     return [
-        html.H1(t("quality", lang)),
+        html.H1(t("dashboard.nav.quality", lang)),
         html.Div([
             html.Div(dcc.Graph(id="quality-results", figure=figures.check_results_bar(checks, lang),
                                config={"displaylogo": False}), className="card"),
             html.Div(dcc.Graph(id="quality-history", figure=figures.check_history_line(history, lang),
                                config={"displaylogo": False}), className="card"),
         ], className="grid2"),
-        html.Div([html.H2(t("checks", lang)), table(checks, CHECKS, lang, highlight="failed", table_id="quality-checks")],
+        html.Div([html.H2(t("dashboard.label.checks", lang)), table(checks, CHECKS, lang, highlight="failed", table_id="quality-checks")],
                  className="card"),
-        html.Div([html.H2(t("files", lang)), table(files, FILES, lang, highlight="rejected", table_id="quality-files")],
+        html.Div([html.H2(t("dashboard.label.files", lang)), table(files, FILES, lang, highlight="rejected", table_id="quality-files")],
                  className="card"),
     ]

@@ -5,17 +5,21 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboards import data
 from dashboards.components import figures
-from dashboards.components.i18n import t
+from dashboards.components.i18n import label, t
 from dashboards.components.inputs import REQUEST_STATUSES
 from dashboards.components.tables import table
 
 dash.register_page(__name__, path="/requests", name="requests", order=1)
 
-COLUMNS = [("request_id", "request id"), ("request_type", "type"), ("received_on", "received"),
-           ("closed_on", "closed"), ("legal_due_on", "deadline"), ("days_elapsed", "days"), ("outcome", "outcome")]
-HISTORY = [("exported_at", "export"), ("received_text", "received"), ("identity_verified_text", "identity verified"),
-           ("answered_text", "answered"), ("closed_text", "closed"), ("outcome_label", "outcome"),
-           ("fee_text", "fee"), ("handler", "handler")]
+COLUMNS = [("request_id", "dashboard.column.request_id"), ("request_type", "dashboard.label.type"),
+           ("received_on", "dashboard.column.received"), ("closed_on", "value.closed"),
+           ("legal_due_on", "dashboard.column.deadline"), ("days_elapsed", "dashboard.label.days"),
+           ("outcome", "dashboard.column.outcome")]
+HISTORY = [("exported_at", "dashboard.column.export"), ("received_text", "dashboard.column.received"),
+           ("identity_verified_text", "dashboard.column.identity_verified"),
+           ("answered_text", "dashboard.column.answered"), ("closed_text", "value.closed"),
+           ("outcome_label", "dashboard.column.outcome"), ("fee_text", "dashboard.column.fee"),
+           ("handler", "dashboard.column.handler")]
 
 
 def layout(**_):
@@ -44,10 +48,11 @@ def filters(lang, _as_of):
     all_requests = data.q("dsar_timeline", year=None, request_type=None, status=None)
     years = sorted({d.year for d in all_requests["received_on"]}, reverse=True)
     types = sorted(set(all_requests["request_type"]))
-    return (t("requests", lang), [{"label": str(y), "value": y} for y in years],
-            [{"label": t(x, lang), "value": x} for x in types],
-            [{"label": t(s, lang), "value": s} for s in REQUEST_STATUSES],
-            t("year", lang), t("type", lang), t("status", lang), t("requests", lang), t("history", lang))
+    return (t("dashboard.nav.requests", lang), [{"label": str(y), "value": y} for y in years],
+            [{"label": label(x, lang), "value": x} for x in types],
+            [{"label": label(s, lang), "value": s} for s in REQUEST_STATUSES],
+            t("dashboard.label.year", lang), t("dashboard.label.type", lang), t("dashboard.label.status", lang),
+            t("dashboard.nav.requests", lang), t("dashboard.label.history", lang))
 
 
 @callback(Output("requests-timeline", "figure"), Output("requests-table", "children"),
@@ -65,7 +70,7 @@ def update(year, request_type, status, lang, as_of_value):
 @callback(Output("requests-history", "children"), Input("requests-timeline", "clickData"), State("lang", "value"))
 def history(click, lang):
     if not click or not click.get("points"):
-        return html.P(t("click a request", lang), className="empty")
+        return html.P(t("dashboard.message.click_a_request", lang), className="empty")
     point = click["points"][0]
     request_id = point.get("customdata")
     if isinstance(request_id, list):

@@ -1,4 +1,5 @@
--- One row per rule: findings at $as_of (0 when none), with severity and titles.
+-- One row per rule: findings at $as_of (0 when none), with severity and titles
+-- (title_id is the message id; title_en and title_sv its words when the warehouse was built).
 with counts as (
     select rule, count(*) as findings, sum(count) as items
     from audit.current_findings
@@ -12,7 +13,7 @@ with counts as (
     group by h.rule
 )
 
-select r.rule, r.severity, r.title_en, r.title_sv, r.legal_reference,
+select r.rule, r.severity, r.title_id, r.title_en, r.title_sv, r.legal_reference,
     coalesce(counts.findings, 0) as findings, coalesce(counts.items, 0) as items
 from params.rules r
 left join counts using (rule)

@@ -10,8 +10,19 @@ final as (
         request_id as record_id,
         email_key as email,
         'register.requests' as source,
-        'answered ' || cast(answered_on as varchar) || ', identity '
-            || coalesce('verified ' || cast(identity_verified_on as varchar), 'never verified') as detail,
+        case when identity_verified_on is null
+            then 'rule.dsar.answered_before_identity_verified.never_verified'
+            else 'rule.dsar.answered_before_identity_verified.verified_later' end as detail_id,
+        answered_on as first_date,
+        identity_verified_on as second_date,
+        cast(null as date) as third_date,
+        cast(null as date) as fourth_date,
+        cast(null as bigint) as first_number,
+        cast(null as bigint) as second_number,
+        cast(null as varchar) as first_text,
+        cast(null as varchar) as second_text,
+        cast(null as varchar) as reason,
+        cast(null as timestamp) as first_time,
         1 as count
     from requests
     where answered_on is not null

@@ -10,8 +10,18 @@ final as (
         request_id as record_id,
         email_key as email,
         'register.requests' as source,
-        case when is_open then 'open' else 'closed ' || cast(closed_on as varchar) end
-            || ' after the extended deadline ' || cast(extended_due_on as varchar) as detail,
+        case when is_open then 'rule.dsar.extended_deadline_missed.open'
+             else 'rule.dsar.extended_deadline_missed.closed' end as detail_id,
+        case when is_open then cast(null as date) else closed_on end as first_date,
+        extended_due_on as second_date,
+        cast(null as date) as third_date,
+        cast(null as date) as fourth_date,
+        cast(null as bigint) as first_number,
+        cast(null as bigint) as second_number,
+        cast(null as varchar) as first_text,
+        cast(null as varchar) as second_text,
+        cast(null as varchar) as reason,
+        cast(null as timestamp) as first_time,
         1 as count
     from requests
     where is_overdue and has_valid_extension

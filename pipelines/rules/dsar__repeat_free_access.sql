@@ -34,12 +34,20 @@ repeats as (
 final as (
     select
         'dsar.repeat_free_access' as rule,
-        request_id as record_id,
-        email_key as email,
+        repeats.request_id as record_id,
+        repeats.email_key as email,
         'register.requests' as source,
-        'a second free access report within ' || cast(run.dsar_free_access_interval_months as varchar)
-            || ' months (earlier: ' || earlier_request_id || ', ' || cast(earlier_received_on as varchar) || ')'
-            as detail,
+        'rule.dsar.repeat_free_access.repeat' as detail_id,
+        repeats.earlier_received_on as first_date,
+        cast(null as date) as second_date,
+        cast(null as date) as third_date,
+        cast(null as date) as fourth_date,
+        cast(run.dsar_free_access_interval_months as bigint) as first_number,
+        cast(null as bigint) as second_number,
+        repeats.earlier_request_id as first_text,
+        cast(null as varchar) as second_text,
+        cast(null as varchar) as reason,
+        cast(null as timestamp) as first_time,
         1 as count
     from repeats
     cross join run

@@ -12,9 +12,18 @@ final as (
         erasure_id as record_id,
         email_key as email,
         'register.requests' as source,
-        'erased ' || cast(erased_on as varchar) || ', still in: '
-            || string_agg(distinct found_in || ' ' || coalesce(found_record_id, ''), ', '
-                          order by found_in || ' ' || coalesce(found_record_id, '')) as detail,
+        'rule.erasure.not_executed.still_present' as detail_id,
+        erased_on as first_date,
+        cast(null as date) as second_date,
+        cast(null as date) as third_date,
+        cast(null as date) as fourth_date,
+        cast(null as bigint) as first_number,
+        cast(null as bigint) as second_number,
+        string_agg(distinct found_in || ' ' || coalesce(found_record_id, ''), ', '
+                   order by found_in || ' ' || coalesce(found_record_id, '')) as first_text,
+        cast(null as varchar) as second_text,
+        cast(null as varchar) as reason,
+        cast(null as timestamp) as first_time,
         1 as count
     from presence
     where found_in is not null

@@ -19,7 +19,17 @@ consent as (
         record_id,
         email_key as email,
         source,
-        'lawful basis recorded as "' || lawful_basis || '"' as detail,
+        'rule.lawful_basis.consent_recorded.consent' as detail_id,
+        cast(null as date) as first_date,
+        cast(null as date) as second_date,
+        cast(null as date) as third_date,
+        cast(null as date) as fourth_date,
+        cast(null as bigint) as first_number,
+        cast(null as bigint) as second_number,
+        lawful_basis as first_text,
+        cast(null as varchar) as second_text,
+        cast(null as varchar) as reason,
+        cast(null as timestamp) as first_time,
         1 as count
     from records
     where lower(trim_ws(lawful_basis)) in (select value from consent_values)
@@ -31,8 +41,18 @@ not_exported as (
         records.source as record_id,
         cast(null as varchar) as email,
         records.source,
-        'not evaluated: the export has no ' || case when records.source = 'salesforce.contact'
-            then run.lawful_basis_contact_field else run.lawful_basis_lead_field end || ' field' as detail,
+        'rule.lawful_basis.consent_recorded.not_evaluated' as detail_id,
+        cast(null as date) as first_date,
+        cast(null as date) as second_date,
+        cast(null as date) as third_date,
+        cast(null as date) as fourth_date,
+        cast(null as bigint) as first_number,
+        cast(null as bigint) as second_number,
+        case when records.source = 'salesforce.contact'
+            then run.lawful_basis_contact_field else run.lawful_basis_lead_field end as first_text,
+        cast(null as varchar) as second_text,
+        cast(null as varchar) as reason,
+        cast(null as timestamp) as first_time,
         1 as count
     from records
     cross join run

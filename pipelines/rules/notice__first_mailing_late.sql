@@ -12,9 +12,17 @@ final as (
         record_id,
         email_key as email,
         source,
-        'first mailing ' || cast(first_mailing_on as varchar) || ', '
-            || cast(days_to_first_mailing as varchar) || ' days after creation on '
-            || cast(created_on as varchar) as detail,
+        'rule.notice.first_mailing_late.late' as detail_id,
+        first_mailing_on as first_date,
+        created_on as second_date,
+        cast(null as date) as third_date,
+        cast(null as date) as fourth_date,
+        cast(days_to_first_mailing as bigint) as first_number,
+        cast(null as bigint) as second_number,
+        cast(null as varchar) as first_text,
+        cast(null as varchar) as second_text,
+        cast(null as varchar) as reason,
+        cast(null as timestamp) as first_time,
         1 as count
     from notices
     where is_judged and first_mailing_on is not null and is_late

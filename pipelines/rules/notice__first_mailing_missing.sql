@@ -11,8 +11,18 @@ final as (
         record_id,
         email_key as email,
         source,
-        case when email_key is null then 'no e-mail address: the person cannot have been informed'
-             else 'no delivered mailing; created ' || cast(created_on as varchar) end as detail,
+        case when email_key is null then 'rule.notice.first_mailing_missing.no_address'
+             else 'rule.notice.first_mailing_missing.no_mailing' end as detail_id,
+        case when email_key is null then cast(null as date) else created_on end as first_date,
+        cast(null as date) as second_date,
+        cast(null as date) as third_date,
+        cast(null as date) as fourth_date,
+        cast(null as bigint) as first_number,
+        cast(null as bigint) as second_number,
+        cast(null as varchar) as first_text,
+        cast(null as varchar) as second_text,
+        cast(null as varchar) as reason,
+        cast(null as timestamp) as first_time,
         1 as count
     from notices
     where is_judged and first_mailing_on is null

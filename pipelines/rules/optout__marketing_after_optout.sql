@@ -28,8 +28,17 @@ final as (
         email_key as record_id,
         email_key as email,
         'esp.events' as source,
-        cast(count(*) as varchar) || ' marketing mailing(s) after opt-out: '
-            || string_agg(coalesce(event_id, '(no event id)'), ', ' order by occurred_at, event_id) as detail,
+        'rule.optout.marketing_after_optout.delivered' as detail_id,
+        cast(null as date) as first_date,
+        cast(null as date) as second_date,
+        cast(null as date) as third_date,
+        cast(null as date) as fourth_date,
+        cast(count(*) as bigint) as first_number,
+        cast(null as bigint) as second_number,
+        string_agg(coalesce(event_id, '(no event id)'), ', ' order by occurred_at, event_id) as first_text,
+        cast(null as varchar) as second_text,
+        cast(null as varchar) as reason,
+        cast(null as timestamp) as first_time,
         1 as count
     from breaches
     group by email_key

@@ -27,7 +27,7 @@ crm_not_in_tool as (
     select distinct
         records.email_key,
         'mailchimp.subscribed' as source,
-        'opted out in the CRM but subscribed in the e-mail tool' as detail
+        'crm_not_in_tool' as kind
     from records
     inner join current_members
         on current_members.email_key = records.email_key and current_members.member_status = 'subscribed'
@@ -38,7 +38,7 @@ tool_not_in_crm as (
     select distinct
         records.email_key,
         records.source,
-        'unsubscribed in the e-mail tool but not opted out in the CRM' as detail
+        'tool_not_in_crm' as kind
     from records
     inner join current_members
         on current_members.email_key = records.email_key and current_members.member_status = 'unsubscribed'
@@ -57,7 +57,18 @@ final as (
         email_key as record_id,
         email_key as email,
         min(source) as source,
-        string_agg(detail, '; ' order by detail) as detail,
+        case when min(kind) <> max(kind) then 'rule.optout.not_synced.both_ways'
+             else 'rule.optout.not_synced.' || min(kind) end as detail_id,
+        cast(null as date) as first_date,
+        cast(null as date) as second_date,
+        cast(null as date) as third_date,
+        cast(null as date) as fourth_date,
+        cast(null as bigint) as first_number,
+        cast(null as bigint) as second_number,
+        cast(null as varchar) as first_text,
+        cast(null as varchar) as second_text,
+        cast(null as varchar) as reason,
+        cast(null as timestamp) as first_time,
         1 as count
     from both_ways
     group by email_key

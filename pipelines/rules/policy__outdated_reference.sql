@@ -33,7 +33,17 @@ found as (
         file || ':' || cast(min(line_no) as varchar) as record_id,
         cast(null as varchar) as email,
         'policy.text' as source,
-        '"' || pattern || '": ' || why as detail,
+        'rule.policy.outdated_reference.found' as detail_id,
+        cast(null as date) as first_date,
+        cast(null as date) as second_date,
+        cast(null as date) as third_date,
+        cast(null as date) as fourth_date,
+        cast(null as bigint) as first_number,
+        cast(null as bigint) as second_number,
+        pattern as first_text,
+        cast(null as varchar) as second_text,
+        why as reason,
+        cast(null as timestamp) as first_time,
         cast(sum(occurrences) as bigint) as count  -- DuckDB would sum to HUGEINT, Spark to BIGINT
     from occurrences
     group by file, pattern, why
@@ -45,7 +55,17 @@ not_found as (
         'policy.text_path' as record_id,
         cast(null as varchar) as email,
         'policy.text' as source,
-        'not evaluated: the policy text named in the policy file was not found' as detail,
+        'rule.policy.outdated_reference.not_found' as detail_id,
+        cast(null as date) as first_date,
+        cast(null as date) as second_date,
+        cast(null as date) as third_date,
+        cast(null as date) as fourth_date,
+        cast(null as bigint) as first_number,
+        cast(null as bigint) as second_number,
+        cast(null as varchar) as first_text,
+        cast(null as varchar) as second_text,
+        cast(null as varchar) as reason,
+        cast(null as timestamp) as first_time,
         cast(1 as bigint) as count
     from run
     where not run.policy_text_found

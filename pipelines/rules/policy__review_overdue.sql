@@ -45,9 +45,18 @@ final as (
         file || ':' || cast(line_no as varchar) as record_id,
         cast(null as varchar) as email,
         'policy.text' as source,
-        'last reviewed ' || cast(last_review_on as varchar) || ' (text dated '
-            || coalesce(cast(text_dated_on as varchar), 'nowhere') || '), more than '
-            || cast(policy_review_interval_months as varchar) || ' months before ' || cast(as_of as varchar) as detail,
+        case when text_dated_on is null then 'rule.policy.review_overdue.undated'
+             else 'rule.policy.review_overdue.dated' end as detail_id,
+        last_review_on as first_date,
+        text_dated_on as second_date,
+        as_of as third_date,
+        cast(null as date) as fourth_date,
+        cast(policy_review_interval_months as bigint) as first_number,
+        cast(null as bigint) as second_number,
+        cast(null as varchar) as first_text,
+        cast(null as varchar) as second_text,
+        cast(null as varchar) as reason,
+        cast(null as timestamp) as first_time,
         1 as count
     from reviewed
     where add_months(last_review_on, policy_review_interval_months) < as_of

@@ -25,11 +25,18 @@ final as (
         record_id,
         email_key as email,
         source,
-        case
-            when last_dialogue_on is null
-                then 'no dialogue recorded; created ' || cast(created_on as varchar)
-            else 'no dialogue since ' || cast(last_dialogue_on as varchar)
-        end as detail,
+        case when last_dialogue_on is null then 'rule.retention.inactive_company_initiated.never'
+             else 'rule.retention.inactive_company_initiated.since' end as detail_id,
+        last_dialogue_on as first_date,
+        created_on as second_date,
+        cast(null as date) as third_date,
+        cast(null as date) as fourth_date,
+        cast(null as bigint) as first_number,
+        cast(null as bigint) as second_number,
+        cast(null as varchar) as first_text,
+        cast(null as varchar) as second_text,
+        cast(null as varchar) as reason,
+        cast(null as timestamp) as first_time,
         1 as count
     from windowed
     where created_on < window_start_on

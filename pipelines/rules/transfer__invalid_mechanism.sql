@@ -10,7 +10,18 @@ final as (
         subprocessor_name as record_id,
         cast(null as varchar) as email,
         'register.subprocessors' as source,
-        country_iso2 || ', ' || coalesce(transfer_mechanism, '(none)') || ': ' || invalid_reason as detail,
+        case when transfer_mechanism is null then 'rule.transfer.invalid_mechanism.not_recorded'
+             else 'rule.transfer.invalid_mechanism.recorded' end as detail_id,
+        cast(null as date) as first_date,
+        cast(null as date) as second_date,
+        cast(null as date) as third_date,
+        cast(null as date) as fourth_date,
+        cast(null as bigint) as first_number,
+        cast(null as bigint) as second_number,
+        country_iso2 as first_text,
+        transfer_mechanism as second_text,
+        invalid_reason as reason,
+        cast(null as timestamp) as first_time,
         1 as count
     from subprocessors
     where not is_transfer_valid

@@ -11,7 +11,17 @@ final as (
         file || ':' || cast(requested_on as varchar) as record_id,
         cast(null as varchar) as email,
         'weblog.access' as source,
-        'request targets carrying an e-mail address' as detail,
+        'rule.weblog.personal_data_in_url.found' as detail_id,
+        cast(null as date) as first_date,
+        cast(null as date) as second_date,
+        cast(null as date) as third_date,
+        cast(null as date) as fourth_date,
+        cast(null as bigint) as first_number,
+        cast(null as bigint) as second_number,
+        cast(null as varchar) as first_text,
+        cast(null as varchar) as second_text,
+        cast(null as varchar) as reason,
+        cast(null as timestamp) as first_time,
         count(*) as count
     from lines
     where has_email_in_target

@@ -15,8 +15,17 @@ final as (
         lines.file || ':' || cast(lines.requested_on as varchar) as record_id,
         cast(null as varchar) as email,
         'weblog.access' as source,
-        'log lines kept past the ' || cast(run.weblog_retention_months as varchar) || '-month horizon ('
-            || cast(run.weblog_horizon_at as varchar) || ' UTC)' as detail,
+        'rule.weblog.retention_exceeded.kept' as detail_id,
+        cast(null as date) as first_date,
+        cast(null as date) as second_date,
+        cast(null as date) as third_date,
+        cast(null as date) as fourth_date,
+        cast(run.weblog_retention_months as bigint) as first_number,
+        cast(null as bigint) as second_number,
+        cast(null as varchar) as first_text,
+        cast(null as varchar) as second_text,
+        cast(null as varchar) as reason,
+        run.weblog_horizon_at as first_time,
         count(*) as count
     from lines
     cross join run

@@ -24,17 +24,17 @@ import datetime as dt
 import re
 import json
 import secrets as pysecrets
-import tomllib
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
+from .config import read_toml
 from .db import ident, raw_columns
 from .errors import ConfigError, InsynError
 from .files import write_private
-from .ledger import Ledger, email_hash, id_hash, ledger_path, salt as get_salt, stored_path
+from .ledger import Ledger, email_hash, id_hash, salt as get_salt, stored_path
 from .sources import Sources
 from .text import email_key, trim
 
@@ -42,19 +42,10 @@ TEMPLATE_TEXTS = "access_report.toml"
 FORMATS = ("pdf", "html", "json")   # what `produce` writes
 TEMPLATE_HTML = "access_report.html.j2"
 
-# which category of data each source's rows belong to
-CATEGORY = {"salesforce": "crm", "mailchimp": "email", "esp": "email", "weblog": "web", "register": "requests"}
-CATEGORIES = ("crm", "email", "web", "requests")
-# names for a raw table's rows where several kinds share it
-TABLE_SOURCE = {"mailchimp__audience": "mailchimp.audience"}
-# raw columns that are not data about the person (lineage, derived copies)
+# What each source kind shows (its category, fields and their labels, translated values, the
+# names beside ids) is said in sources.toml ([kind.access_report]); its words are in the catalogs.
+# raw columns that are not data about the person (the loader's lineage, derived copies)
 HIDDEN = {"_load_id", "_file_id", "_record_no", "_line_no", "_exported_at", "_lawful_basis"}
-# context worth showing beside an id: (table, column) -> (referenced table, its name column)
-NAMES_FOR = {
-    ("salesforce__contact", "accountid"): ("salesforce__account", "name"),
-    ("salesforce__campaignmember", "campaignid"): ("salesforce__campaign", "name"),
-    ("salesforce__opportunitycontactrole", "opportunityid"): ("salesforce__opportunity", "name"),
-}
 
 
 class IdentityNotVerified(InsynError):
@@ -72,13 +63,17 @@ class Identity:
 
 
 def load_texts(templates: Path) -> dict:
-    path = templates / TEMPLATE_TEXTS
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(str(path), "(file)", "not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(str(path), "(syntax)", str(exc)) from None
+    return read_toml(templates / TEMPLATE_TEXTS)
+
+
+def with_letter_words(texts: dict, locale: Path, lang: str) -> dict:
+    """`texts` (access_report.toml: the company's data) with the letter's words in `lang` from the
+    workbench's catalogs (locale/<lang>/LC_MESSAGES/letter.po: `letter.*`, the categories'
+    `letter.categories.<category>.*`, the transfer bases' `letter.transfer.<mechanism>`)."""
+    from .texts import cached
+
+    words = cached(locale, lang).section("letter")
+    return {**texts, lang: words, "transfer_mechanisms": {lang: words.pop("transfer", {})}}
 
 
 # ---------------------------------------------------------------- identity
@@ -89,14 +84,14 @@ def verified_request(con: duckdb.DuckDBPyConnection, key: str, as_of: dt.date) -
     return con.execute(
         "select q.request_id, cast(q.identity_verified_on as date), r.verification_method "
         "from marts.fct_dsar_requests q "
-        "left join raw.register__requests r on r._file_id = q.file_id and r._record_no = q.record_no "
+        "left join staging.stg_register__requests r on r.file_id = q.file_id and r.record_no = q.record_no "
         "where q.email_key = $key and q.identity_verified_on is not null "
         "and cast(q.identity_verified_on as date) <= $as_of "
         "order by (q.request_type = 'access') desc, q.is_open desc, q.received_on desc, q.request_id limit 1",
         {"key": key, "as_of": as_of}).fetchone()
 
 
-def establish_identity(con, *, key: str, as_of: dt.date, vouched_by: str | None, db_path: Path,
+def establish_identity(con, *, key: str, as_of: dt.date, vouched_by: str | None, ledger: Path,
                        secrets: Path, recorded_by: str | None = None) -> Identity:
     """Identity first: the register's verification, else the operator's word (recorded); else refuse."""
     found = verified_request(con, key, as_of)
@@ -109,7 +104,7 @@ def establish_identity(con, *, key: str, as_of: dt.date, vouched_by: str | None,
             f"(on or before {as_of}); record the verification date in the register, or vouch for it with "
             "--identity-verified-by NAME")
     salt_value = get_salt(secrets, create=True)
-    entry = Ledger(ledger_path(db_path)).append(
+    entry = Ledger(ledger).append(
         "identity_vouched", email_sha256=email_hash(salt_value, key), vouched_by=vouched_by,
         recorded_by=recorded_by)
     return Identity("vouched", None, entry.recorded_at[:10], None, vouched_by, entry.entry_id)
@@ -122,16 +117,11 @@ def gather(con: duckdb.DuckDBPyConnection, sources: Sources, pipelines: Path, ke
            as_of: dt.date) -> dict[str, list[dict]]:
     """Every row about the person, by source name; each row's fields as exported (lower-cased
     keys), with `_export` (date of the export) and, for streams, `_file` and `_line`."""
-    from .erasure import _crm_ids, _person_condition
+    from .persons import crm_ids, person_condition, register_ids
 
     # the warehouse's macros (email_key, sfid15) are there once it is built; this may be read-only
     tables = {r[0] for r in con.execute("select table_name from duckdb_tables() where schema_name = 'raw'").fetchall()}
-    request_ids = []
-    if "register__requests" in tables:
-        request_ids = [r[0] for r in con.execute(
-            "select crm_id from raw.register__requests where email_key(email) = $key and crm_id is not null",
-            {"key": key}).fetchall()]
-    crm_ids = _crm_ids(con, key, request_ids)
+    crm_ids = crm_ids(con, sources, key, register_ids(con, sources, key))
     salt_value = pysecrets.token_hex(16)  # a throwaway salt: the same matching code as erasure
     con.execute("create or replace temp table insyn_erased (hash varchar)")
     hashes = {email_hash(salt_value, key), *(id_hash(salt_value, i) for i in crm_ids)}
@@ -139,10 +129,10 @@ def gather(con: duckdb.DuckDBPyConnection, sources: Sources, pipelines: Path, ke
     out: dict[str, list[dict]] = {}
     try:
         for table, kind in sources.tables().items():
-            if table not in tables:
+            if table not in tables or kind.report is None:
                 continue
             columns = raw_columns(con, table)
-            condition = _person_condition(kind, set(columns), "r")
+            condition = person_condition(kind, set(columns), "r")
             if condition is None:
                 continue
             shown = [c for c in columns if c not in HIDDEN and not c.endswith("__utc")]
@@ -167,28 +157,34 @@ def gather(con: duckdb.DuckDBPyConnection, sources: Sources, pipelines: Path, ke
             names = [d[0] for d in cur.description]
             rows = [{n: v for n, v in zip(names, row) if v is not None and v != ""} for row in cur.fetchall()]
             if rows:
-                _add_names(con, table, rows)
-                out[TABLE_SOURCE.get(table, kind.name)] = rows
+                _add_names(con, sources, kind, rows)
+                out[kind.report.shown_as] = [_in_order(kind, row) for row in rows]
     finally:
         con.execute("drop table if exists insyn_erased")
     return out
 
 
-def _add_names(con, table: str, rows: list[dict]) -> None:
-    """Beside an id of another record (account, campaign, opportunity), its name."""
-    for (t, col), (ref, name_col) in NAMES_FOR.items():
-        if t != table:
-            continue
+def _add_names(con, sources: Sources, kind, rows: list[dict]) -> None:
+    """Beside an id of another record (an account, a campaign), its name (sources.toml: names)."""
+    for ref in kind.report.names:
+        table = sources[ref.kind].table
         try:
             names = dict(con.execute(
-                f"select sfid15(id), max({ident(name_col)}) from raw.{ident(ref)} group by 1").fetchall())
-        except duckdb.CatalogException:
+                f"select sfid15({ident(ref.id_column)}), max({ident(ref.name_column)}) from raw.{ident(table)} "
+                "group by 1").fetchall())
+        except duckdb.Error:   # not loaded (yet), or the export lacks the column
             continue
         for row in rows:
-            if row.get(col):
-                label = names.get(row[col][:15])
+            if row.get(ref.column):
+                label = names.get(row[ref.column][:15])
                 if label:
-                    row[col.removesuffix("id") + "_name"] = label
+                    row[ref.shown_as] = label
+
+
+def _in_order(kind, row: dict) -> dict:
+    """The row with the fields sources.toml names first, in its order, then the rest as exported."""
+    first = {f: row[f] for f, _ in kind.report.fields if f in row}
+    return {**first, **{k: v for k, v in row.items() if k not in first}}
 
 
 # ---------------------------------------------------------------- the art. 15 content
@@ -201,8 +197,10 @@ def _fmt(text: str, **values) -> str:
 
 
 def compose(con: duckdb.DuckDBPyConnection, *, key: str, as_of: dt.date, lang: str, texts: dict, policy,
-            held: dict[str, list[dict]], identity: Identity, generated_at: dt.datetime) -> dict:
-    """The report's content: per category of data what art. 15 requires, and the data itself."""
+            held: dict[str, list[dict]], identity: Identity, generated_at: dt.datetime, sources: Sources,
+            catalog) -> dict:
+    """The report's content: per category of data what art. 15 requires, and the data itself;
+    each source's name, field labels and value words (`labels`) from the catalog."""
     words = texts[lang]
     mechanisms = texts.get("transfer_mechanisms", {}).get(lang, {})
     recipients_all = [
@@ -219,24 +217,32 @@ def compose(con: duckdb.DuckDBPyConnection, *, key: str, as_of: dt.date, lang: s
         return [r for r in recipients_all
                 if any(p in f"{r['name']} {r['role'] or ''}".lower() for p in patterns)]
 
-    name = _person_name(held)
+    name = _person_name(held, sources)
     categories = []
-    for category in CATEGORIES:
-        sources = {s: rows for s, rows in held.items() if CATEGORY.get(s.split(".")[0]) == category}
-        if not sources:
+    kinds = {k.report.shown_as: k for k in sources.reported()}
+    for category in sources.categories():
+        shown = {s: rows for s, rows in held.items() if kinds[s].report.category == category}
+        if not shown:
             continue
-        c = words["categories"][category]
+        c = words.get("categories", {}).get(category)
+        if c is None:
+            raise InsynError(f"access report: no {lang!r} words for the category {category!r} "
+                             f"(pipelines/sources.toml: {', '.join(sorted(shown))})")
         entry = {
             "category": category, "title": c["title"], "purpose": c["purpose"], "legal_basis": c["legal_basis"],
-            "records": sum(len(rows) for rows in sources.values()),
-            "recipients": recipients(category), "sources": sources,
+            "records": sum(len(rows) for rows in shown.values()),
+            "recipients": recipients(category), "sources": shown,
+            "labels": {s: _labels(kinds[s], catalog) for s in shown},
         }
-        if category == "crm":
+        retention = next((k.report.retention for k in sources.reported()
+                          if k.report.category == category and k.report.retention), None)
+        if retention == "crm_clock":
             entry["origin"], entry["retention"] = _crm_origin_retention(con, key, c, policy, held)
-        elif category == "web":
+        elif retention == "log_age":
             from .dates import add_months
 
-            oldest = _oldest_log_day(sources.get("weblog.access", []))
+            oldest = min((d for s, rows in shown.items() if kinds[s].report.retention == "log_age"
+                          for d in [_oldest_day(rows, kinds[s])] if d), default=None)
             due = add_months(oldest, policy.weblog_retention_months) if oldest else None
             entry["origin"] = c["origin"]
             entry["retention"] = _fmt(c["retention"], months=policy.weblog_retention_months,
@@ -264,26 +270,34 @@ def compose(con: duckdb.DuckDBPyConnection, *, key: str, as_of: dt.date, lang: s
     }
 
 
-def _person_name(held: dict[str, list[dict]]) -> str | None:
-    for source, first, last in (("salesforce.contact", "firstname", "lastname"),
-                                ("salesforce.lead", "firstname", "lastname"),
-                                ("mailchimp.audience", "first_name", "last_name")):
-        for row in held.get(source, []):
-            full = " ".join(v for v in (row.get(first), row.get(last)) if v)
+def _labels(kind, catalog) -> dict:
+    """A source's name, its fields' labels and its values in words, from the catalog."""
+    spec = kind.report
+    return {"name": catalog(spec.name),
+            "fields": {f: catalog(msgid) for f, msgid in spec.fields},
+            "values": {f: {v: catalog(msgid) for v, msgid in values.items()} for f, values in spec.values.items()}}
+
+
+def _person_name(held: dict[str, list[dict]], sources: Sources) -> str | None:
+    """The first name found, in the order sources.toml declares the kinds with person_name."""
+    for kind in sources.reported():
+        for row in held.get(kind.report.shown_as, []) if kind.report.person_name else ():
+            full = " ".join(str(row[f]).strip() for f in kind.report.person_name if row.get(f))
             if full.strip():
                 return full.strip()
-    for row in held.get("register.requests", []):
-        if row.get("name"):
-            return row["name"].strip()
     return None
 
 
-def _oldest_log_day(rows: list[dict]) -> dt.date | None:
-    """The UTC day of the oldest line (time_local reads as 'YYYY-MM-DD HH:MM:SS UTC', see gather)."""
+def _oldest_day(rows: list[dict], kind) -> dt.date | None:
+    """The UTC day of the oldest row by the kind's first time stamp (read as 'YYYY-MM-DD HH:MM:SS
+    UTC', see gather)."""
+    from .text import column_key
+
+    field = column_key(kind.timestamps[0]) if kind.timestamps else None
     days = []
     for row in rows:
         try:
-            days.append(dt.date.fromisoformat(str(row.get("time_local", ""))[:10]))
+            days.append(dt.date.fromisoformat(str(row.get(field, ""))[:10]))
         except ValueError:  # a line whose time could not be read
             continue
     return min(days) if days else None
@@ -315,7 +329,7 @@ def _crm_origin_retention(con, key: str, c: dict, policy, held) -> tuple[str, st
 # ---------------------------------------------------------------- rendering
 
 
-def render_html(report: dict, texts: dict, templates: Path) -> str:
+def render_html(report: dict, texts: dict, templates: Path, sources: Sources) -> str:
     import jinja2
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)),
@@ -325,10 +339,19 @@ def render_html(report: dict, texts: dict, templates: Path) -> str:
     controller = texts["controller"]["name"]
     # Exports write booleans as true/false; a letter says yes or no in the reader's language.
     truth = {"true": words["yes"], "false": words["no"]}
-    env.filters["shown"] = lambda v: truth.get(str(v).lower(), v)
+    labels = {s: c["labels"][s] for c in report["categories"] for s in c["labels"]}
+
+    def shown(value, source: str, field: str):
+        """A value as the letter shows it: in words where sources.toml says so, booleans as yes/no."""
+        words_for = labels.get(source, {}).get("values", {}).get(field, {})
+        return words_for.get(str(value), truth.get(str(value).lower(), value))
+
+    env.filters["shown"] = shown
+    kinds = {k.report.shown_as: k.report for k in sources.reported()}
     return env.get_template(TEMPLATE_HTML).render(
-        r=report, w=words, fields=words.get("fields", {}), source_names=words.get("sources", {}),
-        letter={"columns": texts.get("letter", {}).get("columns", {}), "hide": texts.get("letter", {}).get("hide", [])},
+        r=report, w=words, labels=labels, source_names={s: v["name"] for s, v in labels.items()},
+        letter={"columns": {s: [f for f, _ in k.fields] for s, k in kinds.items() if k.layout == "table"},
+                "hide": {s: k.hide for s, k in kinds.items()}},
         title=_fmt(words["title"], controller=controller),
         greeting=_fmt(words["greeting"], name=report["person"]["name"]) if report["person"]["name"]
         else words["greeting_no_name"],
@@ -345,7 +368,7 @@ def to_json(report: dict) -> str:
 
 
 def produce(con: duckdb.DuckDBPyConnection, *, email: str, as_of: dt.date, lang: str, fmt: str, out: Path,
-            workbench, policy, sources: Sources, db_path: Path, vouched_by: str | None = None,
+            workbench, policy, sources: Sources, ledger: Path, vouched_by: str | None = None,
             recorded_by: str | None = None, kept: bool = True) -> dict:
     """Identity first, then gather, compose and write the report to `out` (owner-only).
     Records the report in the ledger, with where it was written (erasure removes it from
@@ -355,20 +378,24 @@ def produce(con: duckdb.DuckDBPyConnection, *, email: str, as_of: dt.date, lang:
     if not key:
         raise InsynError("dsar report: blank e-mail address")
     templates = workbench.templates
-    texts = load_texts(templates)
+    from .texts import cached, workbench_locale
+
+    locale = workbench_locale(workbench.root)
+    texts = with_letter_words(load_texts(templates), locale, lang)
     if lang not in texts:
         raise ConfigError(str(templates / TEMPLATE_TEXTS), lang, "no texts in this language")
-    identity = establish_identity(con, key=key, as_of=as_of, vouched_by=vouched_by, db_path=db_path,
+    identity = establish_identity(con, key=key, as_of=as_of, vouched_by=vouched_by, ledger=ledger,
                                   secrets=workbench.secrets, recorded_by=recorded_by)
     held = gather(con, sources, workbench.pipelines, key, as_of)
     report = compose(con, key=key, as_of=as_of, lang=lang, texts=texts, policy=policy, held=held,
-                     identity=identity, generated_at=dt.datetime.now(dt.timezone.utc))
+                     identity=identity, generated_at=dt.datetime.now(dt.timezone.utc), sources=sources,
+                     catalog=cached(locale, lang))
     if kept:
         _refuse_a_path_naming(out, key, report["person"]["name"])
     if fmt == "json":
         write_private(out, to_json(report).encode("utf-8"))
     else:
-        html = render_html(report, texts, templates)
+        html = render_html(report, texts, templates, sources)
         if fmt == "html":
             write_private(out, html.encode("utf-8"))
         else:
@@ -384,10 +411,10 @@ def produce(con: duckdb.DuckDBPyConnection, *, email: str, as_of: dt.date, lang:
                 raise InsynError(f"dsar report: the page asked for remote resources ({refused[0]})")
             out.chmod(0o600)
     salt_value = get_salt(workbench.secrets, create=True)
-    Ledger(ledger_path(db_path)).append(
+    Ledger(ledger).append(
         "access_report", email_sha256=email_hash(salt_value, key), request_id=identity.request_id,
         recorded_by=recorded_by, detail=f"{fmt}, {lang}, as of {as_of}",
-        path=stored_path(out, db_path) if kept else None)
+        path=stored_path(out, ledger) if kept else None)
     return report
 
 

@@ -1,7 +1,7 @@
 """Who looked up whom: the access log (accountability, GDPR art. 5(2)).
 
-One JSON line per event in `access-log.jsonl` beside the warehouse
-(owner-only): when (UTC), what (`EVENTS`), which user (a dashboard login, or
+One JSON line per event in `access-log.jsonl` in the warehouse's state
+folder (workbench.Layout; owner-only): when (UTC), what (`EVENTS`), which user (a dashboard login, or
 `cli:<OS user>`), the person concerned as the salted hash of their normalised
 address (the ledger's salt: never the address itself), the client's address
 for a login, and whether it succeeded. The dashboard and the command line may
@@ -27,10 +27,6 @@ EVENTS = ("login", "lookup", "report", "erase", "vouch")
 FIELDS = ("at", "event", "user", "subject", "address", "success", "detail")
 
 
-def access_log_path(db_path: Path) -> Path:
-    return db_path.parent / ACCESS_LOG_FILE
-
-
 def _open_locked(path: Path, flags: int, lock: int) -> int:
     """The log file, opened and locked; reopened if a purge replaced it while we waited."""
     while True:
@@ -48,8 +44,8 @@ def _open_locked(path: Path, flags: int, lock: int) -> int:
 
 
 class AccessLog:
-    def __init__(self, db_path: Path, secrets: Path):
-        self.path = access_log_path(db_path)
+    def __init__(self, path: Path, secrets: Path):
+        self.path = path   # the log file (workbench.Layout.access_log)
         self.secrets = secrets
 
     def record(self, event: str, *, user: str, email: str | None = None, address: str | None = None,

@@ -22,6 +22,7 @@ from pathlib import Path
 from . import __version__
 from .errors import InsynError
 from .files import sha256_file
+from .texts import workbench_locale
 
 MANIFEST = "manifest.json"
 YEARLY_NOTEBOOK = Path("notebooks") / "audit" / "10_yearly_audit.ipynb"
@@ -189,7 +190,7 @@ def without_addresses(frame):
     """An evidence table as the pack may carry it (it leaves the company): e-mail columns abbreviated
     as the report shows them, and any e-mail or IP address inside other text too (an opt-out's
     record id is the address). Ids, dates and counts stay."""
-    from .report import mask_email, mask_in_text
+    from .masking import mask_email, mask_in_text
 
     frame = frame.copy()
     for column in frame.columns:
@@ -200,8 +201,9 @@ def without_addresses(frame):
     return frame
 
 
-def build_pack(ctx, *, year: int, as_of: dt.date, language: str, out: Path, progress=None) -> Pack:
-    """Build the yearly audit pack for `year` as of `as_of` under `out`."""
+def build_pack(app, *, year: int, as_of: dt.date, language: str, out: Path, progress=None) -> Pack:
+    """Build the yearly audit pack for `year` as of `as_of` under `out`; `app` is the application
+    object (workbench.Workbench: it checks the warehouse and names its published snapshot)."""
     import duckdb
 
     from . import snapshot
@@ -210,7 +212,7 @@ def build_pack(ctx, *, year: int, as_of: dt.date, language: str, out: Path, prog
     say = progress or (lambda m: None)
     run_id = uuid.uuid4().hex
     started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    wb = ctx.workbench
+    wb = app.settings
     template = wb.root / YEARLY_NOTEBOOK
     if not template.exists():
         raise InsynError(f"{template}: the audit notebook template is missing")
@@ -220,16 +222,15 @@ def build_pack(ctx, *, year: int, as_of: dt.date, language: str, out: Path, prog
     partial.mkdir(mode=0o700)
     try:
         say(f"checking the warehouse as of {as_of} ...")
-        from .cli import run_check
-
-        report = run_check(ctx, as_of, quiet=progress is None, docs=partial / "data-docs")
+        report = app.check(as_of, docs=partial / "data-docs", progress=progress)
         strip_remote_assets(partial / "data-docs")
-        snap = snapshot.current(ctx.db_path)
+        snap = snapshot.current(app.layout.published)
         say("running the audit notebook in a Jupyter kernel ...")
         executed = partial / f"audit-{year}.ipynb"
         execute_notebook(template, executed, {
             "audit_year": year, "as_of": as_of.isoformat(), "warehouse": str(snap),
-            "queries": str(wb.pipelines / "queries"), "language": language, "run_id": run_id,
+            "queries": str(wb.pipelines / "queries"), "locale": str(workbench_locale(wb.root)),
+            "language": language, "run_id": run_id,
         }, cwd=wb.root)
         say("writing the HTML report and its PDF ...")
         html = partial / f"audit-{year}.html"
@@ -259,7 +260,7 @@ def build_pack(ctx, *, year: int, as_of: dt.date, language: str, out: Path, prog
             "insyn_version": __version__,
             "commit": git_commit(wb.root),
             "policy_file": str(wb.policy_file),
-            "policy_sha256": ctx.policy.sha256,
+            "policy_sha256": app.policy.sha256,
             "check_run_id": report.check_run_id,
             "checks_passed": report.success,
             "inputs": inputs,

@@ -701,11 +701,18 @@ def same_origin(origin: str, host: str) -> bool:
 # The Flask gate
 
 
-MSG_WRONG = "Fel användarnamn eller lösenord / Wrong user name or password"
-MSG_LOCKED = "För många misslyckade försök. Försök igen senare. / Too many failed attempts. Try again later."
-MSG_EXPIRED = "Formuläret har gått ut, försök igen. / The form has expired, please try again."
-MSG_TOKEN = ("På den här datorn: öppna adressen som <code>insyn dashboard</code> skrev ut (med ?token=). / "
-             "On this computer: open the address <code>insyn dashboard</code> printed (with ?token=).")
+# The login page's words (web.login.* in the workbench's catalogs): Swedish and English side by side,
+# since nobody has chosen a language before logging in.
+LOGIN_LANGUAGES = ("sv", "en")
+MSG_WRONG, MSG_LOCKED, MSG_EXPIRED = "web.login.wrong", "web.login.locked", "web.login.expired"
+
+
+def login_words(catalogs) -> Callable[..., str]:
+    """`words(msgid, **values)`: the message in each of `catalogs` (texts.Catalog), joined by " / "."""
+    def words(msgid: str, **values) -> str:
+        return " / ".join(catalog(msgid, **values) for catalog in catalogs)
+    return words
+
 
 _LOGIN_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
@@ -718,12 +725,12 @@ DEFAULT_CSP = (
 )
 
 _PAGE = """<!DOCTYPE html>
-<html lang="sv">
+<html lang="{lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="same-origin">
-<title>Insyn – Logga in / Log in</title>
+<title>Insyn – {title}</title>
 <style>
   body {{ font-family: system-ui, -apple-system, "Segoe UI", sans-serif; background: #f4f5f7;
          color: #1d2330; margin: 0; display: flex; min-height: 100vh;
@@ -748,12 +755,12 @@ _PAGE = """<!DOCTYPE html>
 {message}<form method="post" action="/login" autocomplete="on">
 <input type="hidden" name="csrf_token" value="{csrf}">
 <input type="hidden" name="next" value="{next}">
-<label for="username">Användarnamn / User name</label>
+<label for="username">{user_name}</label>
 <input type="text" id="username" name="username" value="{username}" maxlength="64"
        autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus>
-<label for="password">Lösenord / Password</label>
+<label for="password">{password}</label>
 <input type="password" id="password" name="password" autocomplete="current-password" required>
-<button type="submit">Logga in / Log in</button>
+<button type="submit">{submit}</button>
 </form>
 {hint}</main>
 </body>
@@ -820,6 +827,7 @@ def install(
     trusted_proxies: tuple = (),
     on_login: Callable[[str, str, bool], None] | None = None,
     csp: str | Callable[[], str] | None = None,
+    locale: Path | None = None,
 ) -> None:
     """Put every route of the Flask `server` behind the gate.
 
@@ -830,6 +838,7 @@ def install(
     checked (an unknown name is reported as "(unknown)": it could be a
     password typed in the wrong field). `csp`: the Content-Security-Policy of
     every response but the login page (a string, or a function asked each time).
+    `locale`: the workbench's catalogs for the login page's words (None: the reference ones).
     Call it once, before the server handles its first request.
     """
     import flask  # imported here so the CLI does not pay for Flask
@@ -881,13 +890,21 @@ def install(
             session["csrf"] = value
         return value
 
+    from . import texts
+
+    words = login_words([texts.cached(locale, lang) for lang in LOGIN_LANGUAGES])   # read now: a bad file stops here
+
     def page(message: str = "", status: int = 200, username: str = "", next_path: str = "/"):
         body = _PAGE.format(
-            message=f'<p class="error" role="alert">{html.escape(message)}</p>\n' if message else "",
+            lang=LOGIN_LANGUAGES[0],
+            title=html.escape(words("web.login.title")), user_name=html.escape(words("web.login.user_name")),
+            password=html.escape(words("web.login.password")), submit=html.escape(words("web.login.submit")),
+            message=f'<p class="error" role="alert">{html.escape(words(message))}</p>\n' if message else "",
             csrf=html.escape(csrf_token(), quote=True),
             next=html.escape(next_path, quote=True),
             username=html.escape(username, quote=True),
-            hint=f'<p class="hint">{MSG_TOKEN}</p>\n' if token is not None else "",
+            hint=(f'<p class="hint">{html.escape(words("web.login.token_hint", command="{command}"))}</p>\n'
+                  .format(command="<code>insyn dashboard</code>") if token is not None else ""),
         )
         response = flask.Response(body, status=status, mimetype="text/html")
         response.headers["Content-Security-Policy"] = _LOGIN_CSP

@@ -18,11 +18,13 @@ import yaml
 
 from .config import WEEKDAYS, Policy
 from .dates import add_months
-from .db import ensure_schema, ident, insert_rows
+from .db import ident, insert_rows, transaction
 from .errors import InsynError
 from .ledger import Erasures
+from .schema import ensure_schema
 from .sources import Sources
 from .text import squish, trim
+from .texts import workbench_locale
 
 MODEL_LAYERS = ("staging", "marts", "rules")
 _REF = re.compile(r"\b(staging|marts|rules)\.([a-z_][a-z0-9_]*)\b", re.IGNORECASE)
@@ -95,7 +97,13 @@ def _read_docs(folder: Path) -> dict[str, dict]:
         doc = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
     except yaml.YAMLError as exc:
         raise InsynError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
-    return {m["name"]: m for m in doc.get("models", []) if isinstance(m, dict) and "name" in m}
+    # `shared_columns`: columns every model of the folder has (the rules' facts), described once
+    shared = [c for c in doc.get("shared_columns", []) if isinstance(c, dict) and "name" in c]
+    models = {m["name"]: m for m in doc.get("models", []) if isinstance(m, dict) and "name" in m}
+    for m in models.values():
+        own = {c.get("name") for c in m.get("columns", []) if isinstance(c, dict)}
+        m["columns"] = [*m.get("columns", []), *(c for c in shared if c["name"] not in own)]
+    return models
 
 
 def sql_literal(text: str) -> str:
@@ -180,7 +188,7 @@ def param_tables(policy: Policy, as_of: dt.date, erasures: Erasures | None = Non
                    [(e.entry_id, e.request_id, dt.date.fromisoformat(e.erased_on), e.email_sha256)
                     for e in erasures.entries],
                    "Erasures recorded by `insyn dsar erase` in the workbench's ledger (dsar-ledger.jsonl "
-                   "beside the warehouse): entry, the request it carries out, its date, and the salted "
+                   "in the warehouse's own folder beside it, <warehouse>.d/): entry, the request it carries out, its date, and the salted "
                    "SHA-256 of the person's normalised address (the suppression list)."),
         ParamTable("erasure_ledger_ids", [("entry_id", V), ("id_hash", V)],
                    [(e.entry_id, h) for e in erasures.entries for h in e.crm_id_sha256],
@@ -261,19 +269,19 @@ def create_macros(con: duckdb.DuckDBPyConnection, pipelines: Path) -> None:
 
 def build(con: duckdb.DuckDBPyConnection, *, pipelines: Path, sources: Sources, policy: Policy,
           as_of: dt.date, layers: tuple[str, ...] = MODEL_LAYERS, erasures: Erasures | None = None,
-          progress=None, results=None, prepare=None) -> list[Model]:
+          progress=None, results=None, prepare=None, locale: Path | None = None) -> list[Model]:
     """Rebuild the models of `layers` (default all) for `as_of`, in one transaction.
 
     `erasures` (the ledger's, with the salt) let erasure.not_executed recognise erased
     people by their salted hashes; without it the rule reads the register only.
     `results(model)`, when given, is the model's rows as another engine computed them
     (an Arrow table or dataset): they are copied in instead of running the SQL here;
-    `prepare(con)` runs first, in the same transaction."""
+    `prepare(con)` runs first, in the same transaction. `locale` holds the catalogs the rule titles
+    and details come from (default: the workbench's, beside `pipelines`)."""
     models = [m for m in discover(pipelines) if m.layer in layers]
     say = progress or (lambda msg: None)
     started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         ensure_schema(con, sources)
         if prepare is not None:
             prepare(con)
@@ -287,17 +295,13 @@ def build(con: duckdb.DuckDBPyConnection, *, pipelines: Path, sources: Sources, 
                 raise InsynError(f"{model.path}: {str(exc).splitlines()[0]}") from None
             _document(con, model)
         _write_docs_tables(con, models)
-        _write_rule_catalog(con, discover(pipelines))
+        _write_rule_catalog(con, discover(pipelines), locale or workbench_locale(pipelines.parent))
         run_id = con.execute("select coalesce(max(run_id), 0) + 1 from audit.runs").fetchone()[0]
         con.execute(
             "insert into audit.runs values ($id, 'build', $as_of, $started, $finished, 'ok', $n)",
             {"id": run_id, "as_of": as_of, "started": started,
              "finished": dt.datetime.now(dt.timezone.utc).replace(tzinfo=None), "n": len(models)},
         )
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
     return models
 
 
@@ -325,25 +329,15 @@ def _document(con: duckdb.DuckDBPyConnection, model: Model) -> None:
             con.execute(f"comment on column {table}.{ident(column)} is {sql_literal(text)}")
 
 
-def _write_rule_catalog(con: duckdb.DuckDBPyConnection, models: list[Model]) -> None:
-    """params.rules (each rule's titles, severity, legal reference, from _models.yml) and
-    audit.current_findings, a view over every rule table (they share one shape)."""
-    rules = [m for m in models if m.layer == "rules"]
-    con.execute("create or replace table params.rules (rule varchar, table_name varchar, severity varchar, "
-                "legal_reference varchar, title_en varchar, title_sv varchar)")
-    insert_rows(con, "params.rules", ["rule", "table_name", "severity", "legal_reference", "title_en", "title_sv"],
-                [(m.meta.get("rule", m.name.replace("__", ".")), m.name, m.meta.get("severity"),
-                  m.meta.get("legal_reference"), m.meta.get("title_en"), m.meta.get("title_sv")) for m in rules])
-    built = {r[0] for r in con.execute(
-        "select table_name from duckdb_tables() where schema_name = 'rules'").fetchall()}
-    selects = [f"select rule, record_id, email, source, detail, count from rules.{ident(m.name)}"
-               for m in rules if m.name in built]
-    if selects:
-        con.execute("create or replace view audit.current_findings as " + " union all ".join(selects))
-    else:
-        con.execute("create or replace view audit.current_findings as select cast(null as varchar) as rule, "
-                    "cast(null as varchar) as record_id, cast(null as varchar) as email, cast(null as varchar) "
-                    "as source, cast(null as varchar) as detail, cast(null as bigint) as count where false")
+def _write_rule_catalog(con: duckdb.DuckDBPyConnection, models: list[Model], locale: Path) -> None:
+    """params.rules and audit.current_findings (findings.write_tables): the titles and the
+    English details come from the catalogs in `locale`."""
+    from . import findings
+
+    if con.execute("select count(*) from duckdb_views() where schema_name = 'audit' "
+                   "and view_name = 'current_findings'").fetchone()[0]:
+        con.execute("drop view audit.current_findings")   # a warehouse built before the findings had facts
+    findings.write_tables(con, findings.rule_specs(models), locale)
 
 
 def _write_docs_tables(con: duckdb.DuckDBPyConnection, models: list[Model]) -> None:

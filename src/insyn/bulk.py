@@ -25,7 +25,8 @@ from pathlib import Path
 
 import duckdb
 
-from .db import add_missing_columns, ident, raw_columns
+from .db import ident, raw_columns
+from .schema import add_missing_columns
 from .sources import SourceKind
 from .text import column_key
 
@@ -61,7 +62,8 @@ def _reject_count(con: duckdb.DuckDBPyConnection) -> int:
 
 def _take_back(con: duckdb.DuckDBPyConnection, kind: SourceKind, file_id: int) -> None:
     con.execute(f"delete from raw.{ident(kind.table)} where _file_id = $f", {"f": file_id})
-    con.execute("delete from raw.esp__event_category where _file_id = $f", {"f": file_id})
+    if kind.split:
+        con.execute(f"delete from raw.{ident(kind.split[1])} where _file_id = $f", {"f": file_id})
 
 
 def _number_records(con, table: str, file_id: int, first_line: int) -> int:
@@ -153,9 +155,10 @@ def load_csv(con, kind: SourceKind, path: Path, *, header: list[str], delimiter:
 
 
 def load_json_lines(con, kind: SourceKind, path: Path, *, physical_lines: int, provenance: dict) -> Bulk | None:
-    """A JSON-lines event stream into raw.esp__event and its categories; None when Python must read it."""
+    """A JSON-lines event stream into its raw table (and its split list column's); None when Python must read it."""
     by_key = {column_key(c): c for c in (*kind.required, *kind.columns)}
     declared = kind.declared_columns
+    time_key = column_key(kind.timestamps[0])   # the event's time: unix seconds
     file = _sql_text(str(path))
     keys = [r[0] for r in con.execute(
         f"select distinct unnest(json_keys(json)) from read_json_objects({file}, format = 'newline_delimited', "
@@ -169,7 +172,7 @@ def load_json_lines(con, kind: SourceKind, path: Path, *, physical_lines: int, p
                   for c in declared]
         select.append("cast(null as varchar) as _extra")
         source = f"read_json({file}, format = 'newline_delimited', columns = {types}, ignore_errors = true)"
-        seconds = f"try_cast({ident(by_key['timestamp'])} as double)"
+        seconds = f"try_cast({ident(by_key[time_key])} as double)"
     else:
         # Keys not declared go to _extra, as readers.json_cell writes an object:
         # a merge patch with null removes every key that names a declared column.
@@ -181,37 +184,39 @@ def load_json_lines(con, kind: SourceKind, path: Path, *, physical_lines: int, p
         select.append(f"nullif(cast(json_merge_patch(json, {_sql_text(patch)}) as varchar), '{{}}') as _extra")
         source = (f"(select json, json_extract_string(json, {paths}) as v from read_json_objects({file}, "
                   "format = 'newline_delimited', ignore_errors = true) where json_type(json) = 'OBJECT')")
-        seconds = f"try_cast(v[{index['timestamp']}] as double)"
+        seconds = f"try_cast(v[{index[time_key]}] as double)"
     # readers: a time stamp is unix seconds; out of range or unreadable refuses the file (Python names the line)
     stamp = (f"case when {seconds} between -62135596800 and 253402300799 "
              f"then make_timestamp(cast(round({seconds} * 1000000) as bigint)) end")
     con.execute(f"""insert into raw.{ident(kind.table)} by name
                     select $load_id as _load_id, $file_id as _file_id, $exported_at as _exported_at,
-                           {', '.join(select)}, {stamp} as timestamp__utc
+                           {', '.join(select)}, {stamp} as {ident(time_key + '__utc')}
                     from {source}""", provenance)
     file_id = provenance["file_id"]
     rows = _number_records(con, kind.table, file_id, first_line=1)
     required = " or ".join(f"{ident(column_key(k))} is null" for k in kind.required)
     unreadable = con.execute(f"select count(*) from raw.{ident(kind.table)} where _file_id = $f "
-                             f"and ({required} or timestamp__utc is null)", {"f": file_id}).fetchone()[0]
+                             f"and ({required} or {ident(time_key + '__utc')} is null)", {"f": file_id}).fetchone()[0]
     # A blank, malformed or non-object line, a missing or null required key, an
     # unreadable time: the Python reader loads the file, or names the line.
     if unreadable or rows != physical_lines:
         _take_back(con, kind, file_id)
         return None
-    # A category is a string or a list of them (readers.json_cell: lists arrive as JSON text).
-    con.execute(
-        """insert into raw.esp__event_category (_load_id, _file_id, _record_no, _exported_at, category)
-           select _load_id, _file_id, _record_no, _exported_at, category from (
-               select _load_id, _file_id, _record_no, _exported_at,
-                      unnest(case when starts_with(category, '[') and json_valid(category)
-                                       and json_type(category) = 'ARRAY'
-                                  then json_extract_string(category, '$[*]') else [category] end) as category
-               from raw.esp__event where _file_id = $f and category is not null)
-           where category is not null
-           order by _record_no""",
-        {"f": file_id},
-    )
+    if kind.split:
+        # A list column's value is a string or a list of them (readers.json_cell: lists arrive as JSON text).
+        c, child = ident(kind.split[0]), ident(kind.split[1])
+        con.execute(
+            f"""insert into raw.{child} (_load_id, _file_id, _record_no, _exported_at, {c})
+               select _load_id, _file_id, _record_no, _exported_at, {c} from (
+                   select _load_id, _file_id, _record_no, _exported_at,
+                          unnest(case when starts_with({c}, '[') and json_valid({c})
+                                           and json_type({c}) = 'ARRAY'
+                                      then json_extract_string({c}, '$[*]') else [{c}] end) as {c}
+                   from raw.{ident(kind.table)} where _file_id = $f and {c} is not null)
+               where {c} is not null
+               order by _record_no""",
+            {"f": file_id},
+        )
     return Bulk(rows, "utf-8")
 
 

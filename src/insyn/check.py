@@ -20,8 +20,9 @@ from pathlib import Path
 import duckdb
 
 from . import findings as findings_mod
-from .db import CHECK_DDL, insert_rows
+from .db import insert_rows, transaction
 from .errors import InsynError
+from .schema import ensure_audit
 
 
 @dataclass
@@ -47,16 +48,17 @@ class CheckReport:
 
 
 def run_gx(db: Path, workbench: Path, suites: Path, pipelines: Path, docs: Path | None,
-           lake: str | None = None) -> list[dict]:
-    """Run the suites in a child process (on the lake's Spark build with `lake`); its results as dicts."""
+           lake: str | None = None, *, scratch: Path) -> list[dict]:
+    """Run the suites in a child process (on the lake's Spark build with `lake`); its results as dicts.
+    `scratch` (the warehouse's own state folder) holds the child's temporary files while it runs."""
     command = [sys.executable, "-m", "insyn.gx_runner", "--db", str(db), "--workbench", str(workbench),
                "--suites", str(suites), "--pipelines", str(pipelines)]
     if lake is not None:
         command += ["--lake", lake]
     if docs is not None:
         command += ["--docs", str(docs)]
-    # The child's temporary files (GX's, DuckDB's, Spark's) stay in the workbench and go with the run.
-    private = Path(tempfile.mkdtemp(prefix=".check-tmp-", dir=db.parent))
+    # The child's temporary files (GX's, DuckDB's, Spark's) stay with the warehouse and go with the run.
+    private = Path(tempfile.mkdtemp(prefix=".check-tmp-", dir=scratch))
     env = {**os.environ, "TMPDIR": str(private), "TEMP": str(private), "TMP": str(private),
            "SPARK_LOCAL_DIRS": str(private)}
     try:
@@ -75,10 +77,8 @@ def run_gx(db: Path, workbench: Path, suites: Path, pipelines: Path, docs: Path 
 def record(con: duckdb.DuckDBPyConnection, as_of: dt.date, results: list[dict], started: dt.datetime,
            docs: Path | None) -> int:
     """Keep the run, its results and that as-of's findings as history (one transaction)."""
-    con.execute("begin transaction")
-    try:
-        for ddl in CHECK_DDL:
-            con.execute(ddl)
+    with transaction(con):
+        ensure_audit(con)
         run_id = con.execute("select coalesce(max(check_run_id), 0) + 1 from audit.check_runs").fetchone()[0]
         con.execute(
             "insert into audit.check_runs values ($id, $as_of, $started, $finished, $ok, $n, $failed, $docs)",
@@ -92,12 +92,6 @@ def record(con: duckdb.DuckDBPyConnection, as_of: dt.date, results: list[dict], 
                     [(run_id, r["suite"], r["expectation_type"], r["column"], r["check"], r["rule"], r["severity"],
                       r["legal_reference"], r["description"], r["success"], r["element_count"],
                       r["unexpected_count"], r["exception"]) for r in results])
-        insert_rows(con, "audit.findings_history",
-                    ["check_run_id", "as_of", "rule", "record_id", "email", "source", "detail", "count"],
-                    [(run_id, as_of, f["rule"], f["record_id"], f["email"], f["source"], f["detail"], f["count"])
-                     for f in findings_mod.read(con)])
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
+        insert_rows(con, "audit.findings_history", ["check_run_id", "as_of", *findings_mod.FINDING_COLUMNS],
+                    [(run_id, as_of, *(f[c] for c in findings_mod.FINDING_COLUMNS)) for f in findings_mod.read(con)])
     return run_id

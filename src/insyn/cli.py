@@ -1,4 +1,5 @@
-"""The `insyn` command line: thin; the work is in the modules it calls.
+"""The `insyn` command line: parse the arguments, call the application
+(workbench.Workbench), print. Nothing else imports this module.
 
 Exit codes: 0 success; 1 a check failed or something was found; 2 usage or
 input error; 3 the warehouse is busy with another writer.
@@ -13,8 +14,8 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .config import WORKBENCH_ENV, Workbench
 from .errors import InsynError
+from .workbench import Workbench
 
 COMMANDS_HELP = """commands:
   demo      sample exports -> full run, in the demo's own warehouse
@@ -34,6 +35,7 @@ COMMANDS_HELP = """commands:
   dashboard serve the DPO's dashboard (a token or a login on loopback, a login elsewhere)
   user      dashboard logins: add (--role dpo|viewer), list, remove
   sql       run read-only SQL against the warehouse
+  init      a new workbench for a company, in a new folder
 """
 
 
@@ -52,156 +54,19 @@ def _progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-class Context:
-    """What every command needs: the workbench, its warehouse, policy, sources."""
-
-    def __init__(self, args: argparse.Namespace):
-        root = Path(args.workbench or os.environ.get(WORKBENCH_ENV) or ".")
-        self.workbench = Workbench.load(root)
-        self.db_path = self.workbench.database(args.db)
-        self.engine, self.lake_location = self.workbench.choose_engine(getattr(args, "engine", None),
-                                                                       getattr(args, "lake", None))
-        from .db import configure
-
-        configure(self.workbench.duckdb)
-        self._policy = None
-        self._sources = None
-
-    @property
-    def policy(self):
-        if self._policy is None:
-            self._policy = self.workbench.policy()
-        return self._policy
-
-    @property
-    def sources(self):
-        if self._sources is None:
-            from .sources import Sources
-
-            self._sources = Sources.load(self.workbench.pipelines / "sources.toml")
-        return self._sources
-
-    @property
-    def lake(self):
-        from .lake import Lake
-
-        return Lake(self.lake_location)
-
-    def build_models(self, as_of: dt.date, progress=None) -> list:
-        """Build the models for `as_of` on the chosen engine; the warehouse holds them after."""
-        from .build import build
-
-        stamp = None
-        if self.engine == "spark":   # the warehouse is opened (and locked) only to serve the result
-            from . import spark as on_spark
-
-            session = on_spark.session(self.workbench.spark)
-            try:
-                stamp, _ = on_spark.build(session, self.lake, pipelines=self.workbench.pipelines,
-                                          sources=self.sources, policy=self.policy, as_of=as_of,
-                                          erasures=self.erasures(), progress=progress)
-            finally:
-                session.stop()
-        con = self.connect()
-        try:
-            if stamp is not None:
-                models = on_spark.serve(con, self.lake, stamp, pipelines=self.workbench.pipelines,
-                                        sources=self.sources, policy=self.policy, as_of=as_of,
-                                        erasures=self.erasures())
-            else:
-                models = build(con, pipelines=self.workbench.pipelines, sources=self.sources, policy=self.policy,
-                               as_of=as_of, erasures=self.erasures(), progress=progress)
-        finally:
-            con.close()
-        self.publish()
-        return models
-
-    def connect(self, read_only: bool = False):
-        from .db import connect
-
-        return connect(self.db_path, read_only=read_only)
-
-    def erasures(self):
-        """The ledger's erasures and the salt that recognises them."""
-        from .ledger import Erasures
-
-        return Erasures.of(self.db_path, self.workbench.secrets)
-
-    def publish(self) -> None:
-        """Give readers (the dashboard) a snapshot of what was just written."""
-        from .snapshot import publish
-
-        publish(self.db_path)
-
-    def ensure_built(self, as_of: dt.date, progress=None) -> None:
-        """Build the models for `as_of` unless they already are, after the last load."""
-        from .findings import is_current
-
-        if self.db_path.exists():
-            con = self.connect(read_only=True)
-            try:
-                if is_current(con, as_of) and (self.engine == "duckdb" or self._served_lake_is_current(con)):
-                    return
-            finally:
-                con.close()
-        self.build_models(as_of, progress)
-
-    def _served_lake_is_current(self, con) -> bool:
-        """The warehouse was served from the lake's latest committed load."""
-        served = con.execute("select max(load_id) from audit.loads").fetchone()[0]
-        committed = self.lake.committed_loads()
-        return (max(committed) if committed else None) == served
+# ---------------------------------------------------------------- commands (app: workbench.Workbench)
 
 
-# ---------------------------------------------------------------- commands
+def _progress_of(args):
+    return None if args.quiet else _progress
 
 
-def cmd_load(ctx: Context, args) -> int:
-    from .load import load, parse_exported_at
+def cmd_load(app: Workbench, args) -> int:
+    from .load import parse_exported_at
 
     exported_at = parse_exported_at(args.exported_at) if args.exported_at else None
-    policy, sources = ctx.policy, ctx.sources
-    if ctx.engine == "spark":
-        return _load_to_lake(ctx, args, exported_at)
-    created = not ctx.db_path.exists()
-    con = ctx.connect()
-    try:
-        report = load(con, [Path(p) for p in args.paths], root=ctx.workbench.root, sources=sources,
-                      policy=policy, ignore=ctx.workbench.ignore, source=args.source,
-                      erasures=ctx.erasures(), pipelines=ctx.workbench.pipelines,
-                      bulk_min_bytes=ctx.workbench.bulk_min_bytes,
-                      exported_at=exported_at, progress=None if args.quiet else _progress)
-    except BaseException:
-        con.close()
-        if created:  # a refused first load leaves no warehouse behind
-            for path in (ctx.db_path, ctx.db_path.with_name(ctx.db_path.name + ".wal")):
-                path.unlink(missing_ok=True)
-        raise
-    con.close()
-    if report.loaded:
-        ctx.publish()
-    _print_load_report(report)
-    return 0
-
-
-def _load_to_lake(ctx: Context, args, exported_at) -> int:
-    """The same readers and checks, in a DuckDB in memory; the rows go to the lake."""
-    from .build import create_macros
-    from .lake import catalog, publish_load
-    from .load import load
-
-    lake = ctx.lake
-    con = catalog(lake, ctx.sources)
-    try:
-        create_macros(con, ctx.workbench.pipelines)   # the erasure purge uses them
-        report = load(con, [Path(p) for p in args.paths], root=ctx.workbench.root, sources=ctx.sources,
-                      policy=ctx.policy, ignore=ctx.workbench.ignore, source=args.source,
-                      erasures=ctx.erasures(), pipelines=ctx.workbench.pipelines,
-                      bulk_min_bytes=ctx.workbench.bulk_min_bytes,
-                      exported_at=exported_at, progress=None if args.quiet else _progress)
-        publish_load(con, lake, report)
-    finally:
-        con.close()
+    report = app.load([Path(p) for p in args.paths], source=args.source, exported_at=exported_at,
+                      progress=_progress_of(args))
     _print_load_report(report)
     return 0
 
@@ -222,26 +87,10 @@ def _print_load_report(report) -> None:
           f"{len(report.unknown)} not exports")
 
 
-def cmd_loads(ctx: Context, args) -> int:
-    from .load import loads_listing
+def cmd_loads(app: Workbench, args) -> int:
     from .output import print_json, print_table
 
-    if ctx.engine == "spark":
-        from .lake import catalog
-
-        con = catalog(ctx.lake, ctx.sources)
-        try:
-            entries = loads_listing(con)
-        finally:
-            con.close()
-    elif not ctx.db_path.exists():
-        entries = []
-    else:
-        con = ctx.connect(read_only=True)
-        try:
-            entries = loads_listing(con)
-        finally:
-            con.close()
+    entries = app.loads()
     if args.format == "json":
         print_json(entries)
     else:
@@ -250,39 +99,31 @@ def cmd_loads(ctx: Context, args) -> int:
     return 0
 
 
-def cmd_build(ctx: Context, args) -> int:
+def cmd_build(app: Workbench, args) -> int:
+    from .output import print_table
+
     as_of = args.as_of or dt.date.today()
-    models = ctx.build_models(as_of, progress=None if args.quiet else _progress)
-    con = ctx.connect(read_only=True)
+    models = app.build(as_of, progress=_progress_of(args))
+    con = app.connect(read_only=True)
     try:
         counts = [(m.table, con.execute(f"select count(*) from {m.layer}.{m.name}").fetchone()[0]) for m in models]
     finally:
         con.close()
-    from .output import print_table
-
     print_table(["table", "rows"], counts)
     print(f"built {len(models)} models as of {as_of.isoformat()}")
     return 0
 
 
-def cmd_findings(ctx: Context, args) -> int:
+def cmd_findings(app: Workbench, args) -> int:
     from . import findings
     from .output import print_csv, print_json, print_table
 
     as_of = args.as_of or dt.date.today()
-    ctx.ensure_built(as_of, progress=None if args.quiet else _progress)
-    con = ctx.connect(read_only=True)
-    try:
-        known = findings.rule_ids(con)
-        if args.rule and args.rule not in known:
-            raise InsynError(f"--rule: unknown rule id {args.rule!r} (known: {', '.join(sorted(known))})")
-        rows = findings.read(con, args.rule)
-    finally:
-        con.close()
+    rows = app.findings(as_of, args.rule, progress=_progress_of(args))
     if args.format == "json":
         print_json(findings.as_json(rows, as_of))
     elif args.format == "csv":
-        print_csv(findings.FINDING_COLUMNS, [[f[c] for c in findings.FINDING_COLUMNS] for f in rows])
+        print_csv(findings.FINDING_COLUMNS, findings.as_rows(rows))
     else:
         print_table(["rule", "record_id", "email", "source", "count", "detail"],
                     [[f["rule"], f["record_id"], f["email"], f["source"], f["count"], f["detail"]] for f in rows])
@@ -290,86 +131,31 @@ def cmd_findings(ctx: Context, args) -> int:
     return 0
 
 
-def run_check(ctx: Context, as_of: dt.date, quiet: bool, docs: Path | None = None):
-    from .check import CheckReport, record, run_gx
+def cmd_check(app: Workbench, args) -> int:
+    from .output import print_check
 
-    progress = None if quiet else _progress
-    ctx.ensure_built(as_of, progress=progress)
-    docs = docs or ctx.db_path.parent / "data-docs"
-    started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    if progress:
-        progress(f"running the Great Expectations suites in {'Spark' if ctx.engine == 'spark' else 'DuckDB'} ...")
-    results = run_gx(ctx.db_path, ctx.workbench.root, ctx.workbench.expectations / "suites.py",
-                     ctx.workbench.pipelines, docs, lake=ctx.lake_location if ctx.engine == "spark" else None)
-    con = ctx.connect()
-    try:
-        run_id = record(con, as_of, results, started, docs)
-    finally:
-        con.close()
-    ctx.publish()
-    return CheckReport(run_id, as_of, results, docs)
-
-
-def print_check(report) -> None:
-    from .output import print_table
-
-    print_table(["suite", "expectations", "passed", "failed", "unexpected"], report.by_suite())
-    failed = report.failed()
-    if failed:
-        print("\nfailed:")
-        print_table(["suite", "check", "severity", "unexpected", "description"],
-                    [[r["suite"], r["rule"] or r["check"] or r["expectation_type"], r["severity"],
-                      r["unexpected_count"], r["exception"] or r["description"] or r["column"]] for r in failed])
-    print(f"check run {report.check_run_id} as of {report.as_of.isoformat()}: "
-          f"{'all expectations met' if report.success else f'{len(failed)} expectation(s) failed'}; "
-          f"Data Docs in {report.data_docs}")
-
-
-def cmd_check(ctx: Context, args) -> int:
-    report = run_check(ctx, args.as_of or dt.date.today(), args.quiet)
+    report = app.check(args.as_of or dt.date.today(), progress=_progress_of(args))
     print_check(report)
     return 0 if report.success else 1
 
 
-def cmd_run(ctx: Context, args) -> int:
-    from .db import run_lock
+def cmd_run(app: Workbench, args) -> int:
+    from .output import print_check
 
-    as_of = args.as_of or dt.date.today()
-    with run_lock(ctx.db_path):
-        if cmd_load(ctx, argparse.Namespace(paths=[args.inbox], source=None, exported_at=None,
-                                            quiet=args.quiet)) != 0:
-            return 2
-        ctx.build_models(as_of, progress=None if args.quiet else _progress)
-        return cmd_check(ctx, args)
+    _, report = app.run(Path(args.inbox), args.as_of or dt.date.today(), progress=_progress_of(args),
+                        on_loaded=_print_load_report)
+    print_check(report)
+    return 0 if report.success else 1
 
 
-def cmd_docs(ctx: Context, args) -> int:
-    from .docs import write_dictionary
-
-    ctx.ensure_built(_built_or_today(ctx), progress=None if args.quiet else _progress)
-    out = Path(args.out) if args.out else ctx.db_path.parent / "docs"
-    con = ctx.connect(read_only=True)
-    try:
-        written = write_dictionary(con, out, ctx.sources, ctx.workbench)
-    finally:
-        con.close()
-    for path in written:
+def cmd_docs(app: Workbench, args) -> int:
+    for path in app.docs(Path(args.out) if args.out else None, progress=_progress_of(args)):
         print(f"wrote {path}")
     return 0
 
 
-def _built_or_today(ctx: Context) -> dt.date:
-    from .findings import built_as_of
-
-    con = ctx.connect(read_only=True)
-    try:
-        return built_as_of(con) or dt.date.today()
-    finally:
-        con.close()
-
-
-def cmd_audit(ctx: Context, args) -> int:
-    from .audit import build_pack, default_as_of, verify_pack
+def cmd_audit(app: Workbench, args) -> int:
+    from .audit import default_as_of, verify_pack
 
     if args.verify:
         problems = verify_pack(Path(args.verify))
@@ -380,19 +166,16 @@ def cmd_audit(ctx: Context, args) -> int:
     if args.year is None:
         raise InsynError("audit: give --year YEAR (or --verify DIR)")
     as_of = args.as_of or default_as_of(args.year)
-    pack = build_pack(ctx, year=args.year, as_of=as_of, language=args.lang or ctx.workbench.language,
-                      out=Path(args.out) if args.out else ctx.workbench.audit_packs,
-                      progress=None if args.quiet else _progress)
+    pack = app.audit_pack(args.year, as_of, language=args.lang, out=Path(args.out) if args.out else None,
+                          progress=_progress_of(args))
     print(f"audit pack for {args.year} as of {as_of}: {pack.path}")
     print(f"  {len(pack.manifest['files'])} files, run {pack.run_id}; verify with: insyn audit --verify {pack.path}")
     return 0
 
 
-def cmd_schedule_run(ctx: Context, args) -> int:
-    from .schedule import run_due
-
+def cmd_schedule_run(app: Workbench, args) -> int:
     now = _parse_now(args.now) if args.now else dt.datetime.now()
-    ran = run_due(ctx, now, force=args.force, progress=None if args.quiet else _progress)
+    ran = app.schedule_run(now, force=args.force, progress=_progress_of(args))
     if not ran:
         print("nothing due")
     for job, period, status, output in ran:
@@ -407,17 +190,11 @@ def _parse_now(value: str) -> dt.datetime:
         raise InsynError(f"--now: not an ISO date or date-time: {value!r}") from None
 
 
-def cmd_dsar_due(ctx: Context, args) -> int:
+def cmd_dsar_due(app: Workbench, args) -> int:
     from .output import emit
-    from .queries import rows as query_rows
 
     as_of = args.as_of or dt.date.today()
-    ctx.ensure_built(as_of, progress=None if args.quiet else _progress)
-    con = ctx.connect(read_only=True)
-    try:
-        names, found = query_rows(con, ctx.workbench.pipelines / "queries", "dsar_due")
-    finally:
-        con.close()
+    names, found = app.dsar_due(as_of, progress=_progress_of(args))
     columns = ["request_id", "request_type", "received_on", "applicable_due_on", "days_left",
                "days_to_policy_target", "days_to_legal_deadline", "days_to_extended_deadline", "is_overdue"]
     rows = [tuple(row[names.index(c)] for c in columns) for row in found]
@@ -427,46 +204,16 @@ def cmd_dsar_due(ctx: Context, args) -> int:
     return 0
 
 
-def _duckdb_only(ctx: Context, command: str) -> None:
-    """Commands that read or delete a person's raw rows: the lake's raw layer is not in the warehouse."""
-    if ctx.engine == "spark":
-        raise InsynError(f"{command}: not available with --engine spark yet (it reads the raw layer, which "
-                         "stays in the lake); run it on a DuckDB warehouse loaded with the same exports")
-
-
-def cmd_dsar_report(ctx: Context, args) -> int:
-    from .access_report import default_name, produce
-    from .accesslog import AccessLog, cli_user
-
-    _duckdb_only(ctx, "dsar report")
+def cmd_dsar_report(app: Workbench, args) -> int:
+    from .accesslog import cli_user
 
     as_of = args.as_of or dt.date.today()
-    ctx.ensure_built(as_of, progress=None if args.quiet else _progress)
-    lang = args.lang or ctx.workbench.language
-    log = AccessLog(ctx.db_path, ctx.workbench.secrets)
-    con = ctx.connect(read_only=True)
-    try:
-        out = Path(args.out) if args.out else None
-        if out is None:
-            from .access_report import verified_request
-            from .text import email_key
-
-            found = verified_request(con, email_key(args.email) or "", as_of)
-            out = ctx.db_path.parent / "reports" / default_name(found[0] if found else None, args.format)
-        try:
-            report = produce(con, email=args.email, as_of=as_of, lang=lang, fmt=args.format, out=out,
-                             workbench=ctx.workbench, policy=ctx.policy, sources=ctx.sources, db_path=ctx.db_path,
-                             vouched_by=args.identity_verified_by)
-        except InsynError:   # refused (identity not verified, ...): the attempt is recorded too
-            log.record("report", user=cli_user(), email=args.email, success=False)
-            raise
-    finally:
-        con.close()
+    lang = args.lang or app.settings.language
+    report, out = app.access_report(args.email, as_of=as_of, lang=lang, fmt=args.format,
+                                    out=Path(args.out) if args.out else None,
+                                    vouched_by=args.identity_verified_by, user=cli_user(),
+                                    progress=_progress_of(args))
     identity = report["identity"]
-    if identity["how"] == "vouched":
-        log.record("vouch", user=cli_user(), email=args.email, success=True,
-                   detail=f"ledger {identity['ledger_entry']}")
-    log.record("report", user=cli_user(), email=args.email, success=True, detail=f"{args.format}, {lang}")
     how = (f"identity verified {identity['verified_on']} (register, request {identity['request_id']})"
            if identity["how"] == "register" else
            f"identity vouched for by {identity['vouched_by']} (ledger {identity['ledger_entry']})")
@@ -481,20 +228,12 @@ def cmd_dsar_report(ctx: Context, args) -> int:
     return 0
 
 
-def cmd_dsar_erase(ctx: Context, args) -> int:
-    from .accesslog import AccessLog, cli_user
-    from .erasure import erase
+def cmd_dsar_erase(app: Workbench, args) -> int:
+    from .accesslog import cli_user
 
-    _duckdb_only(ctx, "dsar erase")
-
-    log = AccessLog(ctx.db_path, ctx.workbench.secrets)
-    try:
-        done = erase(ctx, args.email, request_id=args.request, on=args.on or dt.date.today(),
-                     tasks_out=Path(args.tasks) if args.tasks else None, progress=None if args.quiet else _progress)
-    except InsynError:
-        log.record("erase", user=cli_user(), email=args.email, success=False)
-        raise
-    log.record("erase", user=cli_user(), email=args.email, success=True, detail=f"ledger {done.entry_id}")
+    done = app.erase(args.email, request_id=args.request, on=args.on or dt.date.today(),
+                     tasks_out=Path(args.tasks) if args.tasks else None, user=cli_user(),
+                     progress=_progress_of(args))
     removed = sum(done.deleted.values())
     print(f"erasure {done.entry_id} on {done.erased_on}"
           + (f" for request {done.request_id}" if done.request_id else "")
@@ -519,41 +258,21 @@ def cmd_dsar_erase(ctx: Context, args) -> int:
     return 0
 
 
-def cmd_dsar_check_import(ctx: Context, args) -> int:
-    from .erasure import check_import
+def cmd_dsar_check_import(app: Workbench, args) -> int:
     from .output import emit
 
-    read, hits = check_import(Path(args.file), ctx.erasures())
+    read, hits = app.check_import(Path(args.file))
     emit(["line", "column", "why"], [(h.line, h.column, h.why) for h in hits], args.format)
     if args.format == "table":
         print(f"{args.file}: {read} rows read, {len(hits)} must not be imported (suppression list)")
     return 1 if hits else 0
 
 
-def cmd_purge(ctx: Context, args) -> int:
-    from . import purge
-    from .db import table_exists
+def cmd_purge(app: Workbench, args) -> int:
     from .output import print_json, print_table
 
-    _duckdb_only(ctx, "purge")
     as_of = args.as_of or dt.date.today()
-    if not ctx.db_path.exists():
-        raise InsynError(f"{ctx.db_path}: no warehouse yet: nothing to purge")
-    con = ctx.connect(read_only=args.dry_run)
-    try:
-        if not table_exists(con, "audit", "files"):
-            raise InsynError(f"{ctx.db_path}: nothing loaded yet: nothing to purge")
-        if not args.dry_run:
-            purge.prepare(con, ctx.sources)
-        the_plan = purge.plan(con, ctx.sources, ctx.policy, ctx.workbench.snapshot_months, as_of)
-        purge_id = None
-        if not args.dry_run and the_plan.rows + len(the_plan.files):
-            purge_id = purge.purge(con, ctx.sources, the_plan)
-    finally:
-        con.close()
-    if purge_id is not None:
-        ctx.publish()
-    files = purge.purge_files(ctx.db_path, ctx.workbench.secrets, ctx.workbench.retention, as_of, args.dry_run)
+    the_plan, purge_id, files = app.purge(as_of, dry_run=args.dry_run)
     code = 1 if files.unreachable else 0   # a copy past its retention is still somewhere: say so
     if args.format == "json":
         print_json({**the_plan.as_json(), "dry_run": args.dry_run, "purge_id": purge_id,
@@ -581,11 +300,11 @@ def cmd_purge(ctx: Context, args) -> int:
     return code
 
 
-def cmd_access_log(ctx: Context, args) -> int:
-    from .accesslog import FIELDS, AccessLog
+def cmd_access_log(app: Workbench, args) -> int:
+    from .accesslog import FIELDS
     from .output import emit
 
-    entries = AccessLog(ctx.db_path, ctx.workbench.secrets).entries(since=args.since)
+    entries = app.access_log().entries(since=args.since)
     if args.event:
         entries = [e for e in entries if e["event"] == args.event]
     short = args.format == "table"   # a table shows the hash's start; json and csv the whole
@@ -600,22 +319,15 @@ def _port(value: str) -> int:
     return int(value)
 
 
-def cmd_dashboard(ctx: Context, args) -> int:
+def cmd_dashboard(app: Workbench, args) -> int:
     from . import serve
 
-    app = serve.create(ctx.workbench, ctx.db_path, host=args.host, allow_http=args.allow_http)
-    serve.run(app, args.host, args.port)
+    dash = serve.create(app, host=args.host, allow_http=args.allow_http)
+    serve.run(dash, args.host, args.port)
     return 0
 
 
-def _user_store(ctx: Context):
-    from .auth import UserStore
-    from .serve import users_path
-
-    return UserStore(users_path(ctx.workbench))
-
-
-def cmd_user_add(ctx: Context, args) -> int:
+def cmd_user_add(app: Workbench, args) -> int:
     import getpass
 
     from .auth import AuthError
@@ -628,7 +340,7 @@ def cmd_user_add(ctx: Context, args) -> int:
         password = getpass.getpass("Password: ")
         if getpass.getpass("Again: ") != password:
             raise InsynError("user add: the passwords differ")
-    store = _user_store(ctx)
+    store = app.user_store()
     try:
         store.add(args.name, password, role=args.role)
     except AuthError as exc:
@@ -637,23 +349,23 @@ def cmd_user_add(ctx: Context, args) -> int:
     return 0
 
 
-def cmd_user_list(ctx: Context, args) -> int:
+def cmd_user_list(app: Workbench, args) -> int:
     from .auth import AuthError
     from .output import print_table
 
     try:
-        users = _user_store(ctx).listing()
+        users = app.user_store().listing()
     except AuthError as exc:
         raise InsynError(f"user list: {exc}") from None
     print_table(["name", "role", "created"], [(u["name"], u["role"], u["created_at"]) for u in users])
     return 0
 
 
-def cmd_user_remove(ctx: Context, args) -> int:
+def cmd_user_remove(app: Workbench, args) -> int:
     from .auth import AuthError
 
     try:
-        removed = _user_store(ctx).remove(args.name)
+        removed = app.user_store().remove(args.name)
     except AuthError as exc:
         raise InsynError(f"user remove: {exc}") from None
     if not removed:
@@ -662,16 +374,28 @@ def cmd_user_remove(ctx: Context, args) -> int:
     return 0
 
 
-def cmd_sql(ctx: Context, args) -> int:
+def cmd_sql(app: Workbench, args) -> int:
     from .sqlshell import shell
 
-    return shell(ctx, args.query, args.format)
+    return shell(app, args.query, args.format)
 
 
-def cmd_demo(ctx: Context, args) -> int:
+def cmd_demo(app: Workbench, args) -> int:
     from .demo import run_demo
 
-    return run_demo(ctx, quiet=args.quiet)
+    return run_demo(app.for_demo(), quiet=args.quiet)
+
+
+def cmd_init(args) -> int:
+    """No workbench yet: `insyn init DIR` makes one (insyn.init, from the package's content)."""
+    from .init import init_workbench
+
+    dest = Path(args.dir)
+    for path in init_workbench(dest):
+        print(f"wrote {path}")
+    print(f"\nNext: edit {dest / 'insyn.toml'} and {dest / 'policy.toml'} for your company, then\n"
+          f"      cd {dest} && insyn run INBOX")
+    return 0
 
 
 # ---------------------------------------------------------------- parser
@@ -739,7 +463,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_findings)
 
     p = sub.add_parser("docs", help="write the data dictionary (HTML and Markdown) of every table and column")
-    p.add_argument("--out", metavar="DIR", help="folder to write to (default: docs/ beside the warehouse)")
+    p.add_argument("--out", metavar="DIR", help="folder to write to (default: docs/ in the warehouse's own folder, "
+                   "<warehouse>.d/)")
     p.set_defaults(func=cmd_docs)
 
     p = sub.add_parser("audit", help="build the yearly audit pack, or verify one against its manifest")
@@ -769,7 +494,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_report.add_argument("--as-of", type=_date, metavar="DATE", help="the date of the report (default: today)")
     p_report.add_argument("--lang", choices=("sv", "en"), help="the person's language (default: insyn.toml)")
     p_report.add_argument("--format", choices=FORMATS, default="html")
-    p_report.add_argument("--out", metavar="FILE", help="where to write it (default: reports/ beside the warehouse)")
+    p_report.add_argument("--out", metavar="FILE", help="where to write it (default: reports/ in the warehouse's own "
+                          "folder, <warehouse>.d/)")
     p_report.add_argument("--identity-verified-by", metavar="NAME",
                           help="you vouch that NAME verified the person's identity (recorded in the ledger)")
     p_report.set_defaults(func=cmd_dsar_report)
@@ -779,7 +505,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_erase.add_argument("--request", metavar="ID", help="the register's request id (Ärende-ID) this carries out")
     p_erase.add_argument("--on", type=_date, metavar="DATE", help="the date of the erasure (default: today)")
     p_erase.add_argument("--tasks", metavar="FILE", help="where to write the deletion tasks CSV "
-                         "(default: deletion-tasks/ beside the warehouse)")
+                         "(default: deletion-tasks/ in the warehouse's own folder, <warehouse>.d/)")
     p_erase.set_defaults(func=cmd_dsar_erase)
     p_check = dsar_sub.add_parser("check-import", parents=[common],
                                   help="rows of a file about to be imported that the suppression list forbids (exit 1)")
@@ -829,6 +555,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query", nargs="?", metavar="QUERY")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
     p.set_defaults(func=cmd_sql)
+
+    p = sub.add_parser("init", help="create a new workbench for a company in DIR (new or empty): insyn.toml, "
+                                    "policy.toml, pipelines and templates to adapt")
+    p.add_argument("dir", metavar="DIR")
+    p.set_defaults(func=cmd_init, workbench_free=True)
     return parser
 
 
@@ -837,8 +568,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        ctx = Context(args)
-        return args.func(ctx, args)
+        if getattr(args, "workbench_free", False):
+            return args.func(args)
+        app = Workbench.open(args.workbench, db=args.db, engine=args.engine, lake=args.lake)
+        return args.func(app, args)
     except InsynError as exc:
         _err(exc.message)
         return exc.exit_code

@@ -31,12 +31,16 @@ OUTCOME_KEYS = ("done", "refused", "partly_done")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
-def _read_toml(path: Path) -> dict:
+def read_toml(path: Path) -> dict:
+    """A TOML file of the workbench (insyn.toml, policy.toml, sources.toml, a template's texts);
+    a missing file or a syntax error is an error naming the file (and the line), exit 2."""
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except FileNotFoundError:
         raise ConfigError(str(path), "(file)", "not found") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(str(path), "(encoding)", f"not UTF-8 text (byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), "(syntax)", str(exc)) from None
 
@@ -169,7 +173,7 @@ class Policy:
         import hashlib
 
         data = path.read_bytes() if path.exists() else None
-        r = _Reader(_read_toml(path), str(path))
+        r = _Reader(read_toml(path), str(path))
         if r.str("dates.date_timezone") != "UTC":
             # Loaders store UTC; a date in another zone needs engine-specific SQL.
             r.fail("dates.date_timezone", "only UTC is supported")
@@ -272,8 +276,9 @@ LAKE_ENV = "INSYN_LAKE"
 
 
 @dataclass(frozen=True)
-class Workbench:
-    """insyn.toml: where things are, and the settings of this installation."""
+class Settings:
+    """insyn.toml: where things are, and the settings of this installation (the application
+    object built on them is workbench.Workbench)."""
 
     root: Path
     language: str
@@ -299,11 +304,11 @@ class Workbench:
     retention: dict = field(default_factory=dict)  # [retention]: days kept of RETENTION_KEYS (absent: for ever)
 
     @classmethod
-    def load(cls, root: Path) -> "Workbench":
+    def load(cls, root: Path) -> "Settings":
         path = root / WORKBENCH_FILE
         if not path.exists():
             raise ConfigError(str(path), "(file)", "not found: run insyn in a workbench folder or pass --workbench DIR")
-        r = _Reader(_read_toml(path), str(path))
+        r = _Reader(read_toml(path), str(path))
         language = r.str("workbench.language")
         if language not in ("sv", "en"):
             r.fail("workbench.language", "expected 'sv' or 'en'")
@@ -397,10 +402,7 @@ class Workbench:
                              f"{', '.join(ENGINES)}, not {name!r}")
         where = lake or os.environ.get(LAKE_ENV)
         where = _location(Path.cwd(), where) if where else self.lake
-        if name == "spark" and not where:
-            raise InsynError("the Spark engine needs a lake: --lake DIR or URL, "
-                             "or lake = … under [engine] in insyn.toml")
-        return name, where
+        return name, where   # engines.choose turns them into the engine (and refuses Spark without a lake)
 
 
 def _location(base: Path, where: str) -> str:

@@ -1,11 +1,7 @@
-"""The warehouse: one DuckDB file with a schema per layer.
+"""The warehouse: one DuckDB file (its layers and tables: schema.py).
 
-raw       exports as delivered (text), one table per source kind, lineage on every row
-staging   typed, normalised                 (pipelines/staging)
-marts     joined facts about people and requests   (pipelines/marts)
-rules     one table per rule id: one row per finding   (pipelines/rules)
-params    the run's as-of date and the policy's values, for models to join
-audit     loads, files, rejected lines, runs
+Opening it, one writer's locks, one transaction, and the few helpers every
+module that writes to it shares.
 """
 
 from __future__ import annotations
@@ -17,51 +13,6 @@ import duckdb
 import pyarrow as pa
 
 from .errors import InsynError, WarehouseBusy
-from .sources import Sources
-from .text import column_key
-
-LAYERS = ("raw", "staging", "marts", "rules", "params", "audit")
-
-# Lineage on every raw row: which load and file, which record, which line.
-LINEAGE = [
-    ("_load_id", "BIGINT"),
-    ("_file_id", "BIGINT"),
-    ("_record_no", "BIGINT"),
-    ("_line_no", "BIGINT"),
-    ("_exported_at", "TIMESTAMP"),
-]
-
-AUDIT_DDL = [
-    """create table if not exists audit.loads (
-        load_id bigint primary key, started_at timestamp, finished_at timestamp,
-        files_loaded integer, files_skipped integer, insyn_version varchar)""",
-    """create table if not exists audit.files (
-        file_id bigint primary key, load_id bigint, file varchar, sha256 varchar,
-        archive_sha256 varchar, source varchar, raw_table varchar, exported_at timestamp,
-        exported_at_from varchar, encoding varchar, rows bigint, rejected bigint,
-        status varchar, size_bytes bigint)""",
-    """create table if not exists audit.rejected_lines (
-        file_id bigint, line_no bigint, reason varchar, line varchar)""",
-    """create table if not exists audit.runs (
-        run_id bigint primary key, command varchar, as_of date, started_at timestamp,
-        finished_at timestamp, status varchar, models integer)""",
-]
-
-
-# The check history (insyn check writes it): created with the warehouse, so that its readers
-# (the dashboard, the audit pack) find it empty rather than missing before the first check.
-CHECK_DDL = [
-    """create table if not exists audit.check_runs (
-        check_run_id bigint primary key, as_of date, started_at timestamp, finished_at timestamp,
-        success boolean, expectations integer, failed integer, data_docs varchar)""",
-    """create table if not exists audit.check_results (
-        check_run_id bigint, suite varchar, expectation_type varchar, column_name varchar,
-        check_name varchar, rule varchar, severity varchar, legal_reference varchar, description varchar,
-        success boolean, element_count bigint, unexpected_count bigint, exception varchar)""",
-    """create table if not exists audit.findings_history (
-        check_run_id bigint, as_of date, rule varchar, record_id varchar, email varchar,
-        source varchar, detail varchar, count bigint)""",
-]
 
 
 def ident(name: str) -> str:
@@ -122,6 +73,19 @@ def run_lock(path: Path):
         os.close(fd)   # releases the lock, also when the process dies
 
 
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection):
+    """One transaction: committed when the block ends, rolled back on any exception
+    (an interrupt too), which is raised again."""
+    con.execute("begin transaction")
+    try:
+        yield con
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     return con.execute("select count(*) from duckdb_tables() where schema_name = $s and table_name = $t",
                        {"s": schema, "t": table}).fetchone()[0] > 0
@@ -133,40 +97,6 @@ def raw_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
         {"t": table},
     ).fetchall()
     return [r[0] for r in rows]
-
-
-def ensure_schema(con: duckdb.DuckDBPyConnection, sources: Sources) -> None:
-    """Create the layers, the audit tables and one raw table per source kind."""
-    for layer in LAYERS:
-        con.execute(f"create schema if not exists {ident(layer)}")
-    for ddl in AUDIT_DDL + CHECK_DDL:
-        con.execute(ddl)
-    for table, kind in sources.tables().items():
-        text_columns = [*kind.loader_columns, *kind.declared_columns]
-        utc_columns = [column_key(c) + "__utc" for c in kind.timestamps]
-        if raw_columns(con, table):
-            # an older warehouse meets a newer sources.toml: add what it declares
-            add_missing_columns(con, table, text_columns)
-            add_missing_columns(con, table, utc_columns, "TIMESTAMP")
-            continue
-        cols = [f"{ident(n)} {t}" for n, t in LINEAGE]
-        cols += [f"{ident(c)} VARCHAR" for c in text_columns]
-        cols += [f"{ident(c)} TIMESTAMP" for c in utc_columns]
-        con.execute(f"create table raw.{ident(table)} ({', '.join(cols)})")
-    con.execute(
-        "create table if not exists raw.esp__event_category ("
-        "_load_id bigint, _file_id bigint, _record_no bigint, _exported_at timestamp, category varchar)"
-    )
-
-
-def add_missing_columns(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], sql_type: str = "VARCHAR") -> None:
-    """Columns an export brings that the raw table lacks are added (as text)."""
-    assert sql_type in ("VARCHAR", "TIMESTAMP")
-    have = set(raw_columns(con, table))
-    for col in columns:
-        if col not in have:
-            con.execute(f"alter table raw.{ident(table)} add column {ident(col)} {sql_type}")
-            have.add(col)
 
 
 def insert_arrow(con: duckdb.DuckDBPyConnection, table: str, batch: pa.Table) -> None:

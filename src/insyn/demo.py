@@ -19,30 +19,38 @@ def sample_as_of(sample_dir) -> dt.date:
         raise InsynError(f"{path}: cannot read the sample's as-of date ({exc.__class__.__name__})") from None
 
 
-def run_demo(ctx, quiet: bool = False) -> int:
-    from .build import build
-    from .db import connect
-    from .load import load
-    from .output import print_table
-
-    wb = ctx.workbench
-    db_path = wb.demo_warehouse
-    from .accesslog import access_log_path
-    from .ledger import ledger_path
-
-    for stale in (db_path, db_path.with_name(db_path.name + ".wal"), ledger_path(db_path), access_log_path(db_path)):
-        stale.unlink(missing_ok=True)
-    as_of = sample_as_of(wb.sample)
-    progress = None if quiet else (lambda m: print(m, file=sys.stderr, flush=True))
-    print(f"Insyn demo: sample exports in {wb.sample}, as of {as_of}, warehouse {db_path}")
-    con = connect(db_path)
+def sample_demo_person(sample_dir) -> str:
+    """The e-mail address of the sample's demo person (expected_findings.json: demo_person)."""
+    path = sample_dir / "expected_findings.json"
     try:
-        exports = wb.sample / "exports"
-        report = load(con, [exports if exports.is_dir() else wb.sample], root=wb.root, sources=ctx.sources, policy=ctx.policy,
-                      bulk_min_bytes=wb.bulk_min_bytes,
-                      ignore=wb.ignore, progress=progress)
-        models = build(con, pipelines=wb.pipelines, sources=ctx.sources, policy=ctx.policy,
-                       as_of=as_of, progress=progress)
+        return json.loads(path.read_text(encoding="utf-8"))["demo_person"]["email"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InsynError(f"{path}: cannot read the sample's demo_person ({exc.__class__.__name__})") from None
+
+
+def run_demo(app, quiet: bool = False) -> int:
+    """The demo on `app`, the application object on the demo's own warehouse
+    (workbench.Workbench.for_demo())."""
+    import shutil
+
+    from .output import print_check, print_table
+
+    settings, layout = app.settings, app.layout
+    db_path = layout.warehouse
+    # A fresh start: the demo's warehouse and its state (and an older Insyn's, kept beside it).
+    for stale in (db_path, layout.wal, layout.state, *layout.old_state):
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
+    as_of = sample_as_of(settings.sample)
+    progress = None if quiet else (lambda m: print(m, file=sys.stderr, flush=True))
+    print(f"Insyn demo: sample exports in {settings.sample}, as of {as_of}, warehouse {db_path}")
+    exports = settings.sample / "exports"
+    report = app.load([exports if exports.is_dir() else settings.sample], progress=progress)
+    models = app.build(as_of, progress=progress)
+    con = app.connect(read_only=True)
+    try:
         by_source = con.execute(
             "select source, count(*) as files, sum(rows) as rows, sum(rejected) as rejected "
             "from audit.files group by source order by source").fetchall()
@@ -54,13 +62,10 @@ def run_demo(ctx, quiet: bool = False) -> int:
     print(f"\nBuilt {len(models)} models as of {as_of}:")
     print_table(["table", "rows"], counts)
 
-    from .cli import print_check, run_check
-
-    ctx.db_path = db_path          # from here on, the demo's own warehouse
-    report = run_check(ctx, as_of, quiet)
+    report = app.check(as_of, progress=progress)
     print("\nChecks (Great Expectations, in DuckDB):")
     print_check(report)
-    con = connect(db_path, read_only=True)
+    con = app.connect(read_only=True)
     try:
         from . import findings
 
@@ -69,19 +74,17 @@ def run_demo(ctx, quiet: bool = False) -> int:
         con.close()
     print(f"\nFindings as of {as_of} ({sum(n for _, n in per_rule)} in all):")
     print_table(["rule", "findings"], per_rule)
-    from .audit import build_pack
 
-    pack = build_pack(ctx, year=as_of.year, as_of=as_of, language=wb.language, out=db_path.parent / "audit-packs",
-                      progress=progress)
+    pack = app.audit_pack(as_of.year, as_of, language=settings.language, progress=progress)
     print(f"\nAudit pack for {as_of.year} (as of {as_of}): {pack.path}")
     from .access_report import produce
-    from .sample import DEMO_PERSON_EMAIL
+    DEMO_PERSON_EMAIL = sample_demo_person(settings.sample)
 
-    letter = db_path.parent / "reports" / f"access-report-demo-person-{as_of}.pdf"
-    con = connect(db_path, read_only=True)
+    letter = layout.reports / f"access-report-demo-person-{as_of}.pdf"
+    con = app.connect(read_only=True)
     try:
-        produce(con, email=DEMO_PERSON_EMAIL, as_of=as_of, lang=wb.language, fmt="pdf", out=letter, workbench=wb,
-                policy=ctx.policy, sources=ctx.sources, db_path=db_path)
+        produce(con, email=DEMO_PERSON_EMAIL, as_of=as_of, lang=settings.language, fmt="pdf", out=letter,
+                workbench=settings, policy=app.policy, sources=app.sources, ledger=layout.ledger)
     finally:
         con.close()
     print(f"Access report (GDPR art. 15) for the demo person {DEMO_PERSON_EMAIL}: {letter}")

@@ -29,99 +29,22 @@ import contextlib
 import datetime as dt
 import os
 import re
+import secrets as pysecrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
 from .csvsafe import line, neutralise
-from .db import ident, insert_rows, raw_columns
+from .db import ident, insert_rows, raw_columns, transaction
 from .errors import InputError, InsynError
 from .files import write_private
-from .ledger import (HASH_PREFIX, Erasures, Ledger, email_hash, id_hash, ledger_path, recorded_path,
-                     salt as get_salt, stored_path)
+from .ledger import (HASH_PREFIX, Erasures, Ledger, email_hash, id_hash, recorded_path, salt as get_salt,
+                     stored_path)
+from . import persons
+from .persons import EMAIL_IN_TEXT, one_per_table, person_condition, purge
 from .sources import Sources
-from .text import column_key, email_key, sfid15
-
-# An address inside free text (log lines, quarantined lines), after percent-decoding.
-EMAIL_IN_TEXT = r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}"
-
-
-def _person_condition(kind, columns: set[str], alias: str) -> str | None:
-    """SQL (no values: $salt and the temp table insyn_erased carry them) that is true for a
-    raw row naming a person on the list."""
-    parts = []
-    for col in (column_key(c) for c in kind.person_email):
-        if col in columns:
-            parts.append(f"sha256($salt || email_key({alias}.{ident(col)})) in (select hash from insyn_erased)")
-    for col in (column_key(c) for c in kind.person_ids):
-        if col in columns:
-            parts.append(f"sha256($salt || sfid15({alias}.{ident(col)})) in (select hash from insyn_erased)")
-    for col in (column_key(c) for c in kind.person_text):
-        if col in columns:
-            parts.append(_text_condition(f"{alias}.{ident(col)}"))
-    return " or ".join(f"({p})" for p in parts) if parts else None
-
-
-def _text_condition(expr: str) -> str:
-    return (f"list_has_any(list_transform(regexp_extract_all(lower(url_decode(coalesce({expr}, ''))), "
-            f"'{EMAIL_IN_TEXT}'), lambda x: sha256($salt || x)), (select list(hash) from insyn_erased))")
-
-
-def purge(con: duckdb.DuckDBPyConnection, sources: Sources, pipelines: Path, salt_value: str,
-          hashes: set[str], file_ids: list[int] | None = None) -> dict[str, int]:
-    """Delete the rows that name the people whose salted hashes are given (all files, or
-    only `file_ids`); returns the rows deleted per table. The caller holds the transaction."""
-    from .build import create_macros
-
-    if not hashes:
-        return {}
-    create_macros(con, pipelines)
-    con.execute("create or replace temp table insyn_erased (hash varchar)")
-    insert_rows(con, "insyn_erased", ["hash"], [(h,) for h in sorted(hashes)])
-    con.execute("create or replace temp table insyn_purge_files (file_id bigint)")
-    insert_rows(con, "insyn_purge_files", ["file_id"], [(f,) for f in file_ids or []])
-    scope = "" if file_ids is None else " and r._file_id in (select file_id from insyn_purge_files)"
-    params = {"salt": salt_value}
-    deleted: dict[str, int] = {}
-    for table, kind in sources.tables().items():
-        if kind.keep_on_erasure:
-            continue
-        condition = _person_condition(kind, set(raw_columns(con, table)), "r")
-        if condition is None:
-            continue
-        if table == "esp__event":  # the event's categories go with it
-            n = con.execute(
-                "delete from raw.esp__event_category c where exists (select 1 from raw.esp__event r "
-                f"where r._file_id = c._file_id and r._record_no = c._record_no and ({condition}){scope})",
-                params).fetchone()[0]
-            if n:
-                deleted["raw.esp__event_category"] = n
-        n = con.execute(f"delete from raw.{ident(table)} r where ({condition}){scope}", params).fetchone()[0]
-        if n:
-            deleted[f"raw.{table}"] = n
-    quarantine_scope = "" if file_ids is None else " and r.file_id in (select file_id from insyn_purge_files)"
-    n = con.execute(f"delete from audit.rejected_lines r where {_text_condition('r.line')}{quarantine_scope}",
-                    params).fetchone()[0]
-    if n:
-        deleted["audit.rejected_lines"] = n
-    con.execute("drop table insyn_erased")
-    con.execute("drop table insyn_purge_files")
-    return deleted
-
-
-def purge_loaded(con: duckdb.DuckDBPyConnection, sources: Sources, pipelines: Path, erasures: Erasures,
-                 loaded: list[dict]) -> dict[str, int]:
-    """At load: drop erased people from files exported on or before their erasure date."""
-    deleted: dict[str, int] = {}
-    for entry in erasures.entries:
-        erased_on = dt.date.fromisoformat(entry.erased_on)
-        files = [f["file_id"] for f in loaded if f["exported_at"].date() <= erased_on]
-        hashes = {h for h in [entry.email_sha256, *entry.crm_id_sha256] if h}
-        for table, n in purge(con, sources, pipelines, erasures.salt, hashes, files).items():
-            deleted[table] = deleted.get(table, 0) + n
-    return deleted
-
+from .text import column_key, email_key
 
 # ---------------------------------------------------------------- the erase command
 
@@ -140,63 +63,66 @@ class Erasure:
     reports_downloaded: list[tuple[str, str]] = field(default_factory=list)   # (by, when): the browser's copy
 
 
-def _crm_ids(con: duckdb.DuckDBPyConnection, key: str, request_crm_ids: list[str]) -> list[str]:
-    """Every CRM id (15 characters) that carries the address, in any export loaded."""
-    ids = {sfid15(i) for i in request_crm_ids if sfid15(i)}
-    for table, columns in (("salesforce__contact", ["id"]), ("salesforce__lead", ["id", "convertedcontactid"])):
-        have = set(raw_columns(con, table))
-        for col in columns:
-            if col in have and "email" in have:
-                ids |= {r[0] for r in con.execute(
-                    f"select distinct sfid15({ident(col)}) from raw.{ident(table)} "
-                    f"where email_key(email) = $key and sfid15({ident(col)}) is not null", {"key": key}).fetchall()}
-    return sorted(ids)
-
-
 TASK_COLUMNS = ["system", "object", "record_id", "action", "found_in_export", "detail"]
 
 
-def deletion_tasks(con: duckdb.DuckDBPyConnection, key: str, crm_ids: list[str]) -> list[list]:
-    """What must be deleted in the source systems: one row per record, with the source's own id."""
+def deletion_tasks(con: duckdb.DuckDBPyConnection, sources: Sources, key: str, crm_ids: list[str]) -> list[list]:
+    """What must be deleted in the source systems (sources.toml: [kind.deletion]): the rows the
+    purge deletes, as tasks with the source's own ids."""
     rows: list[list] = []
-    ids = list(crm_ids)
-
-    def q(sql: str, params: dict) -> list[tuple]:
-        used = {k: v for k, v in params.items() if f"${k}" in sql}  # DuckDB refuses unused ones
-        try:
-            return con.execute(sql, used).fetchall()
-        except duckdb.CatalogException:  # a source never loaded
-            return []
-
-    for obj, table, id_cols, where in (
-        ("Contact", "salesforce__contact", "id", "email_key(email) = $key or sfid15(id) in (select unnest($ids))"),
-        ("Lead", "salesforce__lead", "id", "email_key(email) = $key or sfid15(id) in (select unnest($ids))"),
-        ("Task", "salesforce__task", "id", "sfid15(whoid) in (select unnest($ids))"),
-        ("Event", "salesforce__event", "id", "sfid15(whoid) in (select unnest($ids))"),
-        ("CampaignMember", "salesforce__campaignmember", "id",
-         "sfid15(contactid) in (select unnest($ids)) or sfid15(leadid) in (select unnest($ids))"),
-        ("OpportunityContactRole", "salesforce__opportunitycontactrole", "id", "sfid15(contactid) in (select unnest($ids))"),
-        ("ContactHistory", "salesforce__contacthistory", "id", "sfid15(contactid) in (select unnest($ids))"),
-    ):
-        for record_id, exported in q(
-                f"select trim_ws({id_cols}), cast(max(_exported_at) as date) from raw.{table} where {where} "
-                "group by 1 order by 1", {"key": key, "ids": ids}):
-            rows.append(["Salesforce", obj, record_id, "delete (and empty the recycle bin)", exported, ""])
-    for status, euid, leid, exported in q(
-            "select _status, max(euid), max(leid), cast(max(_exported_at) as date) from raw.mailchimp__audience "
-            "where email_key(email_address) = $key group by 1 order by 1", {"key": key}):
-        rows.append(["Mailchimp", f"audience member ({status})", euid or leid or "", "permanently delete the member",
-                     exported, f"e-mail {key}"])
-    for n, last in q("select count(*), cast(max(timestamp__utc) as date) from raw.esp__event "
-                     "where email_key(email) = $key having count(*) > 0", {"key": key}):
-        rows.append(["SendGrid", "contact and event history", "", "delete the contact; keep the address only "
-                     "on the suppression list", last, f"e-mail {key}; {n} events loaded"])
-    for file, n in q(
-            "select f.file, count(*) from raw.weblog__access r join audit.files f on f.file_id = r._file_id "
-            "where strpos(lower(url_decode(coalesce(r.line, ''))), $key) > 0 group by 1 order by 1", {"key": key}):
-        rows.append(["Web server", "access log", file, "remove the lines that hold the address", "",
-                     f"{n} lines"])
+    tables = {r[0] for r in con.execute("select table_name from duckdb_tables() where schema_name = 'raw'").fetchall()}
+    salt_value = pysecrets.token_hex(16)  # a throwaway salt: the very matching the purge uses
+    con.execute("create or replace temp table insyn_erased (hash varchar)")
+    insert_rows(con, "insyn_erased", ["hash"],
+                [(h,) for h in sorted({email_hash(salt_value, key), *(id_hash(salt_value, i) for i in crm_ids)})])
+    try:
+        for kind in one_per_table(sources):
+            task = kind.deletion
+            if task is None or kind.keep_on_erasure or kind.table not in tables:
+                continue
+            columns = raw_columns(con, kind.table)
+            condition = person_condition(kind, set(columns), "r")
+            if condition is None:
+                continue
+            for group, record_id, found, n in con.execute(
+                    _task_sql(kind, columns, condition), {"salt": salt_value}).fetchall():
+                values = {task.per: group} if task.per not in ("record", "file", "person") else {}
+                rows.append([task.system, task.object.format(**values), record_id or "", task.action,
+                             found if found is not None else "", task.detail.format(email=key, rows=n)])
+    finally:
+        con.execute("drop table if exists insyn_erased")
     return rows
+
+
+def _task_sql(kind, columns: list[str], condition: str) -> str:
+    """(group, record id, date found, rows) per task of a kind; identifiers from sources.toml, quoted."""
+    task, have = kind.deletion, set(columns)
+    ids = [c for c in task.record_id if c in have]
+    first_id = ("coalesce(" + ", ".join(f"nullif(trim_ws(max(r.{ident(c)})), '')" for c in ids) + ", '')"
+                if ids else "''")
+    join = ""
+    if task.per == "record":
+        group = record_id = (f"trim_ws(r.{ident(ids[0])})" if len(ids) == 1 else
+                             "coalesce(" + ", ".join(f"nullif(trim_ws(r.{ident(c)}), '')" for c in ids) + ")")
+    elif task.per == "file":
+        join, group = " join audit.files f on f.file_id = r._file_id", "f.file"
+        record_id = group
+    elif task.per == "person":
+        group, record_id = None, first_id
+    else:
+        group, record_id = f"r.{ident(task.per)}", first_id
+    if task.found == "export":
+        found = "cast(max(r._exported_at) as date)"
+    elif task.found == "none":
+        found = "cast(null as date)"
+    else:
+        col = column_key(task.found)
+        found = f"cast(max(r.{ident(col + '__utc' if col + '__utc' in have else col)}) as date)"
+    if group is None:
+        return (f"select null, {record_id}, {found}, count(*) from raw.{ident(kind.table)} r "
+                f"where ({condition}) having count(*) > 0")
+    return (f"select {group}, {record_id if task.per in ('record', 'file') else first_id}, {found}, count(*) "
+            f"from raw.{ident(kind.table)} r{join} where ({condition}) group by {group} order by {group}")
 
 
 def write_tasks(path: Path, rows: list[list]) -> None:
@@ -209,13 +135,14 @@ def scrub_history(con: duckdb.DuckDBPyConnection, key: str, hashed: str) -> None
     """Findings history and check results keep the salted hash where the address stood."""
     label = HASH_PREFIX + hashed
     pattern = re.escape(key)
-    for table, columns in (("findings_history", ["record_id", "email", "detail"]),
+    # the text facts too (insyn.findings.TEXT_FACTS, reason): a value as recorded may hold the address
+    for table, columns in (("findings_history", ["record_id", "email", "detail", "first_text", "second_text",
+                                                 "reason"]),
                            ("check_results", ["description", "exception"])):
-        exists = con.execute("select count(*) from duckdb_tables() where schema_name = 'audit' and table_name = $t",
-                             {"t": table}).fetchone()[0]
-        if not exists:
-            continue
-        for col in columns:
+        present = {r[0] for r in con.execute(
+            "select column_name from duckdb_columns() where schema_name = 'audit' and table_name = $t",
+            {"t": table}).fetchall()}
+        for col in (c for c in columns if c in present):
             con.execute(f"update audit.{table} set {ident(col)} = regexp_replace({ident(col)}, $p, $label, 'gi') "
                         f"where strpos(lower({ident(col)}), $key) > 0",
                         {"p": pattern, "label": label, "key": key})
@@ -257,7 +184,8 @@ def compact(db_path: Path) -> None:
 
 def erase(ctx, email: str, *, request_id: str | None, on: dt.date, tasks_out: Path | None,
           progress=None) -> Erasure:
-    """Carry out an erasure in the warehouse (see the module's doc)."""
+    """Carry out an erasure in the warehouse (see the module's doc); `ctx` is the application
+    object (workbench.Workbench: its layout, settings, sources, policy, connect, publish)."""
     from .build import build, create_macros
     from .findings import built_as_of
     from .snapshot import remove_published
@@ -266,84 +194,83 @@ def erase(ctx, email: str, *, request_id: str | None, on: dt.date, tasks_out: Pa
     key = email_key(email)
     if not key:
         raise InputError("EMAIL", "blank address: nothing to erase")
-    if not ctx.db_path.exists():
-        raise InsynError(f"{ctx.db_path}: no warehouse yet (run `insyn load` first)")
-    salt_value = get_salt(ctx.workbench.secrets, create=True)
+    layout = ctx.layout   # the warehouse's own paths (workbench.Layout)
+    if not layout.warehouse.exists():
+        raise InsynError(f"{layout.warehouse}: no warehouse yet (run `insyn load` first)")
+    salt_value = get_salt(ctx.settings.secrets, create=True)
     con = ctx.connect()
     try:
-        create_macros(con, ctx.workbench.pipelines)
+        create_macros(con, ctx.settings.pipelines)
         request_crm_ids: list[str] = []
+        register = _register_table(ctx.sources)
         if request_id is not None:
-            found = con.execute(
-                "select email_key(email), crm_id from raw.register__requests where trim_ws(request_id) = $id",
-                {"id": request_id.strip()}).fetchall()
+            found = con.execute(   # the register's columns are the policy's keys (dsar.register_columns)
+                f"select email_key(email), crm_id from raw.{register} where trim_ws(request_id) = $id",
+                {"id": request_id.strip()}).fetchall() if register else []
             if not found:
                 raise InsynError(f"--request: no request {request_id!r} in any register export loaded")
             if all(r[0] != key for r in found):
                 raise InsynError(f"--request: request {request_id!r} is not from this address")
             request_crm_ids = [r[1] for r in found if r[1]]
-        crm_ids = _crm_ids(con, key, request_crm_ids)
-        request_ids = _request_ids(con, key)
-        tasks = deletion_tasks(con, key, crm_ids)
+        crm_ids = persons.crm_ids(con, ctx.sources, key, request_crm_ids)
+        request_ids = _request_ids(con, ctx.sources, key)
+        tasks = deletion_tasks(con, ctx.sources, key, crm_ids)
         as_of = built_as_of(con)
     finally:
         con.close()
 
-    ledger = Ledger(ledger_path(ctx.db_path))
+    ledger = Ledger(layout.ledger)
     number = len(ledger.entries()) + 1
-    tasks_path = tasks_out or ctx.db_path.parent / "deletion-tasks" / f"L{number:05d}-deletion-tasks.csv"
+    tasks_path = tasks_out or layout.deletion_tasks / f"L{number:05d}-deletion-tasks.csv"
     write_tasks(tasks_path, tasks)
     hashed = email_hash(salt_value, key)
     entry = ledger.append("erasure", email_sha256=hashed, request_id=request_id, erased_on=on.isoformat(),
                           crm_id_sha256=sorted({id_hash(salt_value, i) for i in crm_ids}),
-                          path=stored_path(tasks_path, ctx.db_path))
+                          path=stored_path(tasks_path, layout.ledger))
     say(f"erasure {entry.entry_id} recorded in {ledger.path}")
-    removed, unreachable = remove_reports(ctx.db_path, hashed, key, request_ids)
+    removed, unreachable = remove_reports(layout.ledger, layout.reports, hashed, key, request_ids)
     downloaded = [(e.recorded_by, e.recorded_at) for e in ledger.entries() if e.kind == "access_report"
                   and e.email_sha256 == hashed and (e.recorded_by or "").startswith("dashboard:")]
 
     con = ctx.connect()
     try:
-        con.execute("begin transaction")
-        try:
-            deleted = purge(con, ctx.sources, ctx.workbench.pipelines, salt_value,
+        with transaction(con):
+            deleted = purge(con, ctx.sources, ctx.settings.pipelines, salt_value,
                             {hashed, *entry.crm_id_sha256})
             scrub_history(con, key, hashed)
-            con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
-            raise
         say("purged: " + (", ".join(f"{t} {n}" for t, n in sorted(deleted.items())) or "nothing held"))
         if as_of is not None:
             say(f"rebuilding the models as of {as_of} ...")
-            build(con, pipelines=ctx.workbench.pipelines, sources=ctx.sources, policy=ctx.policy, as_of=as_of,
-                  erasures=Erasures.of(ctx.db_path, ctx.workbench.secrets))
+            build(con, pipelines=ctx.settings.pipelines, sources=ctx.sources, policy=ctx.policy, as_of=as_of,
+                  erasures=ctx.erasures())
         con.execute("checkpoint")
     finally:
         con.close()
-    scrub_files(ctx.db_path.parent / "data-docs", key, hashed)
-    compact(ctx.db_path)
-    remove_published(ctx.db_path)
+    scrub_files(layout.data_docs, key, hashed)
+    compact(layout.warehouse)
+    remove_published(layout.published)
     ctx.publish()
     return Erasure(entry.entry_id, on, request_id, deleted, tasks_path, len(tasks), crm_ids, removed, unreachable,
                    downloaded)
 
 
-def _request_ids(con: duckdb.DuckDBPyConnection, key: str) -> list[str]:
+def _register_table(sources: Sources) -> str | None:
+    """The request register's raw table, quoted (None when sources.toml declares no register)."""
+    kind = sources.register()
+    return ident(kind.table) if kind else None
+
+
+def _request_ids(con: duckdb.DuckDBPyConnection, sources: Sources, key: str) -> list[str]:
     """The register's request ids from this address (report files in the reports folder carry them)."""
+    register = _register_table(sources)
+    if register is None:
+        return []
     try:
         return sorted({r[0] for r in con.execute(
-            "select distinct trim_ws(request_id) from raw.register__requests "
+            f"select distinct trim_ws(request_id) from raw.{register} "
             "where email_key(email) = $key and request_id is not null", {"key": key}).fetchall() if r[0]})
     except duckdb.CatalogException:   # no register loaded
         return []
-
-
-REPORTS_FOLDER = "reports"
-
-
-def reports_folder(db_path: Path) -> Path:
-    return db_path.parent / REPORTS_FOLDER
 
 
 def _report_of(path: Path, key: str, request_ids: list[str]) -> bool:
@@ -362,15 +289,14 @@ def _report_of(path: Path, key: str, request_ids: list[str]) -> bool:
     return False
 
 
-def remove_reports(db_path: Path, hashed: str, key: str,
+def remove_reports(ledger: Path, folder: Path, hashed: str, key: str,
                    request_ids: list[str]) -> tuple[list[Path], list[tuple[Path, str]]]:
-    """Delete the person's access reports: those the ledger recorded (anywhere) and those in the
-    reports folder. Returns (removed, [(path, why) for each copy that could not be reached])."""
+    """Delete the person's access reports: those the ledger (file) recorded (anywhere) and those in
+    the reports `folder`. Returns (removed, [(path, why) for each copy that could not be reached])."""
     candidates: list[Path] = []   # the dashboard's reports record no path: they never stay on the server
-    for entry in Ledger(ledger_path(db_path)).entries():
+    for entry in Ledger(ledger).entries():
         if entry.kind == "access_report" and entry.email_sha256 == hashed and entry.path:
-            candidates.append(recorded_path(entry.path, db_path))
-    folder = reports_folder(db_path)
+            candidates.append(recorded_path(entry.path, ledger))
     if folder.is_dir():
         candidates += [path for path in sorted(folder.iterdir())
                        if path.is_file() and path not in candidates and _report_of(path, key, request_ids)]
@@ -429,7 +355,7 @@ def check_import(path: Path, erasures: Erasures) -> tuple[int, list[Hit]]:
     hashes = erasures.hashes()
     hits: list[Hit] = []
     finder = re.compile(EMAIL_IN_TEXT, re.IGNORECASE)
-    for row_no, (line, row) in enumerate(zip(records.line_nos, records.rows)):
+    for row_no, (line_no, row) in enumerate(zip(records.line_nos, records.rows)):
         for header, value in zip(records.header, row):
             if not value:
                 continue
@@ -437,10 +363,10 @@ def check_import(path: Path, erasures: Erasures) -> tuple[int, list[Hit]]:
             if email_key(value):
                 candidates.add(email_key(value))
             if any(email_hash(erasures.salt, c) in hashes for c in candidates):
-                hits.append(Hit(line, header, "erased person's address"))
+                hits.append(Hit(line_no, header, "erased person's address"))
                 break
             if re.fullmatch(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?", value.strip()) and \
                     id_hash(erasures.salt, value) in hashes:
-                hits.append(Hit(line, header, "erased person's CRM id"))
+                hits.append(Hit(line_no, header, "erased person's CRM id"))
                 break
     return len(records.rows), hits

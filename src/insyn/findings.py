@@ -1,19 +1,152 @@
 """Findings: the rows of the rule models, for people (table, CSV) and programs (JSON).
 
-Every reader of findings (this CLI, the dashboard, the audit pack) reads the
-rule tables; a rule lives once, in pipelines/rules/.
+A rule returns the facts of each finding in one shape shared by every rule
+(pipelines/rules/_models.yml): a `detail_id`, the message id of the sentence
+that explains that kind of finding, and typed facts that fill it. The words
+live in the catalogs (locale/<lang>/LC_MESSAGES/rules.po); `detail(row,
+catalog)` is the one place that turns facts into a sentence. The build keeps
+audit.current_findings with the English detail beside the facts, so programs
+and SQL readers get a stable English detail whatever the language.
+
+This module is also the one home of the rule id (`rule_id`, `rule_table`) and
+the one way to read findings (`read`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
+from collections.abc import Mapping
+from pathlib import Path
 
 import duckdb
 
-from .db import ident, table_exists
+from .db import ident, insert_rows, table_exists
+from .errors import InsynError
+from .texts import cached
 
-FINDING_COLUMNS = ["rule", "record_id", "email", "source", "detail", "count"]
+RULE_SCHEMA = "rules"
+# The facts every rule returns, in this order, with these types (None when a kind of finding has no such fact).
+DATE_FACTS = ("first_date", "second_date", "third_date", "fourth_date")
+NUMBER_FACTS = ("first_number", "second_number")
+TEXT_FACTS = ("first_text", "second_text")
+REASON_FACT = "reason"        # English words from content (policy.toml) or a mart: the catalog translates them by those words
+TIME_FACT = "first_time"
+FACT_COLUMNS = (*DATE_FACTS, *NUMBER_FACTS, *TEXT_FACTS, REASON_FACT, TIME_FACT)
+FACT_TYPES = {**{c: "date" for c in DATE_FACTS}, **{c: "bigint" for c in NUMBER_FACTS},
+              **{c: "varchar" for c in (*TEXT_FACTS, REASON_FACT)}, TIME_FACT: "timestamp"}
+# What a rule model returns, in this order.
+RULE_COLUMNS = ("rule", "record_id", "email", "source", "detail_id", *FACT_COLUMNS, "count")
+# audit.current_findings and audit.findings_history: the rule's columns and its English detail.
+FINDING_COLUMNS = ["rule", "record_id", "email", "source", "detail", "count", "detail_id", *FACT_COLUMNS]
 
+
+# ---------------------------------------------------------------- the rule id
+
+def rule_id(model_name: str) -> str:
+    """A rule model's id: its table name with "__" read as "." (rules.dsar__x is dsar.x)."""
+    return model_name.replace("__", ".")
+
+
+def rule_table(rule: str) -> str:
+    """The table of a rule id in schema `rules` (dsar.x is rules.dsar__x)."""
+    return rule.replace(".", "__")
+
+
+def title_id(rule: str) -> str:
+    """The message id of a rule's title (rules.po)."""
+    return f"rule.{rule}.title"
+
+
+def rule_specs(models) -> list[dict]:
+    """Each rule model's id, table, severity, legal reference and title id, from its yml meta.
+    A `rule:` in the meta must agree with the table name: the id has one source."""
+    specs = []
+    for model in models:
+        if model.layer != RULE_SCHEMA:
+            continue
+        meta = dict(model.meta)
+        derived = rule_id(model.name)
+        if meta.setdefault("rule", derived) != derived:
+            raise InsynError(f"{model.path}: meta rule {meta['rule']!r} does not match the model name "
+                             f"{model.name!r} (the rule id is the name with '__' as '.': {derived!r})")
+        specs.append({**meta, "table": model.name, "title_id": title_id(derived)})
+    return specs
+
+
+# ---------------------------------------------------------------- words
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or str(value) in ("NaT", "<NA>", "nan")
+
+
+def _shown(column: str, value) -> str:
+    """A fact as the templates write it: ISO dates and times, whole numbers, text as written."""
+    if _missing(value):
+        return ""
+    if column in DATE_FACTS:
+        return (value.date() if isinstance(value, dt.datetime) else value).isoformat()
+    if column == TIME_FACT:
+        return value.isoformat(sep=" ")
+    if column in NUMBER_FACTS:
+        return str(int(value))
+    return str(value)
+
+
+def reason(text, catalog) -> str:
+    """A reason written in English words (policy.toml's `why`, dim_subprocessors.invalid_reason)
+    in the catalog's language: the catalog's words for it, else as written."""
+    if _missing(text):
+        return ""
+    return catalog(str(text)) if str(text) in catalog else str(text)
+
+
+def detail(row: Mapping, catalog) -> str:
+    """A finding's detail in the catalog's language: its detail_id's template filled with its facts.
+    A history row kept before findings had facts (no detail_id) shows its detail as recorded."""
+    detail_id = row.get("detail_id")
+    if _missing(detail_id):
+        recorded = row.get("detail")
+        return "" if _missing(recorded) else str(recorded)
+    values = {column: _shown(column, row.get(column)) for column in FACT_COLUMNS}
+    values[REASON_FACT] = reason(row.get(REASON_FACT), catalog)
+    return catalog(str(detail_id), **values)
+
+
+def title(rule: str, catalog) -> str:
+    return catalog(title_id(rule))
+
+
+# ---------------------------------------------------------------- the build's tables
+
+def write_tables(con: duckdb.DuckDBPyConnection, specs: list[dict], locale: Path) -> None:
+    """params.rules (id, table, severity, legal reference, title id, and the titles in English
+    and Swedish from the catalogs in `locale`) and audit.current_findings (every rule table's
+    rows with their English detail), from the rule models just built."""
+    english, swedish = cached(locale, "en"), cached(locale, "sv")
+    con.execute("create or replace table params.rules (rule varchar, table_name varchar, severity varchar, "
+                "legal_reference varchar, title_id varchar, title_en varchar, title_sv varchar)")
+    insert_rows(con, "params.rules",
+                ["rule", "table_name", "severity", "legal_reference", "title_id", "title_en", "title_sv"],
+                [(s["rule"], s["table"], s.get("severity"), s.get("legal_reference"), s["title_id"],
+                  english(s["title_id"]), swedish(s["title_id"])) for s in specs])
+    columns = ", ".join(f"{ident(c)} {FACT_TYPES.get(c, 'bigint' if c == 'count' else 'varchar')}"
+                        for c in FINDING_COLUMNS)
+    con.execute(f"create or replace table audit.current_findings ({columns})")
+    built = set(tables(con))
+    rows = []
+    for spec in specs:
+        if spec["table"] in built:
+            rows += [{**r, "detail": detail(r, english)} for r in _select(con, spec["table"])]
+    insert_rows(con, "audit.current_findings", FINDING_COLUMNS, [[r[c] for c in FINDING_COLUMNS] for r in rows])
+
+
+def _select(con: duckdb.DuckDBPyConnection, table: str) -> list[dict]:
+    cur = con.execute(f"select {', '.join(ident(c) for c in RULE_COLUMNS)} from {RULE_SCHEMA}.{ident(table)}")
+    return [dict(zip(RULE_COLUMNS, r)) for r in cur.fetchall()]
+
+
+# ---------------------------------------------------------------- reading
 
 def built_as_of(con: duckdb.DuckDBPyConnection) -> dt.date | None:
     """The as-of date the models were last built for, or None."""
@@ -35,40 +168,55 @@ def is_current(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> bool:
     return last_build is not None and all(t is None or last_build >= t for t in (last_load, last_purge))
 
 
-def rule_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+def tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The rule tables built in the warehouse."""
     return [r[0] for r in con.execute(
-        "select table_name from duckdb_tables() where schema_name = 'rules' order by table_name").fetchall()]
+        "select table_name from duckdb_tables() where schema_name = $s order by table_name",
+        {"s": RULE_SCHEMA}).fetchall()]
 
 
 def rule_ids(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """Rule id -> rule table."""
-    return {table.replace("__", "."): table for table in rule_tables(con)}
+    return {rule_id(table): table for table in tables(con)}
 
 
-def read(con: duckdb.DuckDBPyConnection, rule: str | None = None) -> list[dict]:
-    """Every finding (or one rule's), sorted by rule, then record_id."""
-    tables = rule_ids(con)
-    chosen = [tables[rule]] if rule else list(tables.values())
-    rows: list[dict] = []
-    for table in chosen:
-        cur = con.execute(f"select rule, record_id, email, source, detail, count from rules.{ident(table)}")
-        rows += [dict(zip(FINDING_COLUMNS, r)) for r in cur.fetchall()]
+def read(con: duckdb.DuckDBPyConnection, rule: str | None = None, *, email: str | None = None) -> list[dict]:
+    """Every finding as the last build left it (or one rule's, or one person's: `email` as its
+    email_key), with its English detail and facts, sorted by rule, then record_id."""
+    wanted = {"rule": rule, "email": email}
+    params = {k: v for k, v in wanted.items() if v}
+    where = ("where " + " and ".join(f"{k} = ${k}" for k in params)) if params else ""
+    cur = con.execute(f"select {', '.join(ident(c) for c in FINDING_COLUMNS)} from audit.current_findings {where}",
+                      params)
+    rows = [dict(zip(FINDING_COLUMNS, r)) for r in cur.fetchall()]
     rows.sort(key=lambda f: (f["rule"], f["record_id"] or ""))
     return rows
 
 
+def _json_value(value):
+    return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
+
+
 def as_json(findings: list[dict], as_of: dt.date) -> dict:
-    """The `findings --format json` contract: count only when it is not 1."""
+    """The `findings --format json` contract: count only when it is not 1; the detail_id and
+    the facts that are set, under `facts`."""
     out = []
     for f in findings:
         item = {k: f[k] for k in ("rule", "record_id", "email", "source", "detail")}
         if f["count"] != 1:
             item["count"] = f["count"]
+        item["detail_id"] = f["detail_id"]
+        item["facts"] = {c: _json_value(f[c]) for c in FACT_COLUMNS if f.get(c) is not None}
         out.append(item)
     return {"as_of": as_of.isoformat(), "findings": out}
 
 
+def as_rows(findings: list[dict]) -> list[list]:
+    """The `findings --format csv` rows, in FINDING_COLUMNS order."""
+    return [[_json_value(f[c]) for c in FINDING_COLUMNS] for f in findings]
+
+
 def summary(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
     """(rule, number of findings) for every rule, zeros included."""
-    return [(rule, con.execute(f"select count(*) from rules.{ident(table)}").fetchone()[0])
+    return [(rule, con.execute(f"select count(*) from {RULE_SCHEMA}.{ident(table)}").fetchone()[0])
             for rule, table in rule_ids(con).items()]

@@ -39,15 +39,13 @@ def load_suites_module(path: Path):
 
 
 def rule_specs(pipelines: Path) -> list[dict]:
+    """Each rule's spec (findings.rule_specs) with its English title (the suite's description)."""
     from .build import discover
+    from .findings import rule_specs as specs_of
+    from .texts import cached, workbench_locale
 
-    specs = []
-    for model in discover(pipelines):
-        if model.layer == "rules":
-            meta = dict(model.meta)
-            meta.setdefault("rule", model.name.replace("__", "."))
-            specs.append({"table": model.name, **meta})
-    return specs
+    english = cached(workbench_locale(pipelines.parent), "en")
+    return [{**spec, "title_en": english(spec["title_id"])} for spec in specs_of(discover(pipelines))]
 
 
 def _result_row(suite: str, result) -> dict:
@@ -86,12 +84,12 @@ def run(db: Path, workbench: Path, suites_file: Path, pipelines: Path, docs: Pat
     """Every suite against the DuckDB warehouse, or (with `lake`) against the current
     Spark build of that lake."""
     from . import gx_dialect  # noqa: F401  registers duckdb+gx
-    from .config import Workbench
+    from .config import Settings
 
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     import great_expectations as gx
 
-    policy = Workbench.load(workbench).policy()
+    policy = Settings.load(workbench).policy()
     module = load_suites_module(suites_file)
     suites = module.quality_suites(policy) + [module.compliance_suite(rule_specs(pipelines))]
     if only is not None:   # one suite (the benchmark times the compliance suite alone)
@@ -105,7 +103,7 @@ def run(db: Path, workbench: Path, suites_file: Path, pipelines: Path, docs: Pat
     context.variables.progress_bars = {"globally": False}
     shown_in_full = frozenset(module.SHOWN_IN_FULL)
     if lake is not None:
-        rows, outcomes = _run_on_spark(gx, context, suites, Workbench.load(workbench), lake, pipelines)
+        rows, outcomes = _run_on_spark(gx, context, suites, Settings.load(workbench), lake, pipelines)
     else:
         rows, outcomes = _run_on_duckdb(gx, context, suites, db)
     if docs is not None:
@@ -184,7 +182,7 @@ def _shown(value, in_full: bool):
     abbreviated (or, for an id or code, in full with any address in it abbreviated); never markup."""
     import numpy as np
 
-    from .report import abbreviate, mask_in_text, plain
+    from .masking import abbreviate, mask_in_text, plain
 
     if value is None or isinstance(value, (numbers.Number, np.bool_, dt.date)):
         return value
@@ -210,7 +208,7 @@ def for_docs(validation, shown_in_full: frozenset = frozenset()):
 
 def _exception_for_docs(info: dict) -> dict:
     """GX's exception info (flat, or one per metric): the first line of each message, no traceback."""
-    from .report import mask_in_text, plain
+    from .masking import mask_in_text, plain
 
     out = {}
     for key, value in info.items():

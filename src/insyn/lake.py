@@ -29,8 +29,9 @@ import pyarrow.compute  # pa.compute.is_in
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from .db import ensure_schema, ident, insert_arrow
+from .db import ident, insert_arrow
 from .errors import InsynError
+from .schema import ensure_schema
 from .sources import Sources
 
 AUDIT_TABLES = ("loads", "files", "rejected_lines")

@@ -1,8 +1,8 @@
 """The workbench's own DSAR ledger, the suppression salt, and salted hashes.
 
-The ledger is an append-only file of JSON lines beside the warehouse
-(`dsar-ledger.jsonl`). It records what the DPO did with Insyn: erasures
-carried out (`erasure`), identities an operator vouched for
+The ledger is an append-only file of JSON lines in the warehouse's own state
+folder (`dsar-ledger.jsonl`, see workbench.Layout). It records what the DPO
+did with Insyn: erasures carried out (`erasure`), identities an operator vouched for
 (`identity_vouched`) and access reports produced (`access_report`). It lives
 outside the warehouse so that it outlives a rebuilt warehouse, and so that
 the read-only dashboard can record a report it produced. An access report's
@@ -37,22 +37,18 @@ SALT_FILE = "suppression.salt"
 HASH_PREFIX = "sha256:"  # how a hashed address reads where an address stood
 
 
-def ledger_path(db_path: Path) -> Path:
-    return db_path.parent / LEDGER_FILE
-
-
-def stored_path(path: Path, db_path: Path) -> str:
-    """How the ledger records a file: relative to the warehouse's folder when inside it,
-    else absolute (resolved: `--out` can point anywhere)."""
+def stored_path(path: Path, ledger: Path) -> str:
+    """How the ledger (the file `ledger`) records a file: relative to the ledger's folder when
+    inside it, else absolute (resolved: `--out` can point anywhere)."""
     resolved = path.resolve()
-    base = db_path.parent.resolve()
+    base = ledger.parent.resolve()
     return str(resolved.relative_to(base)) if resolved.is_relative_to(base) else str(resolved)
 
 
-def recorded_path(entry_path: str, db_path: Path) -> Path:
+def recorded_path(entry_path: str, ledger: Path) -> Path:
     """A recorded path back as a file (the inverse of stored_path)."""
     path = Path(entry_path)
-    return path if path.is_absolute() else db_path.parent / path
+    return path if path.is_absolute() else ledger.parent / path
 
 
 def _private_dir(folder: Path) -> None:
@@ -182,8 +178,9 @@ class Erasures:
         return cls("", [])
 
     @classmethod
-    def of(cls, db_path: Path, secrets: Path) -> "Erasures":
-        entries = Ledger(ledger_path(db_path)).erasures()
+    def of(cls, ledger: Path, secrets: Path) -> "Erasures":
+        """The erasures recorded in the ledger file `ledger`."""
+        entries = Ledger(ledger).erasures()
         if not entries:
             return cls.none()
         value = read_salt(secrets)

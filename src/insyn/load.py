@@ -23,10 +23,11 @@ import pyarrow as pa
 
 from . import __version__, readers
 from .config import Policy
-from .db import add_missing_columns, ensure_schema, ident, insert_arrow, insert_rows
+from .db import ident, insert_arrow, insert_rows, transaction
 from .errors import InputError, InsynError
 from .files import sha256_file
 from .ledger import Erasures
+from .schema import add_missing_columns, ensure_schema
 from .sources import SourceKind, Sources
 from .text import column_key, trim
 
@@ -274,8 +275,9 @@ def detect(item: Item, sources: Sources, policy: Policy) -> tuple[SourceKind | N
             header = readers.read_xlsx(item.data, item.name, _register_header(policy)).header
         except InputError as exc:
             return None, exc.problem
-        if _register_header(policy)(header):
-            return sources["register.requests"], ""
+        register = sources.register()
+        if register is not None and _register_header(policy)(header):
+            return register, ""
         return None, "a workbook without the request register's columns"
     if data[:2] == b"\x1f\x8b":
         try:
@@ -283,16 +285,17 @@ def detect(item: Item, sources: Sources, policy: Policy) -> tuple[SourceKind | N
         except InputError as exc:
             return None, exc.problem
         lower = lower[:-3] if lower.endswith(".gz") else lower
-    is_log_name = bool(re.search(r"\.log(\.\d+)?$", lower)) or lower.startswith("access")
+    logs = sources.of_format("log")   # one at most (sources.py)
+    is_log_name = bool(logs) and (bool(re.search(r"\.log(\.\d+)?$", lower)) or lower.startswith("access"))
     if not data.strip():
         if is_log_name:
-            return sources["weblog.access"], ""
+            return logs[0], ""
         return None, "empty file: no header row"
     if readers.looks_binary(data):
         return None, "binary content, not a text export"
     head = data.lstrip()[:1]
     if head in (b"[", b"{"):
-        esp = sources["esp.events"]
+        streams = sources.of_format("json")
         try:
             records = readers.read_json_events(data[: 1 << 20] if head == b"{" else item.data, item.name, ())
         except InputError:
@@ -303,16 +306,19 @@ def detect(item: Item, sources: Sources, policy: Policy) -> tuple[SourceKind | N
                     records = readers.read_json_events(first, item.name, ())
                 except InputError:
                     pass
-        if records and all(k in records[0][1] for k in esp.required):
-            return esp, ""
-        return None, "JSON that is not an e-mail event stream (objects with email, timestamp, event)"
-    if readers.looks_like_log(data) or is_log_name:
-        return sources["weblog.access"], ""
+        for kind in streams:   # the first whose required keys the first object has
+            if records and all(k in records[0][1] for k in kind.required):
+                return kind, ""
+        wanted = "; ".join(f"{k.name}: objects with {', '.join(k.required)}" for k in streams)
+        return None, f"JSON that is not an event stream of a known kind ({wanted or 'none declared'})"
+    if logs and (readers.looks_like_log(data) or is_log_name):
+        return logs[0], ""
     header = _csv_header(data, item.name)
     if not header:
         return None, "no header row"
-    if _register_header(policy)(header):
-        return sources["register.requests"], ""
+    register = sources.register()
+    if register is not None and _register_header(policy)(header):
+        return register, ""
     keys = set(readers.unique_keys(header))
     kind = sources.detect_csv(keys, base)
     if kind is None:
@@ -330,8 +336,8 @@ class Parsed:
     line_nos: list[int]
     rejected: list[tuple[int, str, str]]
     encoding: str
-    status: str | None = None                     # mailchimp audience status
-    categories: list[tuple[int, str]] = field(default_factory=list)  # esp: record_no, category
+    status: str | None = None                     # the kind's status (kinds sharing a table)
+    elements: list[tuple[int, str]] = field(default_factory=list)  # a split list column: record_no, element
 
 
 _ISO_DATE_START = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -392,10 +398,7 @@ def parse(kind: SourceKind, item: Item, policy: Policy) -> Parsed:
         keys.append("_lawful_basis")
         for row in rows:
             row.append(row[i] if i is not None else None)
-    status = None
-    if kind.table == "mailchimp__audience":
-        status = kind.name.split(".", 1)[1]
-    return Parsed(keys, rows, recs.line_nos, [], recs.encoding, status)
+    return Parsed(keys, rows, recs.line_nos, [], recs.encoding, kind.status)
 
 
 def _parse_register(kind: SourceKind, item: Item, policy: Policy) -> Parsed:
@@ -417,26 +420,28 @@ def _parse_register(kind: SourceKind, item: Item, policy: Policy) -> Parsed:
 def _parse_events(kind: SourceKind, item: Item) -> Parsed:
     records = readers.read_json_events(item.data, item.name, kind.required)
     declared = kind.declared_columns
-    columns = list(declared) + ["_extra", "timestamp__utc"]
+    time_key = column_key(kind.timestamps[0])   # the event's time: unix seconds (sources.py checks it is declared)
+    columns = list(declared) + ["_extra", f"{time_key}__utc"]
     by_key = {column_key(c): c for c in (*kind.required, *kind.columns)}
-    rows, line_nos, categories = [], [], []
+    rows, line_nos, elements = [], [], []
     for record_no, (line, obj) in enumerate(records, start=1):
         row = [readers.json_cell(obj.get(by_key[c])) for c in declared]
         extra = {k: v for k, v in obj.items() if column_key(k) not in by_key}
         row.append(readers.json_cell(extra) if extra else None)
         try:
-            seconds = float(obj["timestamp"])
+            seconds = float(obj[by_key[time_key]])
             stamp = dt.datetime.fromtimestamp(seconds, dt.timezone.utc).replace(tzinfo=None)
         except (TypeError, ValueError, OverflowError, OSError):
-            raise InputError(item.name, "timestamp is not a unix time in seconds", line) from None
+            raise InputError(item.name, f"{by_key[time_key]} is not a unix time in seconds", line) from None
         row.append(stamp)
         rows.append(row)
         line_nos.append(line)
-        cat = obj.get("category")
-        for value in (cat if isinstance(cat, list) else [cat]):
-            if value is not None:
-                categories.append((record_no, readers.json_cell(value)))
-    return Parsed(columns, rows, line_nos, [], "utf-8", categories=categories)
+        if kind.split:   # a list column's elements, one row each in its own table
+            listed = obj.get(by_key.get(kind.split[0], kind.split[0]))
+            for value in (listed if isinstance(listed, list) else [listed]):
+                if value is not None:
+                    elements.append((record_no, readers.json_cell(value)))
+    return Parsed(columns, rows, line_nos, [], "utf-8", elements=elements)
 
 
 # ---------------------------------------------------------------- writing
@@ -469,7 +474,7 @@ def _load_bulk(con, kind: SourceKind, item: Item, policy: Policy, load_id: int, 
         con, kind, item.path, header=header, delimiter=readers._sniff_delimiter(first),
         encoding="utf-8-sig" if head.startswith(b"\xef\xbb\xbf") else "utf-8",
         physical_lines=item.physical_lines, provenance=where,
-        status=kind.name.split(".", 1)[1] if kind.table == "mailchimp__audience" else None,
+        status=kind.status,
         lawful_basis_field=lawful)
 
 
@@ -495,8 +500,10 @@ def _write(con, kind: SourceKind, parsed: Parsed, load_id: int, file_id: int, ex
     add_missing_columns(con, kind.table, [c for c in parsed.columns if not c.endswith("__utc")])
     add_missing_columns(con, kind.table, [c for c in parsed.columns if c.endswith("__utc")], "TIMESTAMP")
     insert_arrow(con, f"raw.{ident(kind.table)}", pa.table(columns))
-    insert_rows(con, "raw.esp__event_category", ["_load_id", "_file_id", "_record_no", "_exported_at", "category"],
-                [(load_id, file_id, record_no, exported_at, category) for record_no, category in parsed.categories])
+    if kind.split:
+        column, child = kind.split
+        insert_rows(con, f"raw.{ident(child)}", ["_load_id", "_file_id", "_record_no", "_exported_at", column],
+                    [(load_id, file_id, record_no, exported_at, value) for record_no, value in parsed.elements])
     insert_rows(con, "audit.rejected_lines", ["file_id", "line_no", "reason", "line"],
                 [(file_id, line_no, reason, line) for line_no, reason, line in parsed.rejected])
 
@@ -567,8 +574,7 @@ def _load_once(
     report = LoadReport(unknown=[(name, "ignored by load.ignore") for name in collector.ignored])
     say = progress or (lambda msg: None)
     started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         ensure_schema(con, sources)
         load_id = _next_id(con, "loads", "load_id")
         file_id = _next_id(con, "files", "file_id")
@@ -628,7 +634,7 @@ def _load_once(
             say(f"[{n}/{total}] {item.name}: {kind.name}, {entry['rows']} rows"
                 + (f", {entry['rejected']} lines rejected" if entry["rejected"] else ""))
         if report.loaded and erasures is not None and erasures.entries:
-            from .erasure import purge_loaded
+            from .persons import purge_loaded
 
             report.purged = purge_loaded(con, sources, pipelines, erasures, report.loaded)
         if report.loaded:
@@ -640,10 +646,6 @@ def _load_once(
                  "version": __version__},
             )
             report.load_id = load_id
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
     return report
 
 

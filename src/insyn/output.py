@@ -70,3 +70,18 @@ def emit(columns: list[str], rows: list[tuple], fmt: str, out: TextIO | None = N
         print_csv(columns, rows, out)
     else:
         print_table(columns, rows, out)
+
+
+def print_check(report, out: TextIO | None = None) -> None:
+    """A check.CheckReport: per suite, what failed, and where the Data Docs are."""
+    out = out or sys.stdout
+    print_table(["suite", "expectations", "passed", "failed", "unexpected"], report.by_suite(), out)
+    failed = report.failed()
+    if failed:
+        print("\nfailed:", file=out)
+        print_table(["suite", "check", "severity", "unexpected", "description"],
+                    [[r["suite"], r["rule"] or r["check"] or r["expectation_type"], r["severity"],
+                      r["unexpected_count"], r["exception"] or r["description"] or r["column"]] for r in failed], out)
+    print(f"check run {report.check_run_id} as of {report.as_of.isoformat()}: "
+          f"{'all expectations met' if report.success else f'{len(failed)} expectation(s) failed'}; "
+          f"Data Docs in {report.data_docs}", file=out)

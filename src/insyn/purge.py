@@ -30,15 +30,11 @@ import duckdb
 
 from .build import weblog_horizon
 from .dates import add_months
-from .db import ensure_schema, ident
+from .db import ident, transaction
 from .load import SNAPSHOT_FORMATS
+from .schema import ensure_audit, ensure_schema
 from .sources import Sources
 from .text import column_key
-
-PURGE_DDL = """create table if not exists audit.purges (
-    purge_id bigint, purged_at timestamp, as_of date, reason varchar, raw_table varchar,
-    file_id bigint, file varchar, exported_at timestamp, rows_deleted bigint)"""
-
 
 
 def log_tables(sources: Sources) -> list[tuple[str, str]]:
@@ -107,9 +103,8 @@ def plan(con: duckdb.DuckDBPyConnection, sources: Sources, policy, snapshot_mont
 def purge(con: duckdb.DuckDBPyConnection, sources: Sources, the_plan: PurgePlan) -> int:
     """Carry out a plan in one transaction; the purge's number."""
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    con.execute("begin transaction")
-    try:
-        con.execute(PURGE_DDL)
+    with transaction(con):
+        ensure_audit(con)
         purge_id = con.execute("select coalesce(max(purge_id), 0) + 1 from audit.purges").fetchone()[0]
         for f in the_plan.files:
             table = f["raw_table"].split(".", 1)[1]
@@ -123,10 +118,6 @@ def purge(con: duckdb.DuckDBPyConnection, sources: Sources, the_plan: PurgePlan)
             con.execute(f"delete from raw.{ident(table)} where _file_id = $f and {ident(columns[table])} < $before",
                         {"f": f["file_id"], "before": the_plan.weblog_before})
             _record(con, purge_id, now, the_plan, "web log lines past the policy's log retention", f)
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
     con.execute("checkpoint")   # write the deletions into the file now, not at the next writer
     return purge_id
 
@@ -141,16 +132,11 @@ def _record(con, purge_id: int, now: dt.datetime, the_plan: PurgePlan, reason: s
 
 def prepare(con: duckdb.DuckDBPyConnection, sources: Sources) -> None:
     """The tables a plan reads, on a warehouse that may not have them yet."""
-    con.execute("begin transaction")
-    ensure_schema(con, sources)
-    con.execute(PURGE_DDL)
-    con.execute("commit")
+    with transaction(con):
+        ensure_schema(con, sources)
 
 
 # ---------------------------------------------------------------- files past their retention
-
-DELETION_TASKS_FOLDER = "deletion-tasks"
-
 
 @dataclass
 class FilePurge:
@@ -175,15 +161,15 @@ def horizon(as_of: dt.date, days: int) -> dt.datetime:
     return dt.datetime.combine(as_of - dt.timedelta(days=days), dt.time.min, dt.timezone.utc)
 
 
-def _written_files(db_path: Path, kind: str, folder: Path) -> dict[Path, dt.datetime]:
+def _written_files(ledger: Path, kind: str, folder: Path) -> dict[Path, dt.datetime]:
     """Files of one kind the ledger recorded (anywhere: `--out`, `--tasks`) and those in their
     folder, each with when it was written (the ledger's time, else the file's)."""
-    from .ledger import Ledger, ledger_path, recorded_path
+    from .ledger import Ledger, recorded_path
 
     found: dict[Path, dt.datetime] = {}
-    for entry in Ledger(ledger_path(db_path)).entries():
+    for entry in Ledger(ledger).entries():
         if entry.kind == kind and entry.path:
-            found[recorded_path(entry.path, db_path)] = dt.datetime.fromisoformat(entry.recorded_at)
+            found[recorded_path(entry.path, ledger)] = dt.datetime.fromisoformat(entry.recorded_at)
     if folder.is_dir():
         for path in folder.iterdir():
             if path.is_file() and path not in found:
@@ -191,22 +177,24 @@ def _written_files(db_path: Path, kind: str, folder: Path) -> dict[Path, dt.date
     return found
 
 
-def purge_files(db_path: Path, secrets: Path, retention: dict, as_of: dt.date, dry_run: bool) -> FilePurge:
-    """Apply `[retention]`: each setting left out keeps its files for ever."""
+def purge_files(*, ledger: Path, access_log: Path, secrets: Path, reports: Path, deletion_tasks: Path,
+                retention: dict, as_of: dt.date, dry_run: bool) -> FilePurge:
+    """Apply `[retention]`: each setting left out keeps its files for ever. The paths are the
+    warehouse's own (workbench.Layout): its ledger, access log, reports and deletion-tasks folders."""
     from .accesslog import AccessLog
-    from .erasure import REMOVED, delete_copy, reports_folder
+    from .erasure import REMOVED, delete_copy
 
     result = FilePurge({k: horizon(as_of, days) for k, days in retention.items()})
     before = result.horizons.get("access_log_days")
     if before is not None:
-        result.access_log_entries = AccessLog(db_path, secrets).purge(before, dry_run=dry_run)
+        result.access_log_entries = AccessLog(access_log, secrets).purge(before, dry_run=dry_run)
     for setting, kind, folder, out in (
-            ("reports_days", "access_report", reports_folder(db_path), result.reports),
-            ("deletion_tasks_days", "erasure", db_path.parent / DELETION_TASKS_FOLDER, result.deletion_tasks)):
+            ("reports_days", "access_report", reports, result.reports),
+            ("deletion_tasks_days", "erasure", deletion_tasks, result.deletion_tasks)):
         before = result.horizons.get(setting)
         if before is None:
             continue
-        for path, written in sorted(_written_files(db_path, kind, folder).items()):
+        for path, written in sorted(_written_files(ledger, kind, folder).items()):
             if written >= before:
                 continue
             if dry_run:

@@ -15,11 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ConfigError, InsynError
-
-DDL = """create table if not exists audit.schedule_runs (
-    job varchar, period varchar, as_of date, started_at timestamp, finished_at timestamp,
-    status varchar, output varchar)"""
-
+from .schema import ensure_audit
+from .texts import workbench_locale
 
 @dataclass(frozen=True)
 class Job:
@@ -42,10 +39,10 @@ class Job:
         return str(today.year - 1), dt.date(today.year - 1, 12, 31)
 
 
-def jobs(workbench) -> list[Job]:
+def jobs(settings) -> list[Job]:
     out = []
-    where = str(workbench.root / "insyn.toml")
-    for name, spec in sorted(workbench.schedule.items()):
+    where = str(settings.root / "insyn.toml")
+    for name, spec in sorted(settings.schedule.items()):
         every = spec.get("every")
         if every not in ("month", "year"):
             raise ConfigError(where, f"schedule.{name}.every", "expected 'month' or 'year'")
@@ -62,20 +59,20 @@ def jobs(workbench) -> list[Job]:
     return out
 
 
-def _done(ctx, job: str, period: str) -> bool:
-    con = ctx.connect()
+def _done(app, job: str, period: str) -> bool:
+    con = app.connect()
     try:
-        con.execute(DDL)
+        ensure_audit(con)
         return con.execute("select count(*) from audit.schedule_runs where job = $job and period = $period "
                            "and status = 'ok'", {"job": job, "period": period}).fetchone()[0] > 0
     finally:
         con.close()
 
 
-def _record(ctx, job, period, as_of, started, status, output) -> None:
-    con = ctx.connect()
+def _record(app, job, period, as_of, started, status, output) -> None:
+    con = app.connect()
     try:
-        con.execute(DDL)
+        ensure_audit(con)
         con.execute("insert into audit.schedule_runs values ($job, $period, $as_of, $started, $finished, "
                     "$status, $output)",
                     {"job": job, "period": period, "as_of": as_of, "started": started,
@@ -83,51 +80,50 @@ def _record(ctx, job, period, as_of, started, status, output) -> None:
                      "status": status, "output": output})
     finally:
         con.close()
-    ctx.publish()
+    app.publish()
 
 
-def run_monthly(ctx, job: Job, period: str, as_of: dt.date) -> Path:
+def run_monthly(app, job: Job, period: str, as_of: dt.date) -> Path:
     from . import snapshot
     from .audit import execute_notebook, notebook_html
 
-    ctx.ensure_built(as_of)
-    wb = ctx.workbench
+    app.ensure_built(as_of)
+    wb = app.settings
     out = wb.audit_packs / "monthly" / period
     out.mkdir(parents=True, exist_ok=True)
     executed = out / f"retention-review-{period}.ipynb"
     execute_notebook(wb.root / job.notebook, executed, {
         "review_month": period, "as_of": as_of.isoformat(),
-        "warehouse": str(snapshot.current(ctx.db_path) or snapshot.publish(ctx.db_path)),
-        "queries": str(wb.pipelines / "queries"), "language": wb.language, "run_id": uuid.uuid4().hex,
+        "warehouse": str(snapshot.current(app.layout.published) or app.publish()),
+        "queries": str(wb.pipelines / "queries"), "locale": str(workbench_locale(wb.root)),
+        "language": wb.language, "run_id": uuid.uuid4().hex,
     }, cwd=wb.root)
     notebook_html(executed, out / f"retention-review-{period}.html")
     return out
 
 
-def run_due(ctx, now: dt.datetime, *, force: bool = False, progress=None) -> list[tuple[str, str, str, str]]:
-    """Run every due job not yet done (or every due job, with force)."""
-    from .audit import build_pack
-
+def run_due(app, now: dt.datetime, *, force: bool = False, progress=None) -> list[tuple[str, str, str, str]]:
+    """Run every due job not yet done (or every due job, with force); `app` is the application
+    object (workbench.Workbench)."""
     say = progress or (lambda m: None)
     ran = []
-    for job in jobs(ctx.workbench):
+    for job in jobs(app.settings):
         due = job.due(now)
         if due is None:
             continue
         period, as_of = due
-        if not force and _done(ctx, job.name, period):
+        if not force and _done(app, job.name, period):
             continue
         say(f"{job.name} {period}: due, running ...")
         started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
         try:
             if job.every == "month":
-                output = str(run_monthly(ctx, job, period, as_of))
+                output = str(run_monthly(app, job, period, as_of))
             else:
-                output = str(build_pack(ctx, year=int(period), as_of=as_of, language=ctx.workbench.language,
-                                        out=ctx.workbench.audit_packs, progress=progress).path)
+                output = str(app.audit_pack(int(period), as_of, progress=progress).path)
             status = "ok"
         except InsynError as exc:
             output, status = exc.message, "failed"
-        _record(ctx, job.name, period, as_of, started, status, output)
+        _record(app, job.name, period, as_of, started, status, output)
         ran.append((job.name, period, status, output))
     return ran

@@ -33,14 +33,6 @@ def is_wildcard(host: str) -> bool:
     return host.strip("[]") in ("", "0.0.0.0", "::")
 
 
-def users_path(workbench) -> Path:
-    return workbench.secrets / "users.json"
-
-
-def session_key_path(workbench) -> Path:
-    return workbench.secrets / "session.key"
-
-
 def host_check(host: str, allowed_hosts=()):
     """The Host headers a dashboard bound to `host` answers (see auth.HostCheck)."""
     from .auth import LOOPBACK_NAMES, HostCheck
@@ -67,46 +59,44 @@ def dash_csp(app) -> str:
     )
 
 
-def open_access_log(workbench, db_path: Path):
-    """The record of look-ups and logins (insyn.accesslog)."""
-    from .accesslog import AccessLog
-
-    return AccessLog(db_path, workbench.secrets)
-
-
-def create(workbench, db_path: Path, *, host: str, language: str | None = None, allow_http: bool = False,
+def create(app, *, host: str, language: str | None = None, allow_http: bool = False,
            auth_options: dict | None = None):
-    """The Dash app for this workbench and warehouse, behind the login gate of insyn.auth."""
+    """The Dash app for the application object `app` (settings.Workbench: its settings and
+    warehouse), behind the login gate of insyn.auth."""
     from . import snapshot
     from .auth import AuthError, UserStore, check_owner_only, dashboard_token, install, load_secret_key, \
         parse_networks
 
+    settings, layout = app.settings, app.layout
     try:
-        for path in (users_path(workbench), session_key_path(workbench)):
+        for path in (layout.users, layout.session_key):
             check_owner_only(path)
-        store = UserStore(users_path(workbench))
+        store = UserStore(layout.users)
         loopback = is_loopback(host)
         if not loopback and len(store) == 0:
             raise InsynError(f"dashboard: bound to {host}, off loopback, it needs a login: "
                              "add a user first with `insyn user add NAME --role dpo`")
         token = dashboard_token()[0] if loopback else None
-        hosts = host_check(host, workbench.dashboard.get("allowed_hosts", ()))
-        proxies = parse_networks(workbench.dashboard.get("trusted_proxies", ()), "dashboard.trusted_proxies")
-        secret_key = load_secret_key(session_key_path(workbench))
+        hosts = host_check(host, settings.dashboard.get("allowed_hosts", ()))
+        proxies = parse_networks(settings.dashboard.get("trusted_proxies", ()), "dashboard.trusted_proxies")
+        secret_key = load_secret_key(layout.session_key)
     except AuthError as exc:
         raise InsynError(f"dashboard: {exc}") from None
-    if snapshot.current(db_path) is None:
-        if not db_path.exists():
-            raise InsynError(f"{db_path}: no warehouse yet (run `insyn run INBOX` or `insyn demo` first)")
-        snapshot.publish(db_path)
-    access_log = open_access_log(workbench, db_path)
-    if str(workbench.root) not in sys.path:
-        sys.path.insert(0, str(workbench.root))
+    if snapshot.current(layout.published) is None:
+        if not layout.warehouse.exists():
+            raise InsynError(f"{layout.warehouse}: no warehouse yet (run `insyn run INBOX` or `insyn demo` first)")
+        app.publish()
+    access_log = app.access_log()
+    if str(settings.root) not in sys.path:
+        sys.path.insert(0, str(settings.root))
     from dashboards.app import create_app
 
-    app = create_app(snapshot.SnapshotReader(db_path), workbench.pipelines / "queries",
-                     language=language or workbench.language, access_report=report_maker(workbench, db_path),
-                     access_log=access_log)
+    from . import texts
+
+    dash_app = create_app(snapshot.SnapshotReader(layout.published), settings.pipelines / "queries",
+                          language=language or settings.language, access_report=report_maker(app),
+                          access_log=access_log, locale_dir=texts.workbench_locale(settings.root),
+                          sources=app.sources)
 
     def on_login(user: str, address: str, success: bool) -> None:
         access_log.record("login", user=user, address=address, success=success)
@@ -119,24 +109,23 @@ def create(workbench, db_path: Path, *, host: str, language: str | None = None, 
         "hosts": hosts,
         "trusted_proxies": proxies,
         "on_login": on_login,
-        "csp": lambda: dash_csp(app),
+        "csp": lambda: dash_csp(dash_app),
+        "locale": texts.workbench_locale(settings.root),
         **(auth_options or {}),
     }
-    install(app.server, store, secret_key=secret_key, **options)
-    return app
+    install(dash_app.server, store, secret_key=secret_key, **options)
+    return dash_app
 
 
-def report_maker(workbench, db_path: Path):
+def report_maker(app):
     """The /people page's access report: the same `produce` as `insyn dsar report`, on the
     snapshot, for the as-of it was built for; the file never stays on the server."""
     import tempfile
 
     from .access_report import FORMATS, default_name, produce
     from .findings import built_as_of
-    from .sources import Sources
 
-    policy = workbench.policy()
-    sources = Sources.load(workbench.pipelines / "sources.toml")
+    policy, sources = app.policy, app.sources
 
     def make(cur, *, email: str, lang: str, fmt: str, vouched_by: str | None,
              recorded_by: str) -> tuple[str, bytes, bool]:
@@ -149,8 +138,8 @@ def report_maker(workbench, db_path: Path):
         as_of = built_as_of(cur) or dt.date.today()
         with tempfile.TemporaryDirectory(prefix="insyn-report-") as tmp:
             out = Path(tmp) / f"access-report.{fmt}"  # a fixed name in a folder of its own
-            report = produce(cur, email=email, as_of=as_of, lang=lang, fmt=fmt, out=out, workbench=workbench,
-                             policy=policy, sources=sources, db_path=db_path, vouched_by=vouched_by,
+            report = produce(cur, email=email, as_of=as_of, lang=lang, fmt=fmt, out=out, workbench=app.settings,
+                             policy=policy, sources=sources, ledger=app.layout.ledger, vouched_by=vouched_by,
                              recorded_by=recorded_by, kept=False)   # deleted with its folder: no path to record
             # The request id comes from the register: only [A-Za-z0-9._-] of it reach the name.
             return default_name(report["request_id"], fmt), out.read_bytes(), report["identity"]["how"] == "vouched"

@@ -2,8 +2,9 @@
 
 DuckDB allows one writing process, and a reader of the same file would block
 (or be blocked by) `insyn run`. After each command that changes the
-warehouse, `publish()` copies it to published/insyn-<time>.duckdb and then
-points published/CURRENT at the copy (an atomic rename). Readers open the
+warehouse, `publish()` copies it to <published>/insyn-<time>.duckdb and then
+points <published>/CURRENT at the copy (an atomic rename); the folder is the
+warehouse's own (workbench.Layout.published), never shared with another one. Readers open the
 pointed snapshot read-only and switch to a newer one on their next request,
 with no restart; a snapshot no longer current is closed once no request uses
 it, within about a second even when no request comes (SnapshotReader).
@@ -26,19 +27,15 @@ PUBLISH_WAIT_SECONDS = 30   # how long a request waits for the snapshot that rep
 KEEP = 3  # snapshots kept: the current one and the ones readers may still hold
 
 
-def folder(db_path: Path) -> Path:
-    return db_path.parent / "published"
-
-
-def publish(db_path: Path) -> Path:
-    """Checkpoint the warehouse, copy it, and point CURRENT at the copy."""
+def publish(db_path: Path, folder: Path) -> Path:
+    """Checkpoint the warehouse, copy it into `folder`, and point CURRENT at the copy."""
     con = duckdb.connect(str(db_path))
     try:
         con.execute("checkpoint")
     finally:
         con.close()
-    out = folder(db_path)
-    out.mkdir(mode=0o700, exist_ok=True)
+    out = folder
+    out.mkdir(mode=0o700, parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     target = out / f"insyn-{stamp}.duckdb"
     partial = target.with_suffix(".partial")
@@ -53,13 +50,14 @@ def publish(db_path: Path) -> Path:
     return target
 
 
-def current(db_path: Path) -> Path | None:
-    pointer = folder(db_path) / POINTER
+def current(folder: Path) -> Path | None:
+    """The snapshot CURRENT in `folder` points at, if it exists."""
+    pointer = folder / POINTER
     try:
         name = pointer.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         return None
-    path = folder(db_path) / name
+    path = folder / name
     return path if path.exists() else None
 
 
@@ -114,8 +112,8 @@ class SnapshotReader:
 
     WATCH_SECONDS = 1.0
 
-    def __init__(self, db_path: Path):
-        self.db_path = db_path
+    def __init__(self, folder: Path):
+        self.folder = folder   # the warehouse's published/ folder
         # re-entrant: a cursor the garbage collector finalizes may release itself in a thread holding the lock
         self._lock = threading.RLock()
         self._snap: _Snapshot | None = None
@@ -128,12 +126,12 @@ class SnapshotReader:
 
     def cursor(self) -> _Cursor:
         """A cursor on the newest snapshot (one per request; close it when done)."""
-        latest = current(self.db_path)
+        latest = current(self.folder)
         waited = 0.0
         while latest is None and self._opened and waited < PUBLISH_WAIT_SECONDS:
             time.sleep(0.2)   # snapshots removed and the next one being copied (an erasure): wait for it
             waited += 0.2
-            latest = current(self.db_path)
+            latest = current(self.folder)
         with self._lock:
             if latest is not None and (self._snap is None or latest != self._snap.path):
                 fresh = _Snapshot(latest)
@@ -152,7 +150,7 @@ class SnapshotReader:
 
     def let_go(self) -> None:
         """Close every snapshot that is no longer the current one (or is deleted) and unused."""
-        latest = current(self.db_path)
+        latest = current(self.folder)
         with self._lock:
             if self._snap is not None and (latest != self._snap.path or not self._snap.path.exists()):
                 self._retire()
@@ -198,10 +196,10 @@ def _watch(reader_ref, stop: threading.Event) -> None:
         del reader
 
 
-def remove_published(db_path: Path) -> None:
+def remove_published(folder: Path) -> None:
     """Delete every published snapshot (after an erasure they hold the erased person);
     the next publish() makes a fresh one. A dashboard holding an old one switches to it."""
-    out = folder(db_path)
+    out = folder
     (out / POINTER).unlink(missing_ok=True)
     for old in out.glob("insyn-*.duckdb"):
         old.unlink(missing_ok=True)

@@ -33,9 +33,10 @@ ALLOWED = "SELECT, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN of a SELECT"
 QUIT = (".quit", ".exit", "\\q")
 
 
-def connect(ctx) -> duckdb.DuckDBPyConnection:
-    """The warehouse, read-only, with no way out to files, extensions or settings."""
-    con = ctx.connect(read_only=True)
+def connect(app) -> duckdb.DuckDBPyConnection:
+    """The warehouse of `app` (workbench.Workbench), read-only, with no way out to files,
+    extensions or settings."""
+    con = app.connect(read_only=True)
     try:
         for name, value in LOCKDOWN:     # names are constants of this module
             con.execute(f"set {name} = $value", {"value": value})
@@ -101,9 +102,9 @@ def is_complete(text: str) -> bool:
     return bool(words) and words[-1] == (";", duckdb.token_type.operator)
 
 
-def shell(ctx, query: str | None, fmt: str) -> int:
+def shell(app, query: str | None, fmt: str) -> int:
     """`insyn sql [QUERY]`: the argument, else a script on standard input, else a prompt."""
-    con = connect(ctx)
+    con = connect(app)
     try:
         if query is not None:
             if not parse(con, query):
@@ -112,7 +113,7 @@ def shell(ctx, query: str | None, fmt: str) -> int:
         elif not sys.stdin.isatty():
             run(con, sys.stdin.read(), fmt)
         else:
-            _prompt(con, ctx.db_path, fmt)
+            _prompt(con, app.layout.warehouse, fmt)
         return 0
     finally:
         con.close()

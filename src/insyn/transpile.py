@@ -21,8 +21,8 @@ import sqlglot
 from sqlglot import exp
 
 from .errors import InsynError
+from .schema import LAYERS
 
-LAYERS = ("raw", "staging", "marts", "rules", "params", "audit")
 _MACRO = re.compile(r"create\s+or\s+replace\s+macro\s+([a-z_][a-z0-9_]*)\s*\(([^)]*)\)\s+as\s+(.*)",
                     re.IGNORECASE | re.DOTALL)
 # {batch} in a GX UnexpectedRowsExpectation is GX's to fill in, after translation

@@ -48,10 +48,10 @@ DASHBOARD_TOKEN = secrets.token_urlsafe(32)  # the in-process dashboard's; tests
 @pytest.fixture(scope="session")
 def dashboard_url(demo_workbench):
     from insyn import serve
-    from insyn.config import Workbench
+    from insyn.workbench import Workbench
 
     root, db = demo_workbench
-    app = serve.create(Workbench.load(root), db, host="127.0.0.1", auth_options={"token": DASHBOARD_TOKEN})
+    app = serve.create(Workbench.open(root, db=db), host="127.0.0.1", auth_options={"token": DASHBOARD_TOKEN})
     server = serve.make_server(app, "127.0.0.1", 0)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

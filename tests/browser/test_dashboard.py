@@ -120,7 +120,7 @@ def test_person_look_up_keeps_the_address_out_of_the_url(page, dashboard_url, of
 
 
 def test_people_page_produces_the_access_report_identity_first(page, dashboard_url, offline, tmp_path):
-    from insyn.sample import DEMO_PERSON_EMAIL
+    from sample import DEMO_PERSON_EMAIL
 
     page.goto(dashboard_url + "/people")
     # no verified request in the register for this address: refused, with the reason

@@ -11,7 +11,7 @@ import sys
 import dash
 import pytest
 
-from helpers import EXPECTED, REPO
+from helpers import EXPECTED, REPO, published
 
 
 @pytest.fixture(scope="module")
@@ -22,12 +22,12 @@ def pages(demo, tmp_path_factory):
     wb, _ = demo
     db = tmp_path_factory.mktemp("callbacks") / "insyn.duckdb"
     shutil.copy(wb / "data" / "demo" / "insyn.duckdb", db)
-    snapshot.publish(db)
+    snapshot.publish(db, published(db))
     if str(REPO) not in sys.path:
         sys.path.insert(0, str(REPO))
     from dashboards.app import create_app
 
-    create_app(snapshot.SnapshotReader(db), REPO / "pipelines" / "queries")
+    create_app(snapshot.SnapshotReader(published(db)), REPO / "pipelines" / "queries")
     return {entry["path"]: sys.modules[entry["module"]] for entry in dash.page_registry.values()}
 
 
@@ -125,8 +125,8 @@ def test_answers_are_kept_per_snapshot_and_a_new_snapshot_shows_at_once(demo, tm
     wb, _ = demo
     db = tmp_path / "insyn.duckdb"
     shutil.copy(wb / "data" / "demo" / "insyn.duckdb", db)
-    snapshot.publish(db)
-    data.configure(snapshot.SnapshotReader(db), REPO / "pipelines" / "queries")
+    snapshot.publish(db, published(db))
+    data.configure(snapshot.SnapshotReader(published(db)), REPO / "pipelines" / "queries")
     try:
         first = data.q("subprocessors")
         first.loc[:, "subprocessor_name"] = "changed by a page"          # a page may change its copy ...
@@ -135,7 +135,7 @@ def test_answers_are_kept_per_snapshot_and_a_new_snapshot_shows_at_once(demo, tm
         con.execute("delete from marts.dim_subprocessors where country_iso2 = 'US'")
         con.close()
         assert len(data.q("subprocessors")) == len(first)   # the published snapshot has not changed
-        snapshot.publish(db)
+        snapshot.publish(db, published(db))
         assert len(data.q("subprocessors")) < len(first)    # the new one shows on the next call
     finally:
         data._answers.clear()
@@ -153,7 +153,7 @@ def test_the_report_download_name_keeps_only_safe_characters(request_id):
 
 
 def test_e_mails_are_abbreviated_for_anyone_but_the_dpo():
-    from insyn.report import mask_in_text   # what tables.table shows a viewer
+    from insyn.masking import mask_in_text   # what tables.table shows a viewer
 
     assert mask_in_text("anna.ek@example.se") == "a…@example.se"
     assert mask_in_text("to Åsa.Ö@stenbygg.se, then b@x.nu") == "to Å…@stenbygg.se, then b…@x.nu"

@@ -111,41 +111,41 @@ def timeline_frame() -> pd.DataFrame:
     return df
 
 
-# (function, a small frame, keyword arguments, i18n key of the title, i18n key of the empty message)
+# (function, a small frame, keyword arguments, message id of the title, message id of the empty message)
 def small_frames():
     return {
         "promises_bar": (pd.DataFrame({
             "rule": ["a.high", "b.medium", "c.low"], "severity": ["high", "medium", "low"],
             "title_en": ["High rule", "Medium rule", "Low rule"], "title_sv": ["Hög regel", "Medel regel", "Låg regel"],
             "legal_reference": ["art. 1", "art. 2", "art. 3"], "findings": [2, 0, 1], "items": [2.0, 0.0, 1.0],
-        }), {}, "Findings per rule", "No findings for this date."),
+        }), {}, "dashboard.figure.findings_per_rule", "dashboard.message.no_findings"),
         "findings_trend": (pd.DataFrame({
             "as_of": pd.to_datetime(["2026-10-01", "2026-10-01", "2026-11-01"]),
             "rule": ["a.high", "c.low", "a.high"], "findings": [3, 1, 2],
-        }), {}, "Findings over time", "No history yet: the trend appears after the next check run."),
-        "request_timeline": (timeline_frame(), {"as_of": AS_OF}, "Requests from received to closed",
-                             "No requests match the filter."),
-        "requests_by_month": (timeline_frame(), {}, "Requests per month", "No requests match the filter."),
+        }), {}, "dashboard.figure.findings_over_time", "dashboard.message.no_history"),
+        "request_timeline": (timeline_frame(), {"as_of": AS_OF}, "dashboard.figure.request_timeline",
+                             "dashboard.message.no_requests"),
+        "requests_by_month": (timeline_frame(), {}, "dashboard.figure.requests_per_month", "dashboard.message.no_requests"),
         "stale_histogram": (pd.DataFrame({"record_id": list("abcdefg"), "months_quiet": [0, 1, 1, 5, 12, 13, 13]}),
                             {"retention_months": 12},
-                            "Company-initiated contacts by months since their last dialogue",
-                            "No company-initiated contacts."),
+                            "dashboard.figure.stale_contacts",
+                            "dashboard.message.no_company_initiated"),
         "coming_due_bar": (pd.DataFrame({"record_id": list("abcdefg"), "days_left": [5, 29, 30, 31, 60, 61, 90]}), {},
-                           "Contacts coming due for deletion", "No contacts come due in the period."),
+                           "dashboard.figure.coming_due", "dashboard.message.none_coming_due"),
         "check_results_bar": (pd.DataFrame({
             "suite": ["compliance", "compliance", "quality.x", "quality.x", "quality.x"],
             "check_name": ["r1", "r2", "c1", "c2", "c3"], "success": [False, True, True, True, False],
-        }), {}, "Check results per suite", "No check results for this date."),
+        }), {}, "dashboard.figure.check_results_per_suite", "dashboard.message.no_check_results"),
         "check_history_line": (pd.DataFrame({
             "check_run_id": [2, 1, 3, 4],
             "as_of": pd.to_datetime(["2026-11-02", "2026-11-01", "2026-11-03", "2026-11-04"]),
             "finished_at": pd.to_datetime(["2026-11-02 06:10", "2026-11-01 06:10", "2026-11-03 06:10", None]),
             "success": [False, False, True, False], "expectations": [40, 40, 40, 40], "failed": [5, 7, 0, 9],
-        }), {}, "Failed checks per run", "No check runs yet."),
+        }), {}, "dashboard.figure.failed_checks_per_run", "dashboard.message.no_check_runs"),
         "transfers_bar": (pd.DataFrame({
             "subprocessor_name": ["A", "B", "C", "D"], "transfer_mechanism": ["dpf", "dpf", "scc_2010", "none"],
             "is_transfer_valid": [True, False, False, True],
-        }), {}, "Sub-processors by transfer mechanism", "No sub-processors registered."),
+        }), {}, "dashboard.figure.transfers", "dashboard.message.no_subprocessors"),
     }
 
 
@@ -245,57 +245,75 @@ def test_figure_functions_do_no_io():
 
 
 def test_every_text_the_figures_use_is_translated():
-    keys = set(re.findall(r'\bt\("([^"]+)"', FIGURES_SOURCE)) | set(re.findall(r'\(\("([^"]+)", ', FIGURES_SOURCE))
-    keys |= {key for key in re.findall(r'"([^"]+)"', FIGURES_SOURCE) if key in i18n.STRINGS}
-    for key in set(re.findall(r'\bt\("([^"]+)"', FIGURES_SOURCE)):
-        assert key in i18n.STRINGS, key
-    for key in keys & set(i18n.STRINGS):
-        assert i18n.STRINGS[key]["sv"] and i18n.STRINGS[key]["en"], key
+    """Every message id the figures name is in the Swedish and the English catalog, with words."""
+    from insyn import texts
+
+    ids = set(re.findall(r'"((?:dashboard|value)\.[a-z0-9_.]+)"', FIGURES_SOURCE))
+    assert len(ids) > 30
+    for lang in texts.LANGUAGES:
+        catalog = texts.cached(None, lang)
+        assert sorted(i for i in ids if i not in catalog or not catalog(i)) == [], lang
 
 
-# ---------------------------------------------------------------- i18n
+# ---------------------------------------------------------------- i18n (the catalogs, through the dashboard)
 
-def test_t_falls_back_to_english_then_to_the_key():
-    assert i18n.LANGUAGES == ("sv", "en")
-    assert i18n.t("download CSV", "sv") == "Ladda ner CSV"
-    assert i18n.t("download CSV", "en") == "Download CSV"
-    assert i18n.t("download CSV", "de") == "Download CSV"
-    assert i18n.t("no such key at all", "sv") == "no such key at all"
+def test_t_falls_back_to_english_then_to_the_id():
+    assert i18n.SHOWN == ("sv", "en") and "qps" in i18n.LANGUAGES
+    assert i18n.t("dashboard.label.download_csv", "sv") == "Ladda ner CSV"
+    assert i18n.t("dashboard.label.download_csv", "en") == "Download CSV"
+    assert i18n.t("dashboard.label.download_csv", "de") == "Download CSV"
+    assert i18n.t("dashboard.label.download_csv", "qps") == "⟦Download CSV⟧"
+    assert i18n.t("dashboard.no.such.id", "sv") == "dashboard.no.such.id"
 
 
-def test_every_string_has_both_languages_and_keys_are_unique():
-    keys = [key for key, _, _ in i18n._TEXTS]
-    assert len(keys) == len(set(keys))
-    for key, texts in i18n.STRINGS.items():
-        assert set(texts) == set(i18n.LANGUAGES), key
-        assert all(texts.values()), key
+def test_every_dashboard_message_has_words_in_both_languages():
+    from insyn import texts
+
+    sv, en = (texts.cached(None, lang) for lang in ("sv", "en"))
+    ids = {m for m in en.messages if m.startswith(("dashboard.", "value."))}
+    assert len(ids) > 150 and ids == {m for m in sv.messages if m.startswith(("dashboard.", "value."))}
+    assert all(sv(m) and en(m) for m in ids)
 
 
 def test_navigation_and_value_labels_in_swedish():
     expected = {
-        "overview": "Översikt", "requests": "Begäranden", "contacts": "Kontakter", "optouts": "Avregistreringar",
-        "quality": "Datakvalitet", "transfers": "Överföringar", "people": "Personer",
-        "as of": "Per", "language": "Språk",
+        "dashboard.nav.overview": "Översikt", "dashboard.nav.requests": "Begäranden",
+        "dashboard.nav.contacts": "Kontakter", "dashboard.nav.optouts": "Avregistreringar",
+        "dashboard.nav.quality": "Datakvalitet", "dashboard.nav.transfers": "Överföringar",
+        "dashboard.nav.people": "Personer", "dashboard.label.as_of": "Per", "dashboard.label.language": "Språk",
+    }
+    assert {key: i18n.t(key, "sv") for key in expected} == expected
+    values = {
         "access": "Tillgång", "erasure": "Radering", "rectification": "Rättelse", "restriction": "Begränsning",
         "objection": "Invändning", "portability": "Dataportabilitet", "unknown": "Okänd",
         "open": "Öppen", "closed": "Avslutad", "overdue": "Försenad",
         "high": "Hög", "medium": "Medel", "low": "Låg",
     }
-    assert {key: i18n.t(key, "sv") for key in expected} == expected
-    headers = ["request id", "received", "closed", "deadline", "days", "CRM id", "e-mail", "source", "detail",
-               "count", "rule", "finding", "findings", "suite", "check", "result", "passed", "failed", "file",
-               "rows", "rejected", "sub-processor", "country", "mechanism", "valid", "reason"]
+    assert {value: i18n.label(value, "sv") for value in values} == values
+    headers = ["dashboard.column.request_id", "dashboard.column.received", "value.closed", "dashboard.column.deadline",
+               "dashboard.label.days", "dashboard.column.crm_id", "dashboard.column.e_mail", "dashboard.column.source",
+               "dashboard.column.detail", "dashboard.column.count", "dashboard.column.rule", "dashboard.column.finding",
+               "dashboard.column.findings", "dashboard.column.suite", "dashboard.column.check",
+               "dashboard.column.result", "dashboard.column.passed", "dashboard.column.failed", "dashboard.column.file",
+               "dashboard.column.rows", "dashboard.column.rejected", "dashboard.column.subprocessor",
+               "dashboard.column.country", "dashboard.column.mechanism", "dashboard.column.valid",
+               "dashboard.column.reason"]
     for key in headers:
-        assert i18n.t(key, "sv") != i18n.t(key, "en") or key in {"detail"} or i18n.t(key, "sv") in {"Status"}, key
-        assert key in i18n.STRINGS, key
+        assert i18n.t(key, "sv") != key and i18n.t(key, "en") != key, key
+        assert i18n.t(key, "sv") != i18n.t(key, "en") or key == "dashboard.column.detail", key
 
 
 def test_request_types_and_mechanisms_of_the_policy_are_labelled():
     import tomllib
 
+    from insyn import texts
+
     policy = tomllib.loads((REPO / "policy.toml").read_text(encoding="utf-8"))
-    for value in [*policy["dsar"]["request_types"], *policy["dsar"]["outcomes"], *policy["transfer"]["mechanisms"]]:
-        assert value in i18n.STRINGS, value
+    for lang in texts.LANGUAGES:
+        catalog = texts.cached(None, lang)
+        for value in [*policy["dsar"]["request_types"], *policy["dsar"]["outcomes"],
+                      *policy["transfer"]["mechanisms"]]:
+            assert f"value.{value}" in catalog, value
 
 
 # ---------------------------------------------------------------- promises_bar
@@ -371,7 +389,7 @@ def test_request_timeline_open_requests_end_at_the_as_of_given():
     assert {rid: bar_end(tr.base[i], tr.x[i]) for rid, (tr, i) in bars.items() if rid in {"R-3", "R-4"}} == {
         "R-3": d("2026-11-30"), "R-4": d("2026-11-30")}
     assert [s.x0 for s in fig.layout.shapes] == ["2026-11-30"]
-    assert any(text == f"{i18n.t('as of', 'sv')} 2026-11-30" for text in annotation_texts(fig))
+    assert any(text == f"{i18n.t('dashboard.label.as_of', 'sv')} 2026-11-30" for text in annotation_texts(fig))
     # without an as-of, an open request ends at its judged_on
     bare = bars_by_id(figures.request_timeline(timeline_frame(), "sv"))
     tr, i = bare["R-3"]
@@ -384,7 +402,7 @@ def test_request_timeline_overdue_requests_stand_out():
     colour = {rid: tr.marker.color for rid, (tr, _) in bars.items()}
     assert colour["R-2"] == colour["R-4"] == figures.WARNING
     assert colour["R-1"] != figures.WARNING and colour["R-3"] != figures.WARNING
-    overdue = next(tr for tr in fig.data if tr.name == i18n.t("overdue", "en"))
+    overdue = next(tr for tr in fig.data if tr.name == i18n.t("value.overdue", "en"))
     assert set(overdue.y) == {"R-2", "R-4"}
     # open and in time is told apart from closed and in time
     assert bars["R-3"][0].name != bars["R-1"][0].name
@@ -401,14 +419,14 @@ def test_request_timeline_markers_ticks_and_click_data():
     fig = figures.request_timeline(df, "en", as_of=AS_OF)
     for trace in fig.data:
         assert trace.customdata is not None and list(trace.customdata) == list(trace.y), trace.name
-    assert points(fig, i18n.t("identity verified", "en")) == {
+    assert points(fig, i18n.t("dashboard.column.identity_verified", "en")) == {
         "R-1": "2026-01-06", "R-2": "2026-03-03", "R-4": "2026-07-01"}
-    assert points(fig, i18n.t("answered", "en")) == {"R-1": "2026-01-20", "R-2": "2026-04-20"}
-    assert points(fig, i18n.t("extension notified", "en")) == {"R-4": "2026-07-20"}
-    assert len(points(fig, i18n.t("Policy target", "en"))) == 4
-    assert points(fig, i18n.t("Legal deadline", "en"))["R-2"] == "2026-04-02"
+    assert points(fig, i18n.t("dashboard.column.answered", "en")) == {"R-1": "2026-01-20", "R-2": "2026-04-20"}
+    assert points(fig, i18n.t("dashboard.column.extension_notified", "en")) == {"R-4": "2026-07-20"}
+    assert len(points(fig, i18n.t("dashboard.figure.policy_target", "en"))) == 4
+    assert points(fig, i18n.t("dashboard.figure.legal_deadline", "en"))["R-2"] == "2026-04-02"
     # the extended deadline only where the extension is valid
-    assert points(fig, i18n.t("Extended deadline", "en")) == {"R-4": "2026-10-01"}
+    assert points(fig, i18n.t("dashboard.figure.extended_deadline", "en")) == {"R-4": "2026-10-01"}
     # newest request at the top of a category axis
     assert list(fig.layout.yaxis.categoryarray) == ["R-1", "R-2", "R-4", "R-3"]
 
@@ -429,7 +447,7 @@ def test_request_timeline_on_the_demo(q, built_as_of):
             assert bar_end(tr.base[i], tr.x[i]) == closed, rid
     for trace in fig.data:
         assert set(trace.customdata) <= set(df["request_id"])
-    assert len(points(fig, i18n.t("Extended deadline", "sv"))) == int(df["has_valid_extension"].sum())
+    assert len(points(fig, i18n.t("dashboard.figure.extended_deadline", "sv"))) == int(df["has_valid_extension"].sum())
     newest = df.sort_values(["received_on", "request_id"])["request_id"].iloc[-1]
     assert fig.layout.yaxis.categoryarray[-1] == newest
     assert 600 <= fig.layout.height <= 1200  # 39 rows, readable without a scroll of pages
@@ -470,7 +488,7 @@ def test_stale_histogram_highlights_bars_at_or_past_retention():
     assert list(past.y) == [1, 2] and sum(within.y) == 4
     assert past.marker.color == figures.WARNING != within.marker.color
     assert [(s.x0, s.x1) for s in fig.layout.shapes] == [(11.5, 11.5)]
-    assert i18n.t("Retention period: {n} months", "sv").format(n=12) in annotation_texts(fig)[0]
+    assert i18n.t("dashboard.figure.retention_period", "sv").format(n=12) in annotation_texts(fig)[0]
     six = figures.stale_histogram(df, "sv", retention_months=6)
     assert sum(six.data[1].y) == 3 and six.layout.shapes[0].x0 == 5.5
     # no retention period given: no highlight, no line
@@ -494,7 +512,7 @@ def test_coming_due_bar_counts_cumulative_buckets():
     (bar,) = fig.data
     assert list(bar.y) == [3, 5, 7]
     assert list(bar.customdata) == [30, 60, 90]
-    assert list(bar.x) == [i18n.t("within {n} days", "sv").format(n=n) for n in (30, 60, 90)]
+    assert list(bar.x) == [i18n.t("dashboard.kpi.within_days", "sv").format(n=n) for n in (30, 60, 90)]
     assert list(figures.coming_due_bar(df, "en", buckets=(7, 30)).data[0].y) == [1, 3]
 
 
@@ -516,7 +534,7 @@ def test_check_results_bar_stacks_passed_and_failed_per_suite():
     assert dict(zip(passed.customdata, passed.x)) == {"compliance": 1, "quality.x": 2}
     assert dict(zip(failed.customdata, failed.x)) == {"compliance": 1, "quality.x": 1}
     assert failed.marker.color == figures.WARNING and passed.marker.color != figures.WARNING
-    assert (passed.name, failed.name) == (i18n.t("Passed checks", "sv"), i18n.t("Failed checks", "sv"))
+    assert (passed.name, failed.name) == (i18n.t("dashboard.figure.passed", "sv"), i18n.t("dashboard.figure.failed", "sv"))
     assert "Efterlevnad" in passed.y
 
 
@@ -592,14 +610,18 @@ def test_every_demo_figure_builds_in_both_languages(q, built_as_of, lang):
 
 
 def test_every_literal_key_the_dashboard_asks_for_is_translated():
-    """t("...") with a literal key anywhere under dashboards/ finds its strings (else English leaks into Swedish)."""
+    """t("...") with a literal message id anywhere under dashboards/ finds its words in both catalogs
+    (else English, or the id, leaks into Swedish)."""
+    from insyn import texts
+
     missing = set()
     for path in (REPO / "dashboards").rglob("*.py"):
         text = path.read_text(encoding="utf-8")
         for key in re.findall(r"""\bt\(\s*(?:"([^"]+)"|'([^']+)')\s*,""", text):
             key = key[0] or key[1]
-            if key not in i18n.STRINGS:
-                missing.add(f"{path.relative_to(REPO)}: {key}")
+            for lang in texts.LANGUAGES:
+                if key not in texts.cached(None, lang):
+                    missing.add(f"{path.relative_to(REPO)}: {key} ({lang})")
     assert not missing, sorted(missing)
 
 

@@ -14,6 +14,7 @@ import pytest
 from insyn.build import build
 from insyn.config import Policy
 from insyn.db import ident
+from insyn.findings import rule_id
 from insyn.sources import Sources
 
 REPO = Path(__file__).resolve().parents[2]
@@ -98,7 +99,9 @@ class Warehouse:
             f"select record_id, email, source, count from rules.{ident(rule_table)} order by record_id").fetchall()
 
     def details(self, rule_table: str) -> dict[str, str]:
-        return dict(self.con.execute(f"select record_id, detail from rules.{ident(rule_table)}").fetchall())
+        """record_id -> the English detail (the build renders it from the rule's facts)."""
+        return dict(self.con.execute("select record_id, detail from audit.current_findings where rule = $r",
+                                     {"r": rule_id(rule_table)}).fetchall())
 
     def rows(self, sql: str, params=None) -> list[tuple]:
         return self.con.execute(sql, params or {}).fetchall()

@@ -1,0 +1,123 @@
+"""`insyn init DIR`: a new company's workbench, made from the reference workbench.
+
+The reference workbench is the content Insyn ships with (dashboards, pipelines,
+templates, expectations, notebooks, text catalogs, the sample policy and
+configuration, the synthetic sample exports). An installed wheel carries it as
+package data under `insyn/reference/` (setup.py copies it there at build time);
+a clone or an editable install reads it from the repository itself. The new
+workbench gets its own copy of it, its own insyn.toml and a policy.toml that
+names the company's own policy text: a placeholder file, to be replaced.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from importlib import resources
+from pathlib import Path
+
+from .errors import InsynError
+from .files import write_private
+
+# The reference workbench: what a wheel ships and `insyn init` copies. setup.py reads this
+# tuple (by parsing this file, not importing it) so that the two never disagree.
+REFERENCE_CONTENT = (
+    "dashboards", "pipelines", "templates", "expectations", "notebooks", "locale",
+    "insyn.toml", "policy.toml", "data/sample",
+)
+PACKAGED = "reference"                       # insyn/reference/ inside an installed wheel
+SKIPPED = ("__pycache__", "*.pyc", ".ipynb_checkpoints", ".*")
+POLICY_TEXT = "policy/privacy-policy.txt"    # the company's own policy text, relative to policy.toml
+PLACEHOLDER_MARK = "INSYN PLACEHOLDER"
+
+PLACEHOLDER_TEXT = f"""{PLACEHOLDER_MARK}: replace this file with your company's privacy policy text.
+
+`insyn init` put this file here; policy.toml names it ([policy] text_path). The policy.* rules
+read it line by line, as plain UTF-8 text: the outdated references listed in policy.toml
+([[policy_text.outdated_references]]) and the text's own date after one of its date markers
+([policy_text] date_markers). Paste your policy here, replacing every line of this note.
+"""
+
+INSYN_TOML_HEADER = """\
+# Made by `insyn init` from Insyn's reference workbench. The warehouse, inbox, audit packs and
+# secrets below are this workbench's own: every path is relative to this folder.
+"""
+
+POLICY_TOML_HEADER = f"""\
+# Made by `insyn init`: the reference company's policy values, a starting point. Check every value
+# against your own privacy policy, whose text goes in {POLICY_TEXT} (text_path below).
+"""
+
+_TEXT_PATH = re.compile(r'^text_path\s*=\s*"[^"\n]*"[^\n]*$', re.MULTILINE)
+
+
+def reference_root() -> Path:
+    """The reference workbench's folder: package data in an installed wheel, else the repository
+    this module is part of (a clone, or `pip install -e .`)."""
+    packaged = resources.files("insyn") / PACKAGED
+    if isinstance(packaged, Path) and packaged.is_dir():
+        return packaged
+    clone = Path(__file__).resolve().parents[2]
+    if all((clone / name).exists() for name in REFERENCE_CONTENT):
+        return clone
+    raise InsynError("the reference workbench is missing from this installation of Insyn "
+                     f"(neither {packaged} nor a repository at {clone}): reinstall the package")
+
+
+def init_workbench(dest: Path) -> list[Path]:
+    """Create a new workbench in `dest` (new or empty) from the reference workbench; return the files
+    written. Files are owner-only (0600), folders 0700, as everything Insyn writes."""
+    dest = Path(dest)
+    if dest.exists() and not dest.is_dir():
+        raise InsynError(f"{dest}: not a folder; insyn init makes a workbench in a new or empty folder")
+    if dest.is_dir() and any(dest.iterdir()):
+        raise InsynError(f"{dest}: not empty; insyn init makes a workbench in a new or empty folder")
+    reference = reference_root()
+    missing = [name for name in REFERENCE_CONTENT if not (reference / name).exists()]
+    if missing:
+        raise InsynError(f"{reference}: the reference workbench lacks {', '.join(missing)}: reinstall the package")
+    if not dest.exists():
+        dest.mkdir(parents=True)
+        dest.chmod(0o700)
+
+    written = []
+    for name in REFERENCE_CONTENT:
+        if name in ("insyn.toml", "policy.toml"):
+            continue
+        for source in content_files(reference / name):
+            target = dest / source.relative_to(reference)
+            write_private(target, source.read_bytes())
+            written.append(target)
+
+    settings = INSYN_TOML_HEADER + (reference / "insyn.toml").read_text(encoding="utf-8")
+    policy = _own_policy(reference / "policy.toml")
+    for relative, text in (("insyn.toml", settings), ("policy.toml", policy), (POLICY_TEXT, PLACEHOLDER_TEXT)):
+        write_private(dest / relative, text.encode("utf-8"))
+        written.append(dest / relative)
+    for folder in dest.rglob("*"):   # `mkdir -p` leaves the umask's mode on the folders between
+        if folder.is_dir():
+            folder.chmod(0o700)
+    return sorted(written)
+
+
+def content_files(root: Path) -> list[Path]:
+    """Every file under `root` (or `root` itself), without caches, checkpoints and hidden files."""
+    if root.is_file():
+        return [root]
+    found = []
+    for path in sorted(root.rglob("*")):
+        parts = path.relative_to(root).parts
+        if any(fnmatch.fnmatch(part, pattern) for part in parts for pattern in SKIPPED):
+            continue
+        if path.is_file():
+            found.append(path)
+    return found
+
+
+def _own_policy(reference_policy: Path) -> str:
+    """The reference policy file, naming the company's own policy text instead of the sample's."""
+    text = reference_policy.read_text(encoding="utf-8")
+    if len(_TEXT_PATH.findall(text)) != 1:
+        raise InsynError(f"{reference_policy}: policy.text_path: expected exactly one `text_path = \"...\"` line")
+    own = f'text_path = "{POLICY_TEXT}"   # your own policy text: replace the placeholder'
+    return POLICY_TOML_HEADER + _TEXT_PATH.sub(own, text)

@@ -1,0 +1,436 @@
+"""The application: what every entry point (the command line, the dashboard, the
+scheduler, the demo, tests) does with a workbench and one of its warehouses.
+
+`Workbench.open()` reads insyn.toml (config.Settings), chooses the warehouse
+and the engine once (engines.py), and lays out the warehouse's paths (Layout);
+its methods load, build, check, run, publish and answer. Printing is the
+caller's. Modules below this one take the Workbench as an argument or plain
+paths from its Layout; none of them imports it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, NamedTuple
+
+from .accesslog import ACCESS_LOG_FILE
+from .config import WORKBENCH_ENV, Settings
+from .errors import InsynError
+from .ledger import LEDGER_FILE
+
+STATE_SUFFIX = ".d"              # a warehouse's own state: <folder>/<warehouse file name>.d/
+PUBLISHED = "published"
+REPORTS = "reports"
+DELETION_TASKS = "deletion-tasks"
+DATA_DOCS = "data-docs"
+DOCS = "docs"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Every path of one warehouse, and the workbench-wide ones it uses, in one place.
+
+    A warehouse keeps its state in a folder of its own beside it, named after its
+    file (`insyn.duckdb.d/`): its published snapshots, DSAR ledger, access log,
+    access reports, deletion tasks, Data Docs and data dictionary. Two warehouses
+    in one folder share none of it."""
+
+    warehouse: Path
+    secrets: Path | None = None        # workbench-wide (insyn.toml); None: a warehouse's own paths only
+    audit_packs: Path | None = None
+
+    @classmethod
+    def of(cls, warehouse: Path, settings: Settings, audit_packs: Path | None = None) -> "Layout":
+        return cls(warehouse, settings.secrets, audit_packs or settings.audit_packs)
+
+    @property
+    def folder(self) -> Path:
+        return self.warehouse.parent
+
+    @property
+    def wal(self) -> Path:
+        return self.warehouse.with_name(self.warehouse.name + ".wal")
+
+    @property
+    def state(self) -> Path:
+        return self.warehouse.with_name(self.warehouse.name + STATE_SUFFIX)
+
+    @property
+    def published(self) -> Path:
+        return self.state / PUBLISHED
+
+    @property
+    def ledger(self) -> Path:
+        return self.state / LEDGER_FILE
+
+    @property
+    def access_log(self) -> Path:
+        return self.state / ACCESS_LOG_FILE
+
+    @property
+    def reports(self) -> Path:
+        return self.state / REPORTS
+
+    @property
+    def deletion_tasks(self) -> Path:
+        return self.state / DELETION_TASKS
+
+    @property
+    def data_docs(self) -> Path:
+        return self.state / DATA_DOCS
+
+    @property
+    def docs(self) -> Path:
+        return self.state / DOCS
+
+    @property
+    def users(self) -> Path:
+        return self.secrets / "users.json"
+
+    @property
+    def session_key(self) -> Path:
+        return self.secrets / "session.key"
+
+    @property
+    def old_state(self) -> list[Path]:
+        """Where an older Insyn kept the ledger, access log and published snapshots: per folder."""
+        return [self.folder / LEDGER_FILE, self.folder / ACCESS_LOG_FILE, self.folder / PUBLISHED]
+
+    def make_state(self) -> None:
+        """The warehouse's state folder, owner-only (whatever the umask)."""
+        self.state.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+    def legacy(self) -> list[Path]:
+        """State an older Insyn kept beside the warehouse, per folder, that this warehouse's own
+        state folder lacks: its ledger (recorded erasures), access log or published snapshots."""
+        pairs = zip(self.old_state, (self.ledger, self.access_log, self.published))
+        return [old for old, new in pairs if old.exists() and not new.exists()]
+
+    def refuse_legacy(self) -> None:
+        """Refuse to work beside state of the old layout: a ledger left unread would let erased
+        people back in. Names the files and the `mv` that moves them."""
+        found = self.legacy()
+        if not found:
+            return
+        # reports and deletion tasks go along: the ledger records them relative to its folder
+        movable = [self.folder / name for name in (LEDGER_FILE, ACCESS_LOG_FILE, PUBLISHED, REPORTS, DELETION_TASKS)
+                   if (self.folder / name).exists() and not (self.state / name).exists()]
+        state = shlex.quote(str(self.state))
+        raise InsynError(
+            f"{', '.join(str(p) for p in found)}: state of an older Insyn beside the warehouse {self.warehouse}; "
+            f"this version keeps each warehouse's own in {self.state}/ and would not see it (recorded erasures "
+            f"would be ignored). Move it there first: mkdir -m 700 -p {state} && "
+            f"mv {' '.join(shlex.quote(str(p)) for p in movable)} {state}/ "
+            "(another warehouse in that folder that shared it needs a copy of the ledger in its own folder)")
+
+
+class Purged(NamedTuple):
+    plan: object            # purge.PurgePlan
+    purge_id: int | None
+    files: object           # purge.FilePurge
+
+
+class Workbench:
+    """The application object: a workbench's settings, one warehouse's Layout, the engine."""
+
+    def __init__(self, settings: Settings, layout: Layout, engine):
+        self.settings = settings
+        self.layout = layout
+        self.engine = engine
+        self._policy = None
+        self._sources = None
+
+    @classmethod
+    def open(cls, root: Path | str | None = None, db: Path | str | None = None, engine: str | None = None,
+             lake: str | None = None) -> "Workbench":
+        """The workbench in `root` (else $INSYN_WORKBENCH, else the current folder), its warehouse
+        `db` (else $INSYN_DB, else insyn.toml's) and engine (else $INSYN_ENGINE, else insyn.toml's)."""
+        from .db import configure
+        from .engines import choose
+
+        settings = Settings.load(Path(root or os.environ.get(WORKBENCH_ENV) or "."))
+        layout = Layout.of(settings.database(str(db) if db else None), settings)
+        chosen = choose(settings, engine, lake)
+        configure(settings.duckdb)
+        layout.refuse_legacy()
+        return cls(settings, layout, chosen)
+
+    def for_demo(self) -> "Workbench":
+        """The same workbench on the demo's own warehouse (DuckDB; its audit packs beside it)."""
+        from .engines import DuckDB
+
+        warehouse = self.settings.demo_warehouse
+        demo = Workbench(self.settings, Layout.of(warehouse, self.settings, warehouse.parent / "audit-packs"),
+                         DuckDB())
+        demo._policy, demo._sources = self._policy, self._sources
+        return demo
+
+    # ------------------------------------------------------------ what it is made of
+
+    @property
+    def policy(self):
+        if self._policy is None:
+            self._policy = self.settings.policy()
+        return self._policy
+
+    @property
+    def sources(self):
+        if self._sources is None:
+            from .sources import Sources
+
+            self._sources = Sources.load(self.settings.pipelines / "sources.toml")
+        return self._sources
+
+    def connect(self, read_only: bool = False):
+        from .db import connect
+
+        return connect(self.layout.warehouse, read_only=read_only)
+
+    def erasures(self):
+        """The ledger's erasures and the salt that recognises them."""
+        from .ledger import Erasures
+
+        return Erasures.of(self.layout.ledger, self.settings.secrets)
+
+    def access_log(self):
+        from .accesslog import AccessLog
+
+        return AccessLog(self.layout.access_log, self.settings.secrets)
+
+    def user_store(self):
+        from .auth import UserStore
+
+        return UserStore(self.layout.users)
+
+    def publish(self) -> Path:
+        """Give readers (the dashboard) a snapshot of what was just written; its path."""
+        from .snapshot import publish
+
+        self.layout.make_state()
+        return publish(self.layout.warehouse, self.layout.published)
+
+    # ------------------------------------------------------------ the pipeline
+
+    def load_options(self, *, source: str | None = None, exported_at: dt.datetime | None = None,
+                     progress=None) -> dict:
+        """The arguments of load.load that come from this workbench (engines use them)."""
+        settings = self.settings
+        return dict(root=settings.root, sources=self.sources, policy=self.policy, ignore=settings.ignore,
+                    source=source, erasures=self.erasures(), pipelines=settings.pipelines,
+                    bulk_min_bytes=settings.bulk_min_bytes, exported_at=exported_at, progress=progress)
+
+    def load(self, paths: list[Path], *, source: str | None = None, exported_at: dt.datetime | None = None,
+             progress=None):
+        """Load export files, folders or archives in one batch; the load.LoadReport.
+        A refused first load leaves no warehouse."""
+        return self.engine.load(self, [Path(p) for p in paths], source=source, exported_at=exported_at,
+                                progress=progress)
+
+    def build(self, as_of: dt.date, progress=None) -> list:
+        """Build the models for `as_of` on the engine, and publish."""
+        models = self.engine.build(self, as_of, progress)
+        self.publish()
+        return models
+
+    def ensure_built(self, as_of: dt.date, progress=None) -> None:
+        """Build the models for `as_of` unless they already are, after the last load."""
+        from .findings import is_current
+
+        if self.layout.warehouse.exists():
+            con = self.connect(read_only=True)
+            try:
+                if is_current(con, as_of) and self.engine.serves_current(self, con):
+                    return
+            finally:
+                con.close()
+        self.build(as_of, progress)
+
+    def built_as_of(self) -> dt.date | None:
+        """The as-of the models were last built for (the warehouse must exist)."""
+        from .findings import built_as_of
+
+        con = self.connect(read_only=True)
+        try:
+            return built_as_of(con)
+        finally:
+            con.close()
+
+    def check(self, as_of: dt.date, docs: Path | None = None, progress=None):
+        """Run the Great Expectations suites for `as_of` (built first if needed), record them,
+        write their Data Docs (default: the warehouse's) and publish; the check.CheckReport."""
+        from .check import CheckReport, record, run_gx
+
+        self.ensure_built(as_of, progress=progress)
+        self.layout.make_state()
+        docs = docs or self.layout.data_docs
+        started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        if progress:
+            progress(f"running the Great Expectations suites in {self.engine.label} ...")
+        results = run_gx(self.layout.warehouse, self.settings.root, self.settings.expectations / "suites.py",
+                         self.settings.pipelines, docs, lake=self.engine.lake, scratch=self.layout.state)
+        con = self.connect()
+        try:
+            run_id = record(con, as_of, results, started, docs)
+        finally:
+            con.close()
+        self.publish()
+        return CheckReport(run_id, as_of, results, docs)
+
+    def run(self, inbox: Path, as_of: dt.date, progress=None,
+            on_loaded: Callable[[object], None] | None = None):
+        """Load an inbox, build and check, one run at a time per warehouse (else WarehouseBusy);
+        `on_loaded` sees the load report before the build starts. (load report, check report)."""
+        from .db import run_lock
+
+        with run_lock(self.layout.warehouse):
+            loaded = self.load([Path(inbox)], progress=progress)
+            if on_loaded:
+                on_loaded(loaded)
+            self.build(as_of, progress=progress)
+            return loaded, self.check(as_of, progress=progress)
+
+    # ------------------------------------------------------------ answers
+
+    def loads(self) -> list[dict]:
+        return self.engine.loads(self)
+
+    def findings(self, as_of: dt.date, rule: str | None = None, progress=None) -> list[dict]:
+        """What the rules found as of `as_of` (built first if needed), for one rule or all."""
+        from . import findings
+
+        self.ensure_built(as_of, progress=progress)
+        con = self.connect(read_only=True)
+        try:
+            known = findings.rule_ids(con)
+            if rule and rule not in known:
+                raise InsynError(f"--rule: unknown rule id {rule!r} (known: {', '.join(sorted(known))})")
+            return findings.read(con, rule)
+        finally:
+            con.close()
+
+    def dsar_due(self, as_of: dt.date, progress=None) -> tuple[list[str], list[tuple]]:
+        """The open requests and the days left (the named query dsar_due): names and rows."""
+        from .queries import rows
+
+        self.ensure_built(as_of, progress=progress)
+        con = self.connect(read_only=True)
+        try:
+            return rows(con, self.settings.pipelines / "queries", "dsar_due")
+        finally:
+            con.close()
+
+    def docs(self, out: Path | None = None, progress=None) -> list[Path]:
+        """Write the data dictionary (default: the warehouse's docs folder); the files written."""
+        from .docs import write_dictionary
+
+        self.ensure_built(self.built_as_of() or dt.date.today(), progress=progress)
+        self.layout.make_state()
+        con = self.connect(read_only=True)
+        try:
+            return write_dictionary(con, out or self.layout.docs, self.sources, self.settings)
+        finally:
+            con.close()
+
+    # ------------------------------------------------------------ the people's rights
+
+    def access_report(self, email: str, *, as_of: dt.date, lang: str, fmt: str, out: Path | None = None,
+                      vouched_by: str | None = None, user: str, progress=None) -> tuple[dict, Path]:
+        """The access report (art. 15) for one person, identity first, written to `out` (default:
+        the warehouse's reports folder); every attempt goes in the access log as `user`."""
+        from .access_report import default_name, produce, verified_request
+        from .text import email_key
+
+        self.engine.require_raw_layer("dsar report")
+        self.ensure_built(as_of, progress=progress)
+        self.layout.make_state()
+        log = self.access_log()
+        con = self.connect(read_only=True)
+        try:
+            if out is None:
+                found = verified_request(con, email_key(email) or "", as_of)
+                out = self.layout.reports / default_name(found[0] if found else None, fmt)
+            try:
+                report = produce(con, email=email, as_of=as_of, lang=lang, fmt=fmt, out=out,
+                                 workbench=self.settings, policy=self.policy, sources=self.sources,
+                                 ledger=self.layout.ledger, vouched_by=vouched_by)
+            except InsynError:   # refused (identity not verified, ...): the attempt is recorded too
+                log.record("report", user=user, email=email, success=False)
+                raise
+        finally:
+            con.close()
+        identity = report["identity"]
+        if identity["how"] == "vouched":
+            log.record("vouch", user=user, email=email, success=True, detail=f"ledger {identity['ledger_entry']}")
+        log.record("report", user=user, email=email, success=True, detail=f"{fmt}, {lang}")
+        return report, out
+
+    def erase(self, email: str, *, request_id: str | None, on: dt.date, tasks_out: Path | None = None,
+              user: str, progress=None):
+        """Erase a person (erasure.erase); the attempt goes in the access log as `user`."""
+        from .erasure import erase
+
+        self.engine.require_raw_layer("dsar erase")
+        self.layout.make_state()
+        log = self.access_log()
+        try:
+            done = erase(self, email, request_id=request_id, on=on, tasks_out=tasks_out, progress=progress)
+        except InsynError:
+            log.record("erase", user=user, email=email, success=False)
+            raise
+        log.record("erase", user=user, email=email, success=True, detail=f"ledger {done.entry_id}")
+        return done
+
+    def check_import(self, path: Path):
+        """(rows read, rows the suppression list forbids) of a file about to be imported."""
+        from .erasure import check_import
+
+        return check_import(Path(path), self.erasures())
+
+    def purge(self, as_of: dt.date, dry_run: bool = False) -> Purged:
+        """The workbench's own retention: raw rows past it (purge.py), then files past [retention]."""
+        from . import purge
+        from .db import table_exists
+
+        self.engine.require_raw_layer("purge")
+        warehouse = self.layout.warehouse
+        if not warehouse.exists():
+            raise InsynError(f"{warehouse}: no warehouse yet: nothing to purge")
+        con = self.connect(read_only=dry_run)
+        try:
+            if not table_exists(con, "audit", "files"):
+                raise InsynError(f"{warehouse}: nothing loaded yet: nothing to purge")
+            if not dry_run:
+                purge.prepare(con, self.sources)
+            the_plan = purge.plan(con, self.sources, self.policy, self.settings.snapshot_months, as_of)
+            purge_id = None
+            if not dry_run and the_plan.rows + len(the_plan.files):
+                purge_id = purge.purge(con, self.sources, the_plan)
+        finally:
+            con.close()
+        if purge_id is not None:
+            self.publish()
+        files = purge.purge_files(ledger=self.layout.ledger, access_log=self.layout.access_log,
+                                  secrets=self.settings.secrets, reports=self.layout.reports,
+                                  deletion_tasks=self.layout.deletion_tasks, retention=self.settings.retention,
+                                  as_of=as_of, dry_run=dry_run)
+        return Purged(the_plan, purge_id, files)
+
+    # ------------------------------------------------------------ outputs
+
+    def audit_pack(self, year: int, as_of: dt.date, language: str | None = None, out: Path | None = None,
+                   progress=None):
+        """The yearly audit pack (audit.build_pack) under `out` (default: the layout's audit packs)."""
+        from .audit import build_pack
+
+        return build_pack(self, year=year, as_of=as_of, language=language or self.settings.language,
+                          out=out or self.layout.audit_packs, progress=progress)
+
+    def schedule_run(self, now: dt.datetime, force: bool = False, progress=None) -> list[tuple[str, str, str, str]]:
+        """Run the scheduled jobs that are due (schedule.run_due)."""
+        from .schedule import run_due
+
+        return run_due(self, now, force=force, progress=progress)
