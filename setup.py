@@ -1,7 +1,7 @@
 """The build step pyproject.toml cannot say: the reference workbench (the top-level dashboards/,
 pipelines/, templates/, ... that a clone uses in place) goes into the wheel as package data,
 under insyn/reference/, without moving those folders. An editable install (`pip install -e .`)
-copies nothing: insyn.init.reference_root() finds the repository itself."""
+copies nothing: insyn.reference.reference_root() finds the repository itself."""
 
 import ast
 import fnmatch
@@ -15,12 +15,12 @@ HERE = Path(__file__).resolve().parent
 
 
 def _constant(name: str):
-    """A literal constant of src/insyn/init.py, read without importing the package (one list, one home)."""
-    tree = ast.parse((HERE / "src" / "insyn" / "init.py").read_text(encoding="utf-8"))
+    """A literal constant of src/insyn/reference.py, read without importing the package (one list, one home)."""
+    tree = ast.parse((HERE / "src" / "insyn" / "reference.py").read_text(encoding="utf-8"))
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
             return ast.literal_eval(node.value)
-    raise SystemExit(f"src/insyn/init.py: {name} not found")
+    raise SystemExit(f"src/insyn/reference.py: {name} not found")
 
 
 class BuildWithReference(build_py):

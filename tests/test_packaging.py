@@ -22,11 +22,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from insyn import __version__, config
+from insyn import __version__, config, texts
 from insyn.cli import main
 from insyn.errors import EXIT_INPUT, InsynError
-from insyn.init import (PLACEHOLDER_MARK, POLICY_TEXT, REFERENCE_CONTENT, content_files, init_workbench,
-                        reference_root)
+from insyn.init import PLACEHOLDER_MARK, POLICY_TEXT, content_files, init_workbench
+from insyn.reference import REFERENCE_CONTENT, reference_root
 
 from helpers import EXPECTED, REPO, SAMPLE, free_port
 
@@ -167,13 +167,17 @@ def test_the_wheel_carries_the_reference_workbench_and_not_the_sample_generator(
 
 
 def test_the_installed_package_has_no_sample_generator_and_finds_its_own_reference(installed):
-    out = _run([installed.python, "-c", "import importlib.util, insyn, insyn.init; "
-                "print(insyn.__file__); print(insyn.init.reference_root()); "
-                "print(importlib.util.find_spec('insyn.sample'))"], cwd=installed.base, env=installed.env)
-    package, reference, sample = out.splitlines()
+    out = _run([installed.python, "-c", "import importlib.util, insyn, insyn.reference, insyn.texts; "
+                "print(insyn.__file__); print(insyn.reference.reference_root()); "
+                "print(importlib.util.find_spec('insyn.sample')); print(insyn.texts.reference_locale()); "
+                "print(insyn.texts.cached(None, 'sv')('web.login.title'))"], cwd=installed.base, env=installed.env)
+    package, reference, sample, locale, title = out.splitlines()
     assert Path(package).is_relative_to(installed.base / "venv")
     assert Path(reference) == Path(package).parent / "reference"
     assert sample == "None"
+    # the catalogs where no workbench is named are the wheel's own, not a folder of the venv
+    assert Path(locale) == Path(reference) / "locale"
+    assert title == texts.read_catalog(REPO / "locale", "sv")["web.login.title"]
 
 
 def _finding_key(f: dict, prefix: str) -> tuple:
@@ -236,3 +240,38 @@ def _dashboard_serves(installed, dest: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_init_locks_the_folder_before_writing_and_refuses_one_it_does_not_own(tmp_path):
+    """The workbench holds code Insyn runs (expectations, dashboards): another account must not be
+    able to plant files in it or swap its folders."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)                       # an empty folder anyone may write
+    init_workbench(shared)
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o700
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "elsewhere")   # dangling: init must not create its target
+    with pytest.raises(InsynError, match="a symbolic link"):
+        init_workbench(link)
+    assert not (tmp_path / "elsewhere").exists()
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    if os.getuid() == 0:
+        os.chown(theirs, 65534, 65534)        # nobody's
+    else:
+        theirs = Path("/")                    # root's: its owner is checked before its contents
+    with pytest.raises(InsynError, match="owned by another user"):
+        init_workbench(theirs)
+
+
+def test_a_private_file_is_never_written_through_a_planted_symbolic_link(tmp_path):
+    from insyn.files import write_private
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("theirs")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "report.html").symlink_to(victim)
+    with pytest.raises(InsynError, match="a symbolic link"):
+        write_private(tmp_path / "out" / "report.html", b"personal data")
+    assert victim.read_text() == "theirs"

@@ -313,3 +313,40 @@ def test_a_kind_naming_people_without_any_access_report_is_refused(workbench, tm
     code, out, err = _run(root, db, "load", _export(tmp_path))
     assert code == 2
     assert "sources.toml" in err and "[esp.events] access_report" in err and "missing" in err
+
+
+@pytest.mark.parametrize("template, why", [
+    ('detail = "e-mail {email.__class__}"', "not a plain {name} placeholder"),
+    ('detail = "e-mail {address}"', "names address; it may name only {email}, {rows}"),
+    ('detail = "e-mail {email"', "a lone '{'"),
+])
+def test_a_deletion_task_template_that_reaches_beyond_its_values_is_refused(workbench, tmp_path, template, why):
+    """A deletion task's texts are filled with the task's own values only, never read as Python."""
+    root, db = workbench
+    toml = root / "pipelines" / "sources.toml"
+    text = toml.read_text(encoding="utf-8")
+    assert 'detail = "e-mail {email}"' in text
+    toml.write_text(text.replace('detail = "e-mail {email}"', template, 1), encoding="utf-8")
+    code, out, err = _run(root, db, "load", _export(tmp_path))
+    assert code == 2, err
+    assert "sources.toml" in err and "deletion.detail" in err and why in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("old, new, why", [
+    # a misspelt column would match nobody: the erasure would leave the person's rows, silently
+    ('person_email = ["Email"]\nperson_ids = ["Id", "MasterRecordId"]',
+     'person_email = ["E_mail"]\nperson_ids = ["Id", "MasterRecordId"]', "E_mail: not among the kind's columns"),
+    # "false" in quotes is a string, and true to Python: the rows would be kept on erasure
+    ('[salesforce.contact]\n', '[salesforce.contact]\nkeep_on_erasure = "false"\n', "expected true or false"),
+    ('same_as = "mailchimp.subscribed"\nhints = ["unsubscribed"]',
+     'same_as = ["mailchimp.subscribed"]\nhints = ["unsubscribed"]', "expected a non-empty string"),
+])
+def test_a_kind_that_would_make_an_erasure_quietly_incomplete_is_refused(workbench, tmp_path, old, new, why):
+    root, db = workbench
+    toml = root / "pipelines" / "sources.toml"
+    text = toml.read_text(encoding="utf-8")
+    assert old in text
+    toml.write_text(text.replace(old, new, 1), encoding="utf-8")
+    code, out, err = _run(root, db, "load", _export(tmp_path))
+    assert code == 2, err
+    assert "sources.toml" in err and why in err and "Traceback" not in err

@@ -196,3 +196,106 @@ def test_a_broken_catalog_stops_the_command_with_exit_2_naming_the_file(demo, tm
     assert str(broken) in err.getvalue() and "Traceback" not in err.getvalue()
     assert not (tmp_path / "r.html").exists()
     shutil.rmtree(root)
+
+
+# ---------------------------------------------------------------- placeholders: plain names, filled once
+
+
+def _with_text(locale: Path, lang: str, file: str, msgid: str, text: str) -> Path:
+    """`locale`'s `file` of `lang` with message `msgid` saying `text` (as a translator would write it)."""
+    path = locale / lang / "LC_MESSAGES" / file
+    body = path.read_text(encoding="utf-8")
+    pattern = re.compile(rf'(msgid "{re.escape(msgid)}"\nmsgstr )"(?:[^"\\]|\\.)*"')
+    assert pattern.search(body), msgid
+    path.write_text(pattern.sub(lambda m: m.group(1) + '"' + text.replace('"', '\\"') + '"', body, count=1),
+                    encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("text, why", [
+    ("Hej {name.__class__.__mro__},", r"\{name\.__class__\.__mro__\} is not a plain \{name\} placeholder"),
+    ("Hej {name,", r"a lone '\{'"),
+    ("Hej {name!r},", r"\{name!r\} is not a plain \{name\} placeholder"),
+    ("Hej }{name},", r"a lone '\}'"),
+])
+def test_a_translation_that_is_not_a_plain_placeholder_is_refused_when_read(tmp_path, text, why):
+    locale = tmp_path / "locale"
+    shutil.copytree(LOCALE, locale)
+    path = _with_text(locale, "sv", "letter.po", "letter.greeting", text)
+    line = path.read_text(encoding="utf-8").splitlines().index('msgid "letter.greeting"') + 1
+    with pytest.raises(InsynError, match=rf"{re.escape(str(path))}:{line}: message 'letter\.greeting': {why}"):
+        texts.Catalog.load(locale, "sv")
+
+
+@pytest.mark.parametrize("text", ["Hej {name.__class__.__mro__},", "broken {name"])
+def test_a_broken_placeholder_stops_the_command_with_exit_2_naming_file_and_message(demo, tmp_path, text):
+    """Not Python's internals in a letter and not a crash (exit 70) at use: exit 2 before anything is written."""
+    from insyn.cli import main
+    from sample import DEMO_PERSON_EMAIL
+
+    wb, _ = demo
+    root, db = copy_workbench(tmp_path / "wb", folders=("pipelines", "expectations", "templates", "locale"),
+                              warehouse=wb / "data" / "demo" / "insyn.duckdb")
+    broken = _with_text(texts.locale_dir(root), "sv", "letter.po", "letter.greeting", text)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["--workbench", str(root), "--db", str(db), "-q", "dsar", "report", DEMO_PERSON_EMAIL,
+                     "--as-of", "2026-11-24", "--format", "html", "--lang", "sv", "--out", str(tmp_path / "r.html")])
+    assert code == 2, err.getvalue()
+    assert str(broken) in err.getvalue() and "'letter.greeting'" in err.getvalue()
+    assert "Traceback" not in err.getvalue() and "mro" not in out.getvalue()
+    assert not (tmp_path / "r.html").exists()
+    shutil.rmtree(root)
+
+
+def test_a_placeholder_named_differently_in_swedish_fails_compare_languages(tmp_path):
+    locale = tmp_path / "locale"
+    shutil.copytree(LOCALE, locale)
+    assert texts.compare_languages(locale) == []
+    path = _with_text(locale, "sv", "reports.po", "report.policy_met", "Inom {dayz} dagar")
+    problems = texts.compare_languages(locale)
+    assert problems == [f"{path}: message 'report.policy_met' has the placeholders {{dayz}}, in en {{days}}"]
+
+
+def test_braces_doubled_are_one_brace_and_a_missing_value_names_the_message():
+    catalog = texts.Catalog("en", {"x.set": "a {{set}} of {n}", "x.plain": "{{literally}}", "x.days": "{days} days"})
+    assert catalog("x.set", n=3) == "a {set} of 3"
+    assert catalog("x.plain") == "{literally}"
+    assert catalog.section("x") == {"set": "a {{set}} of {n}", "plain": "{literally}", "days": "{days} days"}
+    assert texts.fill(catalog.section("x")["set"], {"n": 3}) == "a {set} of 3"
+    with pytest.raises(texts.MissingText, match=r"message 'x\.days' names \{days\} but is given no such value"):
+        catalog("x.days", dayz=3)
+    assert catalog.markup("x.set", lambda s: s.upper(), n="<b>3</b>") == "A {SET} OF <b>3</b>"
+
+
+def test_a_finding_s_detail_is_filled_by_the_safe_formatter():
+    from insyn import findings
+
+    catalog = texts.Catalog("en", {"rule.x.detail": "{{{first_text}}} after {first_number} days"})
+    row = {"detail_id": "rule.x.detail", "first_text": "{first_number.__class__}", "first_number": 5}
+    # a value is put in as it is, never read as a template
+    assert findings.detail(row, catalog) == "{{first_number.__class__}} after 5 days"
+
+
+def test_the_login_page_renders_a_doubled_brace_in_the_token_hint(tmp_path):
+    from insyn import auth
+
+    locale = tmp_path / "locale"
+    shutil.copytree(LOCALE, locale)
+    for lang in auth.LOGIN_LANGUAGES:
+        _with_text(locale, lang, "web.po", "web.login.token_hint", "Run {command} and open {{x}} <here>.")
+    words = auth.login_words([texts.Catalog.load(locale, lang) for lang in auth.LOGIN_LANGUAGES])
+    page = auth.login_page(words, csrf="c" * 32, token_hint=True)
+    assert "Run <code>insyn dashboard</code> and open {x} &lt;here&gt;." in page
+    assert "token_hint" not in page
+
+
+def test_markup_in_a_report_translation_stays_text_in_the_audit_pack():
+    """The catalog's words may carry Markdown but never HTML: a translator cannot put script into
+    the pack that an auditor opens (values are escaped where they are put in)."""
+    from insyn import report
+    from insyn.texts import Catalog
+
+    words = Catalog("sv", {"report.yearly_title": "<script>alert(1)</script> **{year}** & co"})
+    assert report.text("report.yearly_title", words, year=2026) == \
+        "&lt;script&gt;alert(1)&lt;/script&gt; **2026** &amp; co"

@@ -18,7 +18,7 @@ from insyn.ledger import Ledger
 from insyn.workbench import Layout, Workbench
 from sample import DEMO_PERSON_EMAIL
 
-from helpers import CONTACT_HEADER, EXPECTED, REPO, SAMPLE, contact_row, sf_csv, write
+from helpers import CONTACT_HEADER, EXPECTED, REPO, SAMPLE, contact_row, copy_workbench, sf_csv, write
 
 AS_OF = EXPECTED["as_of"]
 INSYN = str(Path(sys.executable).with_name("insyn"))
@@ -110,13 +110,13 @@ def test_a_refused_first_load_leaves_no_warehouse(tmp_path):
     assert not db.exists() and not app.layout.wal.exists() and not app.layout.published.exists()
 
 
-@pytest.mark.parametrize("old", ["dsar-ledger.jsonl", "access-log.jsonl", "published"])
+@pytest.mark.parametrize("old", ["dsar-ledger.jsonl", "access-log.jsonl", "published", "data-docs"])
 def test_state_of_the_old_per_folder_layout_is_refused_naming_both_paths_and_the_move(tmp_path, old):
     from insyn.cli import main
 
     db = tmp_path / "w" / "insyn.duckdb"
     legacy = tmp_path / "w" / old
-    if old == "published":
+    if old in ("published", "data-docs"):
         legacy.mkdir(parents=True)
     else:
         write(legacy, '{"entry_id": "L00001", "kind": "erasure"}\n')
@@ -127,15 +127,38 @@ def test_state_of_the_old_per_folder_layout_is_refused_naming_both_paths_and_the
     state = tmp_path / "w" / "insyn.duckdb.d"
     assert refused.value.exit_code == EXIT_INPUT
     assert str(legacy) in message and str(state) in message and "erasures would be ignored" in message
-    assert f"mv {legacy} {tmp_path / 'w' / 'reports'} {state}/" in message
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
         code = main(["--workbench", str(REPO), "--db", str(db), "loads"])
     assert code == 2 and str(legacy) in err.getvalue() and "Traceback" not in err.getvalue()
-    # once moved as told, the warehouse opens
-    state.mkdir()
-    legacy.rename(state / old)
+    # once moved as told (the commands run as printed), the warehouse opens with its state in place
+    commands = message.split("Move it there first: ", 1)[1].split(" (a warehouse of that folder", 1)[0]
+    subprocess.run(["bash", "-c", commands], check=True)
     assert Workbench.open(REPO, db=db).layout.state == state
+    assert (state / old).exists() and (state / "reports" / "access-report-x.html").exists()
+    assert not legacy.exists() and os.stat(state).st_mode & 0o077 == 0
+
+
+def test_the_old_shared_ledger_goes_to_every_warehouse_of_the_folder_and_none_opens_without_it(tmp_path):
+    """Two warehouses shared one ledger beside them: moving it for one would let the other open
+    with no erasures at all. Each gets a copy; until then neither opens."""
+    folder = tmp_path / "w"
+    old = write(folder / "dsar-ledger.jsonl", '{"entry_id": "L00001", "kind": "erasure"}\n')
+    (folder / "B.duckdb").write_bytes(b"")        # a neighbour, made by the older Insyn
+    with pytest.raises(InsynError) as refused:
+        Workbench.open(REPO, db=folder / "A.duckdb")
+    with pytest.raises(InsynError):
+        Workbench.open(REPO, db=folder / "B.duckdb")
+    commands = refused.value.message.split("Move it there first: ", 1)[1].split(" (a warehouse of that", 1)[0]
+    subprocess.run(["bash", "-c", commands], check=True)
+    for name in ("A.duckdb", "B.duckdb"):
+        app = Workbench.open(REPO, db=folder / name)
+        assert app.layout.ledger.read_text() == '{"entry_id": "L00001", "kind": "erasure"}\n'
+    assert not old.exists()
+    # an old ledger beside a new one is refused: which entries count is the DPO's call
+    write(old, '{"entry_id": "L00001", "kind": "erasure"}\n')
+    with pytest.raises(InsynError, match="add the old entries the new one lacks"):
+        Workbench.open(REPO, db=folder / "A.duckdb")
 
 
 def test_what_the_spark_engine_cannot_do_is_refused_by_the_engine(tmp_path):
@@ -181,3 +204,32 @@ def test_two_warehouses_in_one_folder_load_at_once_and_keep_their_own_snapshots_
     assert snap_b.exists() and (app_b.layout.published / "CURRENT").read_text().strip() == snap_b.name
     assert not snap_a.exists()                                 # A's snapshots held her: replaced
     assert done.tasks.parent == app_a.layout.deletion_tasks
+
+
+def test_a_moved_old_ledger_still_finds_the_reports_it_recorded_beside_the_warehouse(tmp_path):
+    """An older ledger recorded `--out` files relative to the warehouse's folder; moved into the
+    state folder, it must still find them, or an erasure would leave the person's letter behind."""
+    from insyn.ledger import recorded_path
+
+    ledger = tmp_path / "w" / "insyn.duckdb.d" / "dsar-ledger.jsonl"
+    beside = write(tmp_path / "w" / "letters" / "letter.html", "x")
+    assert recorded_path("letters/letter.html", ledger) == beside
+    inside = write(tmp_path / "w" / "insyn.duckdb.d" / "reports" / "r.html", "x")
+    assert recorded_path("reports/r.html", ledger) == inside            # today's entries: the state folder
+    assert recorded_path("reports/gone.html", ledger) == ledger.parent / "reports" / "gone.html"
+    assert recorded_path(str(beside), ledger) == beside                  # absolute stays as it is
+
+
+def test_the_demo_leaves_an_old_ledger_that_another_warehouse_of_its_folder_shares(tmp_path):
+    """The demo starts afresh in its own folder, but an older Insyn's ledger there may be another
+    warehouse's too: that is refused, never deleted."""
+    from insyn.demo import run_demo
+
+    root, _ = copy_workbench(tmp_path / "wb")
+    demo = Workbench.open(root).for_demo()
+    folder = demo.layout.folder
+    old = write(folder / "dsar-ledger.jsonl", '{"entry_id": "L00001", "kind": "erasure"}\n')
+    (folder / "other.duckdb").write_bytes(b"")
+    with pytest.raises(InsynError, match="state of an older Insyn"):
+        run_demo(demo, quiet=True)
+    assert old.read_text() == '{"entry_id": "L00001", "kind": "erasure"}\n'

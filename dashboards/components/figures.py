@@ -401,7 +401,7 @@ def stale_histogram(df: pd.DataFrame, lang: str = "sv", retention_months: int | 
         shapes.append(dict(type="line", xref="x", yref="paper", x0=x, x1=x, y0=0, y1=1,
                            line=dict(color=BLACK, width=1.5, dash="dash")))
         annotations.append(dict(x=x, xref="x", y=1, yref="paper", xanchor="left", yanchor="top", showarrow=False,
-                                text=" " + t("dashboard.figure.retention_period", lang).format(n=retention_months),
+                                text=" " + t("dashboard.figure.retention_period", lang, n=retention_months),
                                 font=dict(size=11)))
     return _figure(
         "stale_histogram", title, traces, barmode="overlay", bargap=0.1, height=360,
@@ -426,7 +426,7 @@ def coming_due_bar(df: pd.DataFrame, lang: str = "sv", *, buckets: tuple[int, ..
     counts = [sum(1 for d in days_left if d <= b) for b in buckets]
     colours = (VERMILLION, ORANGE, YELLOW, SKY_BLUE, BLUE)
     bars = [dict(
-        type="bar", x=[t("dashboard.kpi.within_days", lang).format(n=b) for b in buckets], y=counts,
+        type="bar", x=[t("dashboard.kpi.within_days", lang, n=b) for b in buckets], y=counts,
         text=counts, textposition="outside", cliponaxis=False, customdata=list(buckets), showlegend=False,
         marker=dict(color=[colours[i % len(colours)] for i in range(len(buckets))]),
         hovertemplate="%{x}: <b>%{y}</b><extra></extra>",

@@ -5,7 +5,8 @@ and values.po; insyn.texts reads them).
 a value the data carries (request types, statuses, severities, transfer mechanisms) by
 its ``value.<value>`` message, else the value as it is. A message missing in a language
 shows in English, else as its id: never an error on a page (the pseudo-language test
-and tests/test_texts.py find it). Texts with ``{n}`` are formatted by the caller.
+and tests/test_texts.py find it). A text's ``{n}`` is filled here: ``t(msgid, lang, n=3)``
+(insyn.texts.fill, never ``str.format`` on catalog text).
 
 The catalogs are the workbench's: ``create_app`` calls ``configure`` with its locale folder.
 """
@@ -44,13 +45,14 @@ def catalog(lang: str) -> texts.Catalog:
     return texts.cached(_locale(), lang if lang in LANGUAGES else texts.SOURCE_LANGUAGE)
 
 
-def t(msgid: str, lang: str) -> str:
-    """The words of message `msgid` in `lang`; English when that language lacks it, else the id itself."""
+def t(msgid: str, lang: str, **values) -> str:
+    """The words of message `msgid` in `lang` with `values` in its placeholders; English when that
+    language lacks it, else the id itself."""
     words = catalog(lang)
     if msgid in words:
-        return words(msgid)
+        return words(msgid, **values)
     english = catalog(texts.SOURCE_LANGUAGE)
-    return english(msgid) if msgid in english else msgid
+    return english(msgid, **values) if msgid in english else msgid
 
 
 def in_language(frame, lang: str, column: str = "detail"):

@@ -191,9 +191,11 @@ def _in_order(kind, row: dict) -> dict:
 
 
 def _fmt(text: str, **values) -> str:
-    for k, v in values.items():
-        text = text.replace("{" + k + "}", "" if v is None else str(v))
-    return text
+    """A letter text from the catalog with its placeholders filled (insyn.texts.fill, the one way);
+    a text that had none came filled from the catalog already."""
+    from .texts import Template, fill
+
+    return fill(text, values) if isinstance(text, Template) else text
 
 
 def compose(con: duckdb.DuckDBPyConnection, *, key: str, as_of: dt.date, lang: str, texts: dict, policy,

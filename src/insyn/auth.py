@@ -708,10 +708,30 @@ MSG_WRONG, MSG_LOCKED, MSG_EXPIRED = "web.login.wrong", "web.login.locked", "web
 
 
 def login_words(catalogs) -> Callable[..., str]:
-    """`words(msgid, **values)`: the message in each of `catalogs` (texts.Catalog), joined by " / "."""
-    def words(msgid: str, **values) -> str:
+    """`words(msgid, **values)`: the message in each of `catalogs` (texts.Catalog), joined by " / ".
+    `words(msgid, markup=True, **html)`: the same as HTML, its words escaped and `html` put in as it is."""
+    def words(msgid: str, markup: bool = False, **values) -> str:
+        if markup:
+            return " / ".join(catalog.markup(msgid, html.escape, **values) for catalog in catalogs)
         return " / ".join(catalog(msgid, **values) for catalog in catalogs)
     return words
+
+
+def login_page(words, *, message: str = "", csrf: str, username: str = "", next_path: str = "/",
+               token_hint: bool = False) -> str:
+    """The login page's HTML: `words` from login_words, `message` a message id (an error shown)."""
+    return _PAGE.format(
+        lang=LOGIN_LANGUAGES[0],
+        title=html.escape(words("web.login.title")), user_name=html.escape(words("web.login.user_name")),
+        password=html.escape(words("web.login.password")), submit=html.escape(words("web.login.submit")),
+        message=f'<p class="error" role="alert">{html.escape(words(message))}</p>\n' if message else "",
+        csrf=html.escape(csrf, quote=True),
+        next=html.escape(next_path, quote=True),
+        username=html.escape(username, quote=True),
+        # filled once: the catalog's words escaped, the command's markup as it is
+        hint=(f'<p class="hint">{words("web.login.token_hint", markup=True, command="<code>insyn dashboard</code>")}'
+              '</p>\n' if token_hint else ""),
+    )
 
 
 _LOGIN_CSP = (
@@ -895,17 +915,8 @@ def install(
     words = login_words([texts.cached(locale, lang) for lang in LOGIN_LANGUAGES])   # read now: a bad file stops here
 
     def page(message: str = "", status: int = 200, username: str = "", next_path: str = "/"):
-        body = _PAGE.format(
-            lang=LOGIN_LANGUAGES[0],
-            title=html.escape(words("web.login.title")), user_name=html.escape(words("web.login.user_name")),
-            password=html.escape(words("web.login.password")), submit=html.escape(words("web.login.submit")),
-            message=f'<p class="error" role="alert">{html.escape(words(message))}</p>\n' if message else "",
-            csrf=html.escape(csrf_token(), quote=True),
-            next=html.escape(next_path, quote=True),
-            username=html.escape(username, quote=True),
-            hint=(f'<p class="hint">{html.escape(words("web.login.token_hint", command="{command}"))}</p>\n'
-                  .format(command="<code>insyn dashboard</code>") if token is not None else ""),
-        )
+        body = login_page(words, message=message, csrf=csrf_token(), username=username, next_path=next_path,
+                          token_hint=token is not None)
         response = flask.Response(body, status=status, mimetype="text/html")
         response.headers["Content-Security-Policy"] = _LOGIN_CSP
         # Not no-referrer here: under it a browser's form POST carries `Origin: null`, which

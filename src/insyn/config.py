@@ -43,6 +43,8 @@ def read_toml(path: Path) -> dict:
         raise ConfigError(str(path), "(encoding)", f"not UTF-8 text (byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), "(syntax)", str(exc)) from None
+    except RecursionError:
+        raise ConfigError(str(path), "(syntax)", "nested too deeply") from None
 
 
 class _Reader:

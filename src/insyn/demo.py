@@ -37,7 +37,10 @@ def run_demo(app, quiet: bool = False) -> int:
 
     settings, layout = app.settings, app.layout
     db_path = layout.warehouse
-    # A fresh start: the demo's warehouse and its state (and an older Insyn's, kept beside it).
+    # A fresh start: the demo's warehouse and its state, and an older Insyn's state beside it,
+    # unless another warehouse of the folder shares that (its ledger holds their erasures).
+    if any(w != db_path for w in layout.folder.glob("*.duckdb")):
+        layout.refuse_legacy()
     for stale in (db_path, layout.wal, layout.state, *layout.old_state):
         if stale.is_dir():
             shutil.rmtree(stale, ignore_errors=True)

@@ -60,7 +60,10 @@ def _raw_descriptions(sources) -> dict[str, str]:
     kinds: dict[str, list[str]] = {}
     for name in sources.names():
         kinds.setdefault(sources[name].table, []).append(name)
-    return {table: "Raw rows of " + ", ".join(names) + " exports." for table, names in kinds.items()}
+    described = {table: "Raw rows of " + ", ".join(names) + " exports." for table, names in kinds.items()}
+    for kind, column, child in sources.split_tables():   # a list column's elements, one row each
+        described[child] = f"The elements of the {column} list of {kind.name} exports, one row each."
+    return described
 
 
 def write_dictionary(con: duckdb.DuckDBPyConnection, out: Path, sources, workbench) -> list[Path]:
@@ -68,8 +71,7 @@ def write_dictionary(con: duckdb.DuckDBPyConnection, out: Path, sources, workben
     raw = _raw_descriptions(sources)
     for t in tables:
         if t["schema"] == "raw" and not t["description"]:
-            t["description"] = raw.get(t["table"], "Raw e-mail event categories, one row per category."
-                                       if t["table"] == "esp__event_category" else "")
+            t["description"] = raw.get(t["table"], "")
     out.mkdir(parents=True, exist_ok=True)
     md_path, html_path = out / "data-dictionary.md", out / "index.html"
     md_path.write_text(_markdown(tables), encoding="utf-8")

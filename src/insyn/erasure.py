@@ -45,6 +45,7 @@ from . import persons
 from .persons import EMAIL_IN_TEXT, one_per_table, person_condition, purge
 from .sources import Sources
 from .text import column_key, email_key
+from .texts import fill
 
 # ---------------------------------------------------------------- the erase command
 
@@ -87,8 +88,9 @@ def deletion_tasks(con: duckdb.DuckDBPyConnection, sources: Sources, key: str, c
             for group, record_id, found, n in con.execute(
                     _task_sql(kind, columns, condition), {"salt": salt_value}).fetchall():
                 values = {task.per: group} if task.per not in ("record", "file", "person") else {}
-                rows.append([task.system, task.object.format(**values), record_id or "", task.action,
-                             found if found is not None else "", task.detail.format(email=key, rows=n)])
+                rows.append([task.system, fill(task.object, values, msgid=f"{kind.name} deletion.object"),
+                             record_id or "", task.action, found if found is not None else "",
+                             fill(task.detail, {"email": key, "rows": n}, msgid=f"{kind.name} deletion.detail")])
     finally:
         con.execute("drop table if exists insyn_erased")
     return rows

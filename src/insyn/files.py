@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 from pathlib import Path
+
+from .errors import InsynError
 
 
 def sha256_file(path: Path) -> str:
@@ -20,7 +23,12 @@ def write_private(path: Path, data: bytes) -> None:
     import os
 
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:   # never through a symbolic link planted where the file goes
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InsynError(f"{path}: a symbolic link; Insyn writes personal data to a file of its own only") from None
+        raise
     with os.fdopen(fd, "wb") as out:
         out.write(data)
     os.chmod(path, 0o600)  # an existing file keeps its old mode through O_CREAT

@@ -12,21 +12,14 @@ names the company's own policy text: a placeholder file, to be replaced.
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
-from importlib import resources
 from pathlib import Path
 
 from .errors import InsynError
 from .files import write_private
+from .reference import REFERENCE_CONTENT, SKIPPED, reference_root
 
-# The reference workbench: what a wheel ships and `insyn init` copies. setup.py reads this
-# tuple (by parsing this file, not importing it) so that the two never disagree.
-REFERENCE_CONTENT = (
-    "dashboards", "pipelines", "templates", "expectations", "notebooks", "locale",
-    "insyn.toml", "policy.toml", "data/sample",
-)
-PACKAGED = "reference"                       # insyn/reference/ inside an installed wheel
-SKIPPED = ("__pycache__", "*.pyc", ".ipynb_checkpoints", ".*")
 POLICY_TEXT = "policy/privacy-policy.txt"    # the company's own policy text, relative to policy.toml
 PLACEHOLDER_MARK = "INSYN PLACEHOLDER"
 
@@ -51,34 +44,15 @@ POLICY_TOML_HEADER = f"""\
 _TEXT_PATH = re.compile(r'^text_path\s*=\s*"[^"\n]*"[^\n]*$', re.MULTILINE)
 
 
-def reference_root() -> Path:
-    """The reference workbench's folder: package data in an installed wheel, else the repository
-    this module is part of (a clone, or `pip install -e .`)."""
-    packaged = resources.files("insyn") / PACKAGED
-    if isinstance(packaged, Path) and packaged.is_dir():
-        return packaged
-    clone = Path(__file__).resolve().parents[2]
-    if all((clone / name).exists() for name in REFERENCE_CONTENT):
-        return clone
-    raise InsynError("the reference workbench is missing from this installation of Insyn "
-                     f"(neither {packaged} nor a repository at {clone}): reinstall the package")
-
-
 def init_workbench(dest: Path) -> list[Path]:
     """Create a new workbench in `dest` (new or empty) from the reference workbench; return the files
     written. Files are owner-only (0600), folders 0700, as everything Insyn writes."""
     dest = Path(dest)
-    if dest.exists() and not dest.is_dir():
-        raise InsynError(f"{dest}: not a folder; insyn init makes a workbench in a new or empty folder")
-    if dest.is_dir() and any(dest.iterdir()):
-        raise InsynError(f"{dest}: not empty; insyn init makes a workbench in a new or empty folder")
     reference = reference_root()
     missing = [name for name in REFERENCE_CONTENT if not (reference / name).exists()]
     if missing:
         raise InsynError(f"{reference}: the reference workbench lacks {', '.join(missing)}: reinstall the package")
-    if not dest.exists():
-        dest.mkdir(parents=True)
-        dest.chmod(0o700)
+    _own_empty_folder(dest)
 
     written = []
     for name in REFERENCE_CONTENT:
@@ -95,9 +69,29 @@ def init_workbench(dest: Path) -> list[Path]:
         write_private(dest / relative, text.encode("utf-8"))
         written.append(dest / relative)
     for folder in dest.rglob("*"):   # `mkdir -p` leaves the umask's mode on the folders between
-        if folder.is_dir():
+        if folder.is_dir() and not folder.is_symlink():
             folder.chmod(0o700)
     return sorted(written)
+
+
+def _own_empty_folder(dest: Path) -> None:
+    """`dest` as a new or empty folder of this user that nobody else can enter, before anything is
+    written: the workbench holds code Insyn runs (expectations, dashboards) and its secrets, so
+    another account must neither plant files in it nor swap its folders."""
+    usage = "insyn init makes a workbench in a new or empty folder of your own"
+    if dest.is_symlink():
+        raise InsynError(f"{dest}: a symbolic link; {usage}")
+    if dest.exists() and not dest.is_dir():
+        raise InsynError(f"{dest}: not a folder; {usage}")
+    if not dest.exists():
+        dest.mkdir(mode=0o700, parents=True)
+    elif dest.stat().st_uid != os.getuid():
+        raise InsynError(f"{dest}: owned by another user; {usage}")
+    if any(dest.iterdir()):
+        raise InsynError(f"{dest}: not empty; {usage}")
+    dest.chmod(0o700)
+    if any(dest.iterdir()):   # planted between the look and the lock: refuse rather than mix in
+        raise InsynError(f"{dest}: not empty; {usage}")
 
 
 def content_files(root: Path) -> list[Path]:

@@ -46,9 +46,15 @@ def stored_path(path: Path, ledger: Path) -> str:
 
 
 def recorded_path(entry_path: str, ledger: Path) -> Path:
-    """A recorded path back as a file (the inverse of stored_path)."""
+    """A recorded path back as a file (the inverse of stored_path). A ledger of an older Insyn,
+    moved into the warehouse's state folder, recorded paths relative to the warehouse's folder
+    (the state folder's parent): a file found only there is that one, so that an erasure still
+    removes it."""
     path = Path(entry_path)
-    return path if path.is_absolute() else ledger.parent / path
+    if path.is_absolute():
+        return path
+    here, before = ledger.parent / path, ledger.parent.parent / path
+    return before if not here.exists() and before.exists() else here
 
 
 def _private_dir(folder: Path) -> None:

@@ -23,6 +23,7 @@ the report leaves the company; the full evidence stays in Insyn.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -73,8 +74,14 @@ def _sv_numbers(lang) -> bool:
 
 
 def text(key: str, lang, **values) -> str:
-    """The report's text for message `key` in `lang` (a code or a texts.Catalog), formatted with `values`."""
-    return words(lang)(key, **values)
+    """The report's text for message `key` in `lang` (a code or a texts.Catalog), formatted with `values`.
+    The catalog's own words may carry Markdown (**bold**, `code`) but never HTML: `<`, `>` and `&` in
+    them are escaped, so a translation cannot put markup or script into the audit pack."""
+    return words(lang).markup(key, _no_markup, **values)
+
+
+def _no_markup(catalog_words: str) -> str:
+    return html.escape(catalog_words, quote=False)
 
 
 def label(value, lang) -> str:

@@ -17,6 +17,7 @@ from pathlib import Path
 from .config import read_toml
 from .errors import ConfigError
 from .text import column_key
+from .texts import PlaceholderError, placeholders
 
 FORMATS = ("csv", "json", "log", "register")
 KIND_KEYS = {"table", "format", "required", "any_of", "signature", "columns", "timestamps", "hints",
@@ -216,11 +217,30 @@ def _deletion(r: _Reader, spec: dict) -> DeletionSpec:
     record_id = tuple(column_key(c) for c in r.texts(spec, "record_id", prefix=p))
     if per == "record" and not record_id:
         r.fail(p + "record_id", "one task per record needs the record's id column")
+    per = per if per in ("file", "person") or per.startswith("_") else column_key(per)
+    obj = r.text(spec, "object", prefix=p)
+    detail = r.text(spec, "detail", prefix=p, required=False, default="") or ""
+    # the task's texts are filled by texts.fill: plain {name} placeholders of what the task knows
+    for key, text, allowed in (("object", obj, {per} - {"record", "file", "person"}),
+                               ("detail", detail, {"email", "rows"})):
+        try:
+            names = placeholders(text)
+        except PlaceholderError as exc:
+            r.fail(p + key, str(exc))
+        if not names <= allowed:
+            r.fail(p + key, f"names {', '.join(sorted(names - allowed))}; it may name only "
+                   f"{', '.join('{' + n + '}' for n in sorted(allowed)) or 'nothing'}")
     return DeletionSpec(
-        system=r.text(spec, "system", prefix=p), object=r.text(spec, "object", prefix=p),
-        action=r.text(spec, "action", prefix=p), per=per if per in ("file", "person") or per.startswith("_") else column_key(per),
+        system=r.text(spec, "system", prefix=p), object=obj, action=r.text(spec, "action", prefix=p), per=per,
         record_id=record_id, found=r.text(spec, "found", prefix=p, required=False, default="export"),
-        detail=r.text(spec, "detail", prefix=p, required=False, default="") or "")
+        detail=detail)
+
+
+def _flag(r: _Reader, spec: dict, key: str) -> bool:
+    value = spec.get(key, False)
+    if not isinstance(value, bool):   # "false" in quotes is a string, and true to Python
+        r.fail(key, "expected true or false (without quotes)")
+    return value
 
 
 def _kind(path: Path, name: str, spec: dict) -> SourceKind:
@@ -237,11 +257,19 @@ def _kind(path: Path, name: str, spec: dict) -> SourceKind:
     kind = SourceKind(
         name=name, table=r.text(spec, "table", pattern=_IDENT), format=fmt,
         **{k: r.texts(spec, k) for k in LIST_KEYS},
-        keep_on_erasure=bool(spec.get("keep_on_erasure", False)),
+        keep_on_erasure=_flag(r, spec, "keep_on_erasure"),
         status=r.text(spec, "status", required=False), split=split,
         report=_report(r, r.table(spec, "access_report"), name) if "access_report" in spec else None,
         deletion=_deletion(r, r.table(spec, "deletion")) if "deletion" in spec else None,
     )
+    # a column that names a person but is not in the raw table would match nobody: an erasure
+    # would leave the person's rows, and the access report would not show them
+    have = {*kind.declared_columns, *map(column_key, kind.loader_columns)}
+    for key in ("person_email", "person_ids", "person_text", "person_ids_of_address"):
+        unknown = [c for c in getattr(kind, key) if column_key(c) not in have]
+        if unknown:
+            r.fail(key, f"{', '.join(unknown)}: not among the kind's columns (required, columns, any_of, "
+                   "loader_columns)")
     if fmt == "json" and (not kind.timestamps or column_key(kind.timestamps[0]) not in map(column_key, kind.required)):
         r.fail("timestamps", "an event stream (format json) names its time (unix seconds) first, and requires it")
     # a kind that names people is in the art. 15 report and in the erasure's deletion tasks:
@@ -275,7 +303,7 @@ class Sources:
         for name, spec in pending_same.items():
             r = _Reader(path, name)
             r.only(spec, SAME_AS_KEYS)
-            b = kinds.get(spec["same_as"])
+            b = kinds.get(r.text(spec, "same_as"))
             if b is None:
                 r.fail("same_as", f"unknown kind {spec['same_as']}")
             kinds[name] = replace(b, name=name, hints=r.texts(spec, "hints"),

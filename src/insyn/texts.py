@@ -11,21 +11,27 @@ Three kinds of message: words (`dashboard.nav.requests`), a value the data
 carries (`value.<value>`: request types, statuses, severities, transfer
 mechanisms; one place for the dashboard and the reports), and numbered
 paragraphs (`letter.intro.1`, `letter.intro.2`, … read as one list by
-`Catalog.section`). `{placeholders}` are filled with `str.format`.
+`Catalog.section`). A text's `{placeholders}` are plain names, filled by `fill` (never
+`str.format`: a translation is content, and `{x.__class__}` must not reach Python's
+internals); `{{` and `}}` write a brace. Every text's placeholders are checked when its
+catalog is read, so a broken one stops Insyn naming the file, line and message.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Mapping
 
 from babel.messages.pofile import read_po
 
 from .errors import InsynError
+from .reference import reference_root
 
 LANGUAGES = ("sv", "en")
 PSEUDO = "qps"                 # the pseudo-language: English words, marked
@@ -36,7 +42,75 @@ VALUE_PREFIX = "value."
 
 
 class MissingText(InsynError):
-    """A message id with no words in the catalog: a content error, not a crash."""
+    """A message id with no words in the catalog, or a placeholder given no value: a content
+    error, not a crash."""
+
+
+# ---------------------------------------------------------------- placeholders
+
+# A brace pair `{{` / `}}`, a field `{…}`, or a brace on its own.
+_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class PlaceholderError(ValueError):
+    """A text whose braces are not plain `{name}` placeholders or `{{`/`}}`."""
+
+
+@functools.lru_cache(maxsize=8192)
+def parse(text: str) -> tuple[tuple[str, str | None], ...]:
+    """`text` as (words, placeholder name) pairs, the last with no name. Only a plain `{name}` is a
+    placeholder: no attribute (`.`), index (`[`), conversion (`!r`) or format spec (`:`), as no
+    message needs one and a translation must not reach further than the value it is given."""
+    pieces, words, pos = [], [], 0
+    for match in _TOKEN.finditer(text):
+        words.append(text[pos:match.start()])
+        pos = match.end()
+        token, name = match.group(0), match.group(1)
+        if token in ("{{", "}}"):
+            words.append(token[0])
+        elif name is None:
+            raise PlaceholderError(f"a lone {token!r} at character {match.start() + 1} "
+                                   f"(write {token * 2} for the brace itself)")
+        elif not _NAME.fullmatch(name):
+            raise PlaceholderError(f"{token} is not a plain {{name}} placeholder (a name of letters, digits "
+                                   "and _; no '.', '[', '!' or ':')")
+        else:
+            pieces.append(("".join(words), name))
+            words = []
+    words.append(text[pos:])
+    pieces.append(("".join(words), None))
+    return tuple(pieces)
+
+
+def placeholders(text: str) -> set[str]:
+    """The placeholder names of `text` (a PlaceholderError when its braces are broken)."""
+    return {name for _, name in parse(text) if name is not None}
+
+
+def fill(text: str, values: Mapping | None = None, *, msgid: str = "",
+         escape: Callable[[str], str] | None = None) -> str:
+    """`text` with each `{name}` replaced by `values[name]` (None as nothing) and `{{`/`}}` as one
+    brace: the one way catalog text is filled. `escape`, when given, is applied to the text's own
+    words and not to the values (a page's markup goes in as it is). A placeholder with no value
+    is a MissingText naming the message."""
+    values = values or {}
+    try:
+        pieces = parse(text)
+    except PlaceholderError as exc:
+        raise InsynError(f"message {msgid!r}: {exc}") from None
+    out = []
+    for words, name in pieces:
+        out.append(escape(words) if escape is not None else words)
+        if name is None:
+            continue
+        if name not in values:
+            raise MissingText(f"message {msgid!r} names {{{name}}} but is given no such value "
+                              f"(given: {', '.join(sorted(values)) or 'none'}); the placeholders of a "
+                              "message are the same in every language")
+        value = values[name]
+        out.append("" if value is None else str(value))
+    return "".join(out)
 
 
 # What a line of a .po file may be: a comment, a keyword with one quoted string, or a quoted
@@ -73,6 +147,11 @@ def _read(path: Path) -> dict[str, str]:
     out = {}
     for message in catalog:
         if message.id and isinstance(message.id, str) and message.string:
+            try:
+                parse(message.string)
+            except PlaceholderError as exc:   # a broken text stops the reading, not a page later
+                where = f"{path}:{message.lineno}" if isinstance(message.lineno, int) else str(path)
+                raise InsynError(f"{where}: message {message.id!r}: {exc}") from None
             out[message.id] = message.string
     return out
 
@@ -117,13 +196,20 @@ class Catalog:
     def __contains__(self, msgid: str) -> bool:
         return msgid in self.messages
 
-    def __call__(self, msgid: str, **values) -> str:
+    def _text(self, msgid: str) -> str:
         try:
-            text = self.messages[msgid]
+            return self.messages[msgid]
         except KeyError:
             raise MissingText(f"no {self.lang!r} text for message {msgid!r} (add it to a .po file under "
                               f"locale/{self.lang}/LC_MESSAGES/)") from None
-        return text.format(**values) if values else text
+
+    def __call__(self, msgid: str, /, **values) -> str:
+        return fill(self._text(msgid), values, msgid=msgid)
+
+    def markup(self, msgid: str, escape: Callable[[str], str], /, **markup) -> str:
+        """The message with its own words through `escape` (html.escape) and its placeholders
+        filled with `markup` as given: a page puts its `<code>` in once, unescaped."""
+        return fill(self._text(msgid), markup, msgid=msgid, escape=escape)
 
     def value(self, value, missing: str = "") -> str:
         """A value the data carries (`access`, `open`, `high`, `dpf`) in words: `value.<value>`
@@ -132,18 +218,20 @@ class Catalog:
         if value is None or (isinstance(value, float) and math.isnan(value)) or str(value) in ("NaT", "<NA>"):
             return missing
         msgid = VALUE_PREFIX + str(value)
-        return self.messages[msgid] if msgid in self.messages else str(value)
+        return self(msgid) if msgid in self.messages else str(value)
 
     def section(self, prefix: str) -> dict:
         """Every `prefix.name` message as {name: text}: `prefix.a.b` as {a: {b: text}}, and numbered
         ones (`prefix.intro.1`, `.2`, …) as {intro: [text, …]} in their order. The access letter's
-        template reads its words so."""
+        template reads its words so. A text without placeholders comes filled (`{{` as `{`); one
+        with placeholders as a `Template`, for its reader to `fill` (filled once, never twice)."""
         out: dict = {}
         numbered: dict[tuple, dict[int, str]] = {}
         start = prefix + "."
         for msgid, text in self.messages.items():
             if not msgid.startswith(start):
                 continue
+            text = Template(text) if placeholders(text) else fill(text, msgid=msgid)
             *path, last = msgid[len(start):].split(".")
             if path and last.isdigit():
                 numbered.setdefault(tuple(path), {})[int(last)] = text
@@ -160,6 +248,10 @@ class Catalog:
         return out
 
 
+class Template(str):
+    """A catalog text with placeholders, as `Catalog.section` gives it: still to be filled."""
+
+
 def pseudo(text: str) -> str:
     """Mark a catalog text; `{placeholders}` stay as they are so formatting still works."""
     return f"{PSEUDO_OPEN}{text}{PSEUDO_CLOSE}"
@@ -171,9 +263,6 @@ def number_language(lang: str) -> str:
 
 
 LOCALE_FOLDER = "locale"
-# The reference workbench this package comes with: its catalogs are the default where no
-# workbench is named (a report made from Python, a figure in a test).
-REFERENCE_WORKBENCH = Path(__file__).resolve().parents[2]
 
 
 def locale_dir(workbench_root: Path) -> Path:
@@ -182,7 +271,10 @@ def locale_dir(workbench_root: Path) -> Path:
 
 
 def reference_locale() -> Path:
-    return locale_dir(REFERENCE_WORKBENCH)
+    """The catalogs of the reference workbench this package comes with (package data in a wheel,
+    else the clone): the default where no workbench is named (a report made from Python, a figure
+    in a test)."""
+    return locale_dir(reference_root())
 
 
 _cache: dict[tuple[str, str], tuple[tuple, Catalog]] = {}
@@ -208,24 +300,37 @@ def cached(locale: Path | None, lang: str) -> Catalog:
 
 
 def compare_languages(locale: Path, languages=LANGUAGES) -> list[str]:
-    """Problems: a .po file one language has and another lacks, or a message id in one language's
-    file missing from the same file of another. Empty when the languages agree."""
+    """Problems: a .po file one language has and another lacks, a message id in one language's
+    file missing from the same file of another, or a message whose placeholders differ between
+    languages (a `{dayz}` would only fail when the text is used). Empty when the languages agree."""
     problems = []
     names = {lang: {p.name: p for p in po_files(locale, lang)} for lang in languages}
     every = sorted(set().union(*names.values()))
     for name in every:
-        ids = {}
+        texts = {}
         for lang in languages:
             path = names[lang].get(name)
             if path is None:
                 problems.append(f"{locale / lang / 'LC_MESSAGES' / name}: missing ({name} exists in another language)")
                 continue
-            ids[lang] = set(_read(path))
-        for lang, mine in ids.items():
-            for other, theirs in ids.items():
-                for msgid in sorted(theirs - mine):
+            texts[lang] = _read(path)
+        for lang, mine in texts.items():
+            for other, theirs in texts.items():
+                for msgid in sorted(set(theirs) - set(mine)):
                     problems.append(f"{names[lang][name]}: no message {msgid!r} (it is in {other})")
+        # the placeholders are the source language's; a translation that differs is named
+        source = SOURCE_LANGUAGE if SOURCE_LANGUAGE in texts else next(iter(texts), None)
+        for lang in texts:
+            for msgid in sorted(set(texts[source]) & set(texts[lang])) if lang != source else ():
+                want, have = placeholders(texts[source][msgid]), placeholders(texts[lang][msgid])
+                if want != have:
+                    problems.append(f"{names[lang][name]}: message {msgid!r} has the placeholders "
+                                    f"{_braced(have)}, in {source} {_braced(want)}")
     return problems
+
+
+def _braced(names: set[str]) -> str:
+    return ", ".join(f"{{{n}}}" for n in sorted(names)) or "none"
 
 
 def workbench_locale(workbench_root: Path) -> Path:

@@ -97,35 +97,49 @@ class Layout:
 
     @property
     def old_state(self) -> list[Path]:
-        """Where an older Insyn kept the ledger, access log and published snapshots: per folder."""
-        return [self.folder / LEDGER_FILE, self.folder / ACCESS_LOG_FILE, self.folder / PUBLISHED]
+        """Where an older Insyn kept the state of every warehouse of a folder, beside them: its
+        DSAR ledger, access log, published snapshots and Data Docs (names only Insyn uses)."""
+        return [self.folder / name for name in (LEDGER_FILE, ACCESS_LOG_FILE, PUBLISHED, DATA_DOCS)]
 
     def make_state(self) -> None:
         """The warehouse's state folder, owner-only (whatever the umask)."""
         self.state.mkdir(mode=0o700, parents=True, exist_ok=True)
 
     def legacy(self) -> list[Path]:
-        """State an older Insyn kept beside the warehouse, per folder, that this warehouse's own
-        state folder lacks: its ledger (recorded erasures), access log or published snapshots."""
-        pairs = zip(self.old_state, (self.ledger, self.access_log, self.published))
-        return [old for old, new in pairs if old.exists() and not new.exists()]
+        """State of the old per-folder layout still beside the warehouse."""
+        return [old for old in self.old_state if old.exists()]
 
     def refuse_legacy(self) -> None:
         """Refuse to work beside state of the old layout: a ledger left unread would let erased
-        people back in. Names the files and the `mv` that moves them."""
+        people back in, and old Data Docs would escape an erasure's scrubbing. The old ledger was
+        every warehouse's of the folder: each gets a copy, then it goes; the rest moves here."""
         found = self.legacy()
         if not found:
             return
+        problem = (f"{', '.join(str(p) for p in found)}: state of an older Insyn beside the warehouse "
+                   f"{self.warehouse}; this version keeps each warehouse's own in {self.state}/ and would not "
+                   "see it (recorded erasures would be ignored, old Data Docs not scrubbed)")
+        old_ledger = self.folder / LEDGER_FILE
+        if old_ledger.exists() and self.ledger.exists():
+            raise InsynError(f"{problem}. Both {old_ledger} and {self.ledger} exist: add the old entries the "
+                             "new one lacks to it by hand, then remove the old one")
+        q = shlex.quote
+        # every warehouse of the folder shared the old ledger: each needs a copy of it
+        sharing = sorted({self.warehouse, *self.folder.glob("*.duckdb")})
+        states = [w.with_name(w.name + STATE_SUFFIX) for w in sharing]
+        steps = [f"mkdir -m 700 -p {' '.join(q(str(st)) for st in states)}"]
+        if old_ledger.exists():
+            steps += [f"cp -p {q(str(old_ledger))} {q(str(st))}/" for st in states]
         # reports and deletion tasks go along: the ledger records them relative to its folder
-        movable = [self.folder / name for name in (LEDGER_FILE, ACCESS_LOG_FILE, PUBLISHED, REPORTS, DELETION_TASKS)
+        movable = [self.folder / name for name in (ACCESS_LOG_FILE, PUBLISHED, REPORTS, DELETION_TASKS, DATA_DOCS,
+                                                   DOCS)
                    if (self.folder / name).exists() and not (self.state / name).exists()]
-        state = shlex.quote(str(self.state))
-        raise InsynError(
-            f"{', '.join(str(p) for p in found)}: state of an older Insyn beside the warehouse {self.warehouse}; "
-            f"this version keeps each warehouse's own in {self.state}/ and would not see it (recorded erasures "
-            f"would be ignored). Move it there first: mkdir -m 700 -p {state} && "
-            f"mv {' '.join(shlex.quote(str(p)) for p in movable)} {state}/ "
-            "(another warehouse in that folder that shared it needs a copy of the ledger in its own folder)")
+        if movable:
+            steps.append(f"mv {' '.join(q(str(p)) for p in movable)} {q(str(self.state))}/")
+        if old_ledger.exists():
+            steps.append(f"rm {q(str(old_ledger))}")
+        raise InsynError(f"{problem}. Move it there first: {' && '.join(steps)} (a warehouse of that folder "
+                         "not named *.duckdb needs its own copy of the old ledger too)")
 
 
 class Purged(NamedTuple):

@@ -252,7 +252,7 @@ def test_every_text_the_figures_use_is_translated():
     assert len(ids) > 30
     for lang in texts.LANGUAGES:
         catalog = texts.cached(None, lang)
-        assert sorted(i for i in ids if i not in catalog or not catalog(i)) == [], lang
+        assert sorted(i for i in ids if i not in catalog or not catalog.messages[i]) == [], lang
 
 
 # ---------------------------------------------------------------- i18n (the catalogs, through the dashboard)
@@ -272,7 +272,7 @@ def test_every_dashboard_message_has_words_in_both_languages():
     sv, en = (texts.cached(None, lang) for lang in ("sv", "en"))
     ids = {m for m in en.messages if m.startswith(("dashboard.", "value."))}
     assert len(ids) > 150 and ids == {m for m in sv.messages if m.startswith(("dashboard.", "value."))}
-    assert all(sv(m) and en(m) for m in ids)
+    assert all(sv.messages[m] and en.messages[m] for m in ids)
 
 
 def test_navigation_and_value_labels_in_swedish():
@@ -488,7 +488,7 @@ def test_stale_histogram_highlights_bars_at_or_past_retention():
     assert list(past.y) == [1, 2] and sum(within.y) == 4
     assert past.marker.color == figures.WARNING != within.marker.color
     assert [(s.x0, s.x1) for s in fig.layout.shapes] == [(11.5, 11.5)]
-    assert i18n.t("dashboard.figure.retention_period", "sv").format(n=12) in annotation_texts(fig)[0]
+    assert i18n.t("dashboard.figure.retention_period", "sv", n=12) in annotation_texts(fig)[0]
     six = figures.stale_histogram(df, "sv", retention_months=6)
     assert sum(six.data[1].y) == 3 and six.layout.shapes[0].x0 == 5.5
     # no retention period given: no highlight, no line
@@ -512,7 +512,7 @@ def test_coming_due_bar_counts_cumulative_buckets():
     (bar,) = fig.data
     assert list(bar.y) == [3, 5, 7]
     assert list(bar.customdata) == [30, 60, 90]
-    assert list(bar.x) == [i18n.t("dashboard.kpi.within_days", "sv").format(n=n) for n in (30, 60, 90)]
+    assert list(bar.x) == [i18n.t("dashboard.kpi.within_days", "sv", n=n) for n in (30, 60, 90)]
     assert list(figures.coming_due_bar(df, "en", buckets=(7, 30)).data[0].y) == [1, 3]
 
 
