@@ -233,3 +233,29 @@ def test_the_demo_leaves_an_old_ledger_that_another_warehouse_of_its_folder_shar
     with pytest.raises(InsynError, match="state of an older Insyn"):
         run_demo(demo, quiet=True)
     assert old.read_text() == '{"entry_id": "L00001", "kind": "erasure"}\n'
+
+
+def test_a_warehouse_without_a_raw_layer_says_so_rather_than_nothing_held(checked, tmp_path):
+    """Served from Spark's lake, a warehouse has no raw rows: the people register must not read as
+    'nothing held about this person' when the sources were simply not looked at."""
+    import shutil
+
+    import duckdb
+
+    from insyn import people
+    from insyn.texts import cached
+
+    app, _, _ = checked
+    copy = tmp_path / "served.duckdb"
+    shutil.copy(app.layout.warehouse, copy)
+    con = duckdb.connect(str(copy))
+    try:
+        here = people.held(con, app.sources, DEMO_PERSON_EMAIL, cached(None, "en"))
+        assert here.raw_layer and here.sources
+        for (table,) in con.execute("select table_name from duckdb_tables() where schema_name = 'raw'").fetchall():
+            con.execute(f'drop table raw."{table}"')
+        served = people.held(con, app.sources, DEMO_PERSON_EMAIL, cached(None, "en"))
+    finally:
+        con.close()
+    assert not served.raw_layer and served.sources == []
+    assert served.requests == here.requests and served.findings == here.findings

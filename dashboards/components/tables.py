@@ -29,7 +29,8 @@ def _cell(value) -> str:
 
 def table(df: pd.DataFrame, columns: list[tuple[str, str]], lang: str, *, max_rows: int = 200,
           highlight: str | None = None, table_id: str | None = None,
-          translate: tuple[str, ...] = ("request_type", "outcome", "severity", "sobject")) -> html.Div:
+          translate: tuple[str, ...] = ("request_type", "outcome", "severity", "sobject",
+                                        "transfer_mechanism")) -> html.Div:
     """An HTML table of `columns` ((column, message id of its header) pairs); rows whose `highlight`
     column is true get the warning style; values of `translate` columns are shown in words (i18n.label).
     Every data cell carries `data-value`: its text is the data's, not the catalog's.

@@ -114,11 +114,14 @@ def look_up(_clicks, email, lang):
     held = data.person(email, catalog(lang))
     if not recorded("lookup", email, not held.empty):
         return html.P(t("dashboard.message.not_recorded", lang), className="error")
+    no_raw_layer = html.P(t("dashboard.people.no_raw_layer", lang), className="note")
     if held.empty:
-        return html.P(t("dashboard.message.nothing_held", lang), className="empty")
+        return no_raw_layer if not held.raw_layer else html.P(t("dashboard.message.nothing_held", lang),
+                                                             className="empty")
     return html.Div([
         html.H2(t("dashboard.people.held", lang)),
-        table(pd.DataFrame(held.sources), SOURCES, lang, table_id="people-rows"),
+        table(pd.DataFrame(held.sources), SOURCES, lang, table_id="people-rows") if held.raw_layer
+        else no_raw_layer,
         html.H2(t("dashboard.people.requests", lang)),
         table(pd.DataFrame(held.requests), REQUESTS, lang, table_id="people-requests"),
         html.H2(t("dashboard.people.findings", lang)),

@@ -388,13 +388,20 @@ def cmd_demo(app: Workbench, args) -> int:
 
 def cmd_init(args) -> int:
     """No workbench yet: `insyn init DIR` makes one (insyn.init, from the package's content)."""
-    from .init import init_workbench
+    from .init import POLICY_TEXT, init_workbench
 
     dest = Path(args.dir)
-    for path in init_workbench(dest):
-        print(f"wrote {path}")
-    print(f"\nNext: edit {dest / 'insyn.toml'} and {dest / 'policy.toml'} for your company, then\n"
-          f"      cd {dest} && insyn run INBOX")
+    written = init_workbench(dest)
+    parts: dict[str, int] = {}
+    for path in written:   # one line per part, not one per file
+        top = path.relative_to(dest).parts[0]
+        parts[top] = parts.get(top, 0) + 1
+    print(f"workbench made in {dest} ({len(written)} files, readable by you only):")
+    for top, count in sorted(parts.items()):
+        print(f"  {top}{'/' if (dest / top).is_dir() else ''}" + (f"  ({count} files)" if count > 1 else ""))
+    print(f"\nNext: 1. replace {dest / POLICY_TEXT} with your privacy policy's text\n"
+          f"      2. check every value in {dest / 'policy.toml'} against it, and the paths in {dest / 'insyn.toml'}\n"
+          f"      3. cd {dest} && insyn run data/inbox   (after putting your exports in data/inbox)")
     return 0
 
 

@@ -16,6 +16,7 @@ import os
 import re
 from pathlib import Path
 
+from .config import Settings
 from .errors import InsynError
 from .files import write_private
 from .reference import REFERENCE_CONTENT, SKIPPED, reference_root
@@ -68,6 +69,7 @@ def init_workbench(dest: Path) -> list[Path]:
     for relative, text in (("insyn.toml", settings), ("policy.toml", policy), (POLICY_TEXT, PLACEHOLDER_TEXT)):
         write_private(dest / relative, text.encode("utf-8"))
         written.append(dest / relative)
+    Settings.load(dest).inbox.mkdir(mode=0o700, parents=True, exist_ok=True)   # where exports go
     for folder in dest.rglob("*"):   # `mkdir -p` leaves the umask's mode on the folders between
         if folder.is_dir() and not folder.is_symlink():
             folder.chmod(0o700)

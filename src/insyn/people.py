@@ -30,6 +30,9 @@ class Held:
     sources: list[dict] = field(default_factory=list)    # category, source, kind, records, first_on, last_on
     requests: list[dict] = field(default_factory=list)   # request_id, request_type, outcome, received_on
     findings: list[dict] = field(default_factory=list)   # rule, title, record_id, detail
+    # False when the warehouse has no raw layer (served from Spark's lake): what each source holds
+    # was not looked at, which is not the same as nothing held
+    raw_layer: bool = True
 
     @property
     def empty(self) -> bool:
@@ -46,7 +49,8 @@ def held(con: duckdb.DuckDBPyConnection, sources: Sources, email: str, words: Ca
     as_of = as_of or findings.built_as_of(con) or dt.date.today()
     pipelines = sources.path.parent if sources.path else Path(".")
     rows_of = gather(con, sources, pipelines, key, as_of)
-    out = Held()
+    out = Held(raw_layer=con.execute("select count(*) from duckdb_tables() where schema_name = 'raw'")
+               .fetchone()[0] > 0)
     order = sources.categories()
     # by category, then kind, in sources.toml's order: a kind's place is its content's
     for kind in sorted(sources.reported(), key=lambda k: order.index(k.report.category)):
