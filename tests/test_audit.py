@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import EXPECTED, copy_workbench
+from helpers import EXPECTED, REPO, copy_workbench
 from insyn.cli import main
 
 pytestmark = pytest.mark.notebook
@@ -54,6 +54,12 @@ def test_the_pack_holds_the_report_evidence_docs_and_manifest(pack):
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["year"] == YEAR and manifest["as_of"] == EXPECTED["as_of"]
     assert len(manifest["run_id"]) == 32 and manifest["policy_sha256"]
+    # each hash under its own name: the policy text the rules read, and policy.toml
+    import hashlib
+
+    assert manifest["policy_text"] == "data/sample/policy/integritetspolicy.sv.txt"   # its place, not this machine's path
+    assert manifest["policy_text_sha256"] == hashlib.sha256((REPO / manifest["policy_text"]).read_bytes()).hexdigest()
+    assert manifest["policy_text_sha256"] != manifest["policy_sha256"]
     assert set(manifest["files"]) == names - {"manifest.json"}
     assert {i["source"] for i in manifest["inputs"]} >= {"salesforce.contact", "register.requests"}
     nb = json.loads((folder / f"audit-{YEAR}.ipynb").read_text(encoding="utf-8"))
@@ -136,3 +142,69 @@ def test_the_report_html_requests_nothing_from_the_network(pack, tmp_path):
     refused = html_pdf(folder / f"audit-{YEAR}.html", tmp_path / "again.pdf")
     assert refused == []
     assert (tmp_path / "again.pdf").read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("year", ["26", "2025", "2999"])
+def test_a_year_outside_the_exports_is_refused_before_anything_runs(demo, tmp_path, year):
+    """`--year 26` once ran as of 0026-12-31 and left that run in the check history: only a year from
+    the earliest export loaded (2026 in the sample) to this one is audited."""
+    import duckdb
+
+    root, db = _workbench(demo, tmp_path)
+
+    def check_runs():
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            return con.execute("select count(*) from audit.check_runs").fetchone()[0]
+        finally:
+            con.close()
+
+    before = check_runs()
+    code, out, err = run(root, db, "audit", "--year", year)
+    assert code == 2, err
+    assert f"--year {year}: expected a year from 2026 (the earliest export loaded) to " in err
+    assert "Traceback" not in err and check_runs() == before
+    assert not (root / "data" / "audit-packs").exists() or not any((root / "data" / "audit-packs").iterdir())
+
+
+def test_an_auditor_verifies_a_pack_on_a_machine_with_no_workbench(pack, tmp_path):
+    """The pack is sent to the auditor: `insyn audit --verify` needs no insyn.toml."""
+    import os
+    import sys
+
+    _, _, folder = pack
+    copy = tmp_path / "received" / folder.name
+    shutil.copytree(folder, copy)
+    elsewhere = tmp_path / "auditor"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("INSYN_WORKBENCH", "INSYN_DB")}
+    insyn = str(Path(sys.executable).with_name("insyn"))
+    done = subprocess.run([insyn, "audit", "--verify", str(copy)], cwd=elsewhere, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith(f"{copy}: intact")
+    evidence = next(p for p in sorted((copy / "evidence").iterdir()) if p.suffix == ".csv")
+    evidence.write_text(evidence.read_text(encoding="utf-8") + "one more row\n", encoding="utf-8")
+    done = subprocess.run([insyn, "audit", "--verify", str(copy)], cwd=elsewhere, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and f"changed: evidence/{evidence.name}" in done.stdout
+    assert "insyn.toml" not in done.stderr
+
+
+def test_the_notebook_kernel_talks_over_unix_sockets_and_the_dpo_sees_no_tcp_warning(tmp_path):
+    """A kernel on TCP loopback is reachable by other local accounts and makes ipykernel print
+    "Kernel is running over TCP without encryption" into the demo's output."""
+    import sys
+
+    import nbformat
+
+    template = tmp_path / "t.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")]), template)
+    code = ("import sys; from pathlib import Path; from insyn.audit import execute_notebook; "
+            "execute_notebook(Path(sys.argv[1]), Path(sys.argv[2]), {}, cwd=Path(sys.argv[3]))")
+    done = subprocess.run([sys.executable, "-c", code, str(template), str(tmp_path / "out.ipynb"), str(tmp_path)],
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    assert "TCP" not in done.stderr
+    executed = nbformat.read(tmp_path / "out.ipynb", as_version=4)
+    assert executed.cells[0].outputs[0]["text"] == "42\n"

@@ -108,3 +108,17 @@ def test_missing_workbench_config_is_explained(tmp_path, insyn_process):
                            str(tmp_path), "loads"], capture_output=True, text=True)
     assert proc.returncode == 2
     assert "insyn.toml" in proc.stderr and "not found" in proc.stderr
+
+
+def test_a_dashboard_port_in_use_is_a_clear_error_not_an_internal_one(loaded, insyn_process):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = insyn_process("dashboard", "--port", port, env={"INSYN_DASHBOARD_TOKEN": "t" * 32})
+    assert result.code == 2, result.err
+    assert f"--port {port}: cannot listen there (in use by another program)" in result.err
+    assert "internal error" not in result.err and "Traceback" not in result.err
+    assert "http://" not in result.out          # no address printed that nothing answers on

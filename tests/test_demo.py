@@ -68,3 +68,21 @@ def _tree_hashes(root):
 def test_the_committed_sample_is_what_the_seeded_generator_writes(tmp_path):
     sample.generate(tmp_path / "sample", seed=EXPECTED["seed"])
     assert _tree_hashes(tmp_path / "sample") == _tree_hashes(SAMPLE)
+
+
+def test_the_demo_s_next_hints_name_a_command_that_runs_from_the_shell_it_was_started_in(monkeypatch):
+    """`make demo` runs .venv/bin/insyn with the virtual environment not active: a bare `insyn`
+    in its hints would not be found."""
+    import sys
+    from pathlib import Path
+
+    from insyn.demo import how_to_run_insyn
+
+    venv_insyn = Path(sys.executable).with_name("insyn")
+    monkeypatch.setattr(sys, "argv", [str(venv_insyn), "demo"])
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")                        # not active
+    assert how_to_run_insyn() == str(venv_insyn)
+    monkeypatch.setenv("PATH", f"{venv_insyn.parent}:/usr/bin:/bin")   # active
+    assert how_to_run_insyn() == "insyn"
+    monkeypatch.setattr(sys, "argv", ["/somewhere/insyn/__main__.py", "demo"])
+    assert how_to_run_insyn() == f"{sys.executable} -m insyn"

@@ -66,9 +66,28 @@ def execute_notebook(template: Path, out: Path, parameters: dict, cwd: Path) -> 
 
     try:
         papermill.execute_notebook(str(template), str(out), parameters=parameters, cwd=str(cwd),
-                                   progress_bar=False, log_output=False, kernel_name="python3")
+                                   progress_bar=False, log_output=False, kernel_name="python3",
+                                   **_local_kernel())
     except papermill.PapermillExecutionError as exc:
         raise NotebookFailed(f"{template.name}: cell {exc.exec_count} failed ({exc.ename})") from None
+
+
+def _local_kernel() -> dict:
+    """The kernel talks to Insyn over Unix sockets in the user's own Jupyter runtime folder, not
+    TCP ports on loopback (which other local accounts can reach, and which make ipykernel warn
+    "Kernel is running over TCP without encryption"). A socket path has room for about 107
+    characters: a runtime folder too deep for it keeps TCP."""
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.paths import jupyter_runtime_dir
+    from traitlets import CaselessStrEnum
+
+    if len(jupyter_runtime_dir()) > 60:   # + "/kernel-<uuid>-ipc-<n>" must stay under the limit
+        return {}
+
+    class LocalKernelManager(AsyncKernelManager):
+        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+    return {"kernel_manager_class": LocalKernelManager}
 
 
 def notebook_html(executed: Path, out: Path) -> None:
@@ -261,6 +280,8 @@ def build_pack(app, *, year: int, as_of: dt.date, language: str, out: Path, prog
             "commit": git_commit(wb.root),
             "policy_file": str(wb.policy_file),
             "policy_sha256": app.policy.sha256,
+            "policy_text": _in_workbench(app.policy.text_path, wb.root),
+            "policy_text_sha256": app.policy.text_sha256,
             "check_run_id": report.check_run_id,
             "checks_passed": report.success,
             "inputs": inputs,
@@ -274,6 +295,14 @@ def build_pack(app, *, year: int, as_of: dt.date, language: str, out: Path, prog
         shutil.rmtree(partial, ignore_errors=True)
         raise
     return Pack(final, run_id, manifest)
+
+
+def _in_workbench(path: Path, root: Path) -> str:
+    """A workbench file by its place in the workbench (as the auditor's copy names it), else as it is."""
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
 
 
 def verify_pack(folder: Path) -> list[str]:

@@ -151,7 +151,8 @@ def param_tables(policy: Policy, as_of: dt.date, erasures: Erasures | None = Non
         "old_scc_valid_until": t["old_scc_valid_until"],
         "dpf_adequacy_from": t["dpf_adequacy_from"],
         "dpf_country": t["dpf_country"],
-        "policy_sha256": policy.sha256,
+        "policy_sha256": policy.sha256,                # policy.toml
+        "policy_text_sha256": policy.text_sha256,      # the text the policy.* rules read
         "policy_text_found": policy.text_path.exists(),
         "weblog_horizon_at": weblog_horizon(policy, as_of),
     }

@@ -154,15 +154,20 @@ def cmd_docs(app: Workbench, args) -> int:
     return 0
 
 
-def cmd_audit(app: Workbench, args) -> int:
-    from .audit import default_as_of, verify_pack
+def cmd_audit_verify(args) -> int:
+    """Needs no workbench: an auditor verifies a pack they were sent, on their own machine."""
+    from .audit import verify_pack
 
-    if args.verify:
-        problems = verify_pack(Path(args.verify))
-        for problem in problems:
-            print(problem)
-        print(f"{args.verify}: {'intact' if not problems else f'{len(problems)} problem(s)'}")
-        return 1 if problems else 0
+    problems = verify_pack(Path(args.verify))
+    for problem in problems:
+        print(problem)
+    print(f"{args.verify}: {'intact' if not problems else f'{len(problems)} problem(s)'}")
+    return 1 if problems else 0
+
+
+def cmd_audit(app: Workbench, args) -> int:
+    from .audit import default_as_of
+
     if args.year is None:
         raise InsynError("audit: give --year YEAR (or --verify DIR)")
     as_of = args.as_of or default_as_of(args.year)
@@ -577,6 +582,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if getattr(args, "workbench_free", False):
             return args.func(args)
+        if args.func is cmd_audit and args.verify:
+            return cmd_audit_verify(args)
         app = Workbench.open(args.workbench, db=args.db, engine=args.engine, lake=args.lake)
         return args.func(app, args)
     except InsynError as exc:

@@ -168,7 +168,17 @@ class Policy:
     transfer: dict[str, Any]
     outdated_references: list[OutdatedReference]
     policy_date_markers: list[str]
-    sha256: str = field(default="", compare=False)
+    sha256: str = field(default="", compare=False)   # of policy.toml itself
+
+    @property
+    def text_sha256(self) -> str:
+        """SHA-256 of the policy text the policy.* rules read (text_path), "" when it is missing."""
+        import hashlib
+
+        try:
+            return hashlib.sha256(self.text_path.read_bytes()).hexdigest()
+        except OSError:
+            return ""
 
     @classmethod
     def load(cls, path: Path) -> "Policy":

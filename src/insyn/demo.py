@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shlex
+import shutil
 import sys
+from pathlib import Path
 
 from .errors import InsynError
 
@@ -28,11 +31,22 @@ def sample_demo_person(sample_dir) -> str:
         raise InsynError(f"{path}: cannot read the sample's demo_person ({exc.__class__.__name__})") from None
 
 
+def how_to_run_insyn() -> str:
+    """The command that runs this Insyn from the shell the demo was started in: `insyn` when that is
+    on the PATH, else the path it was started by (`make demo` runs .venv/bin/insyn with the virtual
+    environment not active, where a bare `insyn` is not found)."""
+    started = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if started is None or started.name != "insyn":
+        return f"{sys.executable} -m insyn"
+    on_path = shutil.which("insyn")
+    if on_path and Path(on_path).resolve() == started.resolve():
+        return "insyn"
+    return shlex.quote(str(started))
+
+
 def run_demo(app, quiet: bool = False) -> int:
     """The demo on `app`, the application object on the demo's own warehouse
     (workbench.Workbench.for_demo())."""
-    import shutil
-
     from .output import print_check, print_table
 
     settings, layout = app.settings, app.layout
@@ -91,9 +105,10 @@ def run_demo(app, quiet: bool = False) -> int:
     finally:
         con.close()
     print(f"Access report (GDPR art. 15) for the demo person {DEMO_PERSON_EMAIL}: {letter}")
-    print(f"\nNext: insyn --db {db_path} findings --as-of {as_of}")
-    print(f"      insyn --db {db_path} dashboard")
-    print(f"      insyn audit --verify {pack.path}")
-    print(f"      insyn --db {db_path} dsar report {DEMO_PERSON_EMAIL} --as-of {as_of} --lang en --format html")
-    print(f"      insyn --db {db_path} sql \"select * from marts.fct_dsar_requests\"")
+    insyn = how_to_run_insyn()
+    print(f"\nNext: {insyn} --db {db_path} findings --as-of {as_of}")
+    print(f"      {insyn} --db {db_path} dashboard")
+    print(f"      {insyn} audit --verify {pack.path}")
+    print(f"      {insyn} --db {db_path} dsar report {DEMO_PERSON_EMAIL} --as-of {as_of} --lang en --format html")
+    print(f"      {insyn} --db {db_path} sql \"select * from marts.fct_dsar_requests\"")
     return 0

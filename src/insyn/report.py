@@ -480,7 +480,9 @@ def _provenance(*, lang: str, warehouse: str, build: dict | None, params: dict, 
     else:
         lines.append(text("report.prov_no_check", lang, as_of=as_of.isoformat()))
     if params.get("policy_sha256"):
-        lines.append(text("report.prov_policy", lang, sha=params["policy_sha256"]))
+        lines.append(text("report.prov_policy_file", lang, sha=params["policy_sha256"]))
+    if params.get("policy_text_sha256"):
+        lines.append(text("report.prov_policy", lang, sha=params["policy_text_sha256"]))
     parts.append("\n".join(f"- {line}" for line in lines))
     files = build.get("files_loaded") if build else len(exports)
     parts.append(text("report.prov_exports", lang, files=fmt_int(files, lang)))
@@ -887,8 +889,8 @@ class YearlyReport:
             parts.append(md_table(rows, [text(k, lang) for k in ("report.rule", "report.where", "report.detail",
                                                                  "report.occurrences")], lang,
                                   align=["l", "l", "l", "r"]))
-        if p.get("policy_sha256"):
-            parts.append(text("report.policy_hash", lang, sha=p["policy_sha256"]))
+        if p.get("policy_text_sha256"):
+            parts.append(text("report.policy_hash", lang, sha=p["policy_text_sha256"]))
         return "\n\n".join(parts)
 
     def findings_table(self) -> pd.DataFrame:

@@ -11,6 +11,7 @@ can write meanwhile; waitress logs no requests (no personal data in logs).
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import os
 import socket
@@ -157,8 +158,14 @@ def make_server(app, host: str, port: int):
     # waitress drops X-Forwarded-For itself unless told otherwise; with trusted proxies
     # configured, the gate reads it, and believes it only from those proxies.
     proxies = app.server.extensions["insyn.auth"]["trusted_proxies"]
-    return create_server(app.server, host=host, port=port, threads=8, ident="insyn",
-                         max_request_body_size=MAX_CONTENT_LENGTH + 1, clear_untrusted_proxy_headers=not proxies)
+    try:
+        return create_server(app.server, host=host, port=port, threads=8, ident="insyn",
+                             max_request_body_size=MAX_CONTENT_LENGTH + 1, clear_untrusted_proxy_headers=not proxies)
+    except OSError as exc:   # the port in use, a privileged port, an address this computer does not have
+        reason = "in use by another program" if exc.errno == errno.EADDRINUSE else (
+            exc.strerror or type(exc).__name__).lower()
+        raise InsynError(f"--host {host} --port {port}: cannot listen there ({reason}); "
+                         "choose another with --port (or --host)") from None
 
 
 def run(app, host: str, port: int) -> None:

@@ -263,6 +263,21 @@ class Workbench:
                 con.close()
         self.build(as_of, progress)
 
+    def first_export_year(self) -> int | None:
+        """The year of the earliest export loaded, or None (no warehouse, or nothing loaded)."""
+        from .db import table_exists
+
+        if not self.layout.warehouse.exists():
+            return None
+        con = self.connect(read_only=True)
+        try:
+            if not table_exists(con, "audit", "files"):
+                return None
+            first = con.execute("select min(exported_at) from audit.files").fetchone()[0]
+        finally:
+            con.close()
+        return first.year if first else None
+
     def built_as_of(self) -> dt.date | None:
         """The as-of the models were last built for (the warehouse must exist)."""
         from .findings import built_as_of
@@ -437,8 +452,17 @@ class Workbench:
 
     def audit_pack(self, year: int, as_of: dt.date, language: str | None = None, out: Path | None = None,
                    progress=None):
-        """The yearly audit pack (audit.build_pack) under `out` (default: the layout's audit packs)."""
+        """The yearly audit pack (audit.build_pack) under `out` (default: the layout's audit packs),
+        for a year from the earliest export loaded to this one (`--year 26` is no year audited)."""
         from .audit import build_pack
+
+        first = self.first_export_year()
+        if first is None:
+            raise InsynError(f"{self.layout.warehouse}: nothing loaded yet: no year to audit")
+        this_year = dt.date.today().year
+        if not first <= year <= this_year:
+            raise InsynError(f"--year {year}: expected a year from {first} (the earliest export loaded) "
+                             f"to {this_year}")
 
         return build_pack(self, year=year, as_of=as_of, language=language or self.settings.language,
                           out=out or self.layout.audit_packs, progress=progress)
