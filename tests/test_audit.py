@@ -208,3 +208,16 @@ def test_the_notebook_kernel_talks_over_unix_sockets_and_the_dpo_sees_no_tcp_war
     assert "TCP" not in done.stderr
     executed = nbformat.read(tmp_path / "out.ipynb", as_version=4)
     assert executed.cells[0].outputs[0]["text"] == "42\n"
+
+
+def test_a_report_that_cannot_be_relied_on_says_why_not_which_cell(demo, tmp_path):
+    """Before the first export, the report has nothing to rely on and says so in its own words; the
+    DPO reads that, not "cell 15 failed (AssertionError)"."""
+    root, db = _workbench(demo, tmp_path)
+    out = root / "packs"
+    code, _, err = run(root, db, "audit", "--year", YEAR, "--as-of", f"{YEAR}-05-01", "--lang", "en", "--out", out)
+    assert code == 1
+    assert ("the report cannot be relied on: No register.requests export was loaded on or before 2026-05-01. "
+            "No salesforce.contact export was loaded on or before 2026-05-01. (cell ") in err
+    assert "AssertionError" not in err and "Traceback" not in err
+    assert list(out.iterdir()) == []

@@ -69,6 +69,10 @@ def execute_notebook(template: Path, out: Path, parameters: dict, cwd: Path) -> 
                                    progress_bar=False, log_output=False, kernel_name="python3",
                                    **_local_kernel())
     except papermill.PapermillExecutionError as exc:
+        if exc.ename == "AssertionError" and exc.evalue:
+            # the report's own explanation (what it cannot rely on: catalog words, no personal data)
+            raise NotebookFailed(f"{template.name}: the report cannot be relied on: {exc.evalue} "
+                                 f"(cell {exc.exec_count})") from None
         raise NotebookFailed(f"{template.name}: cell {exc.exec_count} failed ({exc.ename})") from None
 
 
