@@ -43,6 +43,10 @@ def create_app(reader, queries_dir: Path, *, language: str = "sv", access_report
         suppress_callback_exceptions=True,
     )
     i18n.configure(app.server, locale_dir)   # before the layout: the header is in words too
+    # what the switch offers is all a client may ask for (the pseudo-language only where a test
+    # made the app with it: a report in it is no letter to a person)
+    offered = SHOWN + ((language,) if language not in SHOWN else ())
+    app.server.extensions[i18n.OFFERED] = offered
     app.layout = html.Div([
         dcc.Location(id="url"),
         html.Header([
@@ -53,8 +57,7 @@ def create_app(reader, queries_dir: Path, *, language: str = "sv", access_report
                 html.Div([html.Label(id="as-of-label", htmlFor="as-of"),
                           dcc.Dropdown(id="as-of", clearable=False, className="as-of",
                                        persistence=True, persistence_type="session")]),
-                dcc.RadioItems(id="lang", options=[{"label": code.upper(), "value": code}
-                                                    for code in SHOWN + ((language,) if language not in SHOWN else ())],
+                dcc.RadioItems(id="lang", options=[{"label": code.upper(), "value": code} for code in offered],
                                value=language, inline=True, className="lang",
                                persistence=True, persistence_type="session"),
             ], className="controls"),

@@ -19,6 +19,7 @@ from insyn import texts
 
 SHOWN = texts.LANGUAGES          # the languages the switch offers
 LANGUAGES = texts.CHOOSABLE      # the languages a page may be asked for (the pseudo-language too)
+OFFERED = "insyn.languages"      # app.server.extensions: the languages this app's switch offers
 EXTENSION = "insyn.texts"        # the app's locale folder on its Flask server
 
 _last: dict = {}                 # the last configured: for figures and pages called outside a request

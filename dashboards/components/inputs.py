@@ -18,11 +18,13 @@ import json
 import re
 from collections.abc import Callable
 
+import flask
+
 from insyn.access_report import FORMATS
 
 from .. import data
 from . import roles
-from .i18n import LANGUAGES
+from .i18n import OFFERED, SHOWN
 
 REQUEST_STATUSES = ("open", "closed", "overdue")
 MAX_BODY_BYTES = 64 * 1024      # the largest callback body of these pages is a few kB
@@ -143,7 +145,7 @@ def click_data(value) -> None:
 # Every (component id, property) a callback takes, with what the page can send for it.
 VALIDATORS: dict[tuple[str, str], Check] = {
     # the shell (app.py) and Dash Pages' own router
-    ("lang", "value"): one_of(lambda: LANGUAGES),
+    ("lang", "value"): one_of(lambda: flask.current_app.extensions.get(OFFERED, SHOWN)),
     ("as-of", "value"): as_of,
     ("url", "pathname"): pathname,
     ("_pages_location", "pathname"): pathname,
