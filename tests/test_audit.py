@@ -60,7 +60,7 @@ def test_the_pack_holds_the_report_evidence_docs_and_manifest(pack):
     assert manifest["policy_text"] == "data/sample/policy/integritetspolicy.sv.txt"   # its place, not this machine's path
     assert manifest["policy_text_sha256"] == hashlib.sha256((REPO / manifest["policy_text"]).read_bytes()).hexdigest()
     assert manifest["policy_text_sha256"] != manifest["policy_sha256"]
-    assert set(manifest["files"]) == names - {"manifest.json"}
+    assert set(manifest["files"]) == names - {"manifest.json", "manifest.sig"}   # the signature signs the manifest
     assert {i["source"] for i in manifest["inputs"]} >= {"salesforce.contact", "register.requests"}
     nb = json.loads((folder / f"audit-{YEAR}.ipynb").read_text(encoding="utf-8"))
     assert manifest["run_id"] in json.dumps(nb["cells"][:4])  # the run id went in as a parameter
@@ -144,7 +144,7 @@ def test_the_report_html_requests_nothing_from_the_network(pack, tmp_path):
     assert (tmp_path / "again.pdf").read_bytes().startswith(b"%PDF")
 
 
-@pytest.mark.parametrize("year", ["26", "2025", "2999"])
+@pytest.mark.parametrize("year", ["26", "2025", "2999", "0", "10000"])
 def test_a_year_outside_the_exports_is_refused_before_anything_runs(demo, tmp_path, year):
     """`--year 26` once ran as of 0026-12-31 and left that run in the check history: only a year from
     the earliest export loaded (2026 in the sample) to this one is audited."""
@@ -182,7 +182,8 @@ def test_an_auditor_verifies_a_pack_on_a_machine_with_no_workbench(pack, tmp_pat
     done = subprocess.run([insyn, "audit", "--verify", str(copy)], cwd=elsewhere, env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().endswith(f"{copy}: intact")
+    assert done.stdout.strip().endswith("which was NOT checked (pass --key FINGERPRINT or --previous DIR)")
+    assert f"{copy}: intact as signed by key " in done.stdout
     evidence = next(p for p in sorted((copy / "evidence").iterdir()) if p.suffix == ".csv")
     evidence.write_text(evidence.read_text(encoding="utf-8") + "one more row\n", encoding="utf-8")
     done = subprocess.run([insyn, "audit", "--verify", str(copy)], cwd=elsewhere, env=env,

@@ -54,6 +54,15 @@ def clean_workbench(tmp_path):
           "name,country_iso2,role,transfer_mechanism,dpf_certified_until,tia_on,dpa_on\n"
           "Nordic Mail AB,SE,e-mail delivery,none,,,2025-01-10\n"
           "Salesforce,US,CRM,dpf,2027-10-01,,2024-01-10\n")
+    # every rule has what it judges (a rule without its sources is not evaluated: exit 4)
+    write(inbox / "events" / "esp-events.jsonl",
+          '{"email": "anna.ek@example.se", "timestamp": 1763632800, "event": "delivered", '
+          '"category": "newsletter", "sg_event_id": "cleanEvent0000000000001"}\n')
+    write(inbox / "mailchimp" / "subscribed_email_audience_export_0123456789.csv",
+          '"Email Address","First Name","Last Name",LEID,EUID\n'
+          "anna.ek@example.se,Anna,Ek,41497665,689e69b022\n")
+    write(inbox / "weblogs" / "access.log",
+          '198.51.100.61 - - [20/Nov/2026:11:19:12 +0100] "GET /priser HTTP/1.1" 200 6016 "-" "Mozilla/5.0"\n')
     return wb
 
 
@@ -61,9 +70,10 @@ def test_run_on_clean_data_exits_0_with_no_findings(clean_workbench, tmp_path):
     db = tmp_path / "clean.duckdb"
     code, out, err = run(clean_workbench, db, "run", clean_workbench / "inbox", "--as-of", "2026-11-24")
     assert code == 0, out + err
-    assert "all expectations met" in out
+    # no Tasks, Events or opportunity roles exported: those quality suites were not run, and say so
+    assert "no expectation failed" in out and "quality.activities" in out.split("suites not evaluated")[1]
     code, out, _ = run(clean_workbench, db, "findings", "--as-of", "2026-11-24", "--format", "json")
-    assert code == 0 and json.loads(out) == {"as_of": "2026-11-24", "findings": []}
+    assert code == 0 and json.loads(out) == {"as_of": "2026-11-24", "findings": [], "not_evaluated": []}
 
 
 def test_a_violation_makes_check_exit_1_naming_the_rule(clean_workbench, tmp_path):

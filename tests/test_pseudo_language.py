@@ -193,9 +193,9 @@ def test_the_access_letter_shows_only_catalog_words(bench, tmp_path):
 
 # ---------------------------------------------------------------- the audit report and the retention review
 
-YEARLY = ("title_markdown", "summary_markdown", "requests_section", "deadline_section", "retention_section",
-          "optout_section", "weblog_section", "transfers_section", "policy_text_section", "findings_section",
-          "provenance_markdown")
+YEARLY = ("title_markdown", "contents_markdown", "summary_markdown", "requests_section", "deadline_section",
+          "retention_section", "optout_section", "weblog_section", "transfers_section", "policy_text_section",
+          "findings_section", "failed_checks_section", "provenance_markdown")
 MONTHLY = ("title_markdown", "due_now_section", "coming_due_section", "flagged_earlier_section",
            "first_notice_section", "provenance_markdown")
 WORD_COLUMNS = {"title_en", "title_sv", "detail", "invalid_reason"}   # words (rules' catalog), not data

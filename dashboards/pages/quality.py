@@ -29,6 +29,11 @@ def render(lang, as_of_value):
     history = data.q("check_history")
     files = data.q("files_quality")
     checks = checks.assign(failed=~checks["success"]) if not checks.empty else checks
+    unable = data.q("not_evaluated", as_of=as_of)
+    # suites over sources never loaded were not run: listed, never counted as passed
+    skipped = [t("dashboard.overview.suite_not_evaluated", lang, suite=r["suite"],
+                 sources=", ".join(str(r["missing_sources"] or "").split(",")))
+               for r in unable.to_dict("records") if not isinstance(r["rule"], str)]
     return [
         html.H1(t("dashboard.nav.quality", lang)),
         html.Div([
@@ -37,7 +42,9 @@ def render(lang, as_of_value):
             html.Div(dcc.Graph(id="quality-history", figure=figures.check_history_line(history, lang),
                                config={"displaylogo": False}), className="card"),
         ], className="grid2"),
-        html.Div([html.H2(t("dashboard.label.checks", lang)), table(checks, CHECKS, lang, highlight="failed", table_id="quality-checks")],
+        html.Div([html.H2(t("dashboard.label.checks", lang)), table(checks, CHECKS, lang, highlight="failed", table_id="quality-checks"),
+                  *([html.H2(t("dashboard.overview.not_evaluated_heading", lang)),
+                     html.Ul([html.Li(line) for line in skipped], id="quality-not-evaluated")] if skipped else [])],
                  className="card"),
         html.Div([html.H2(t("dashboard.label.files", lang)), table(files, FILES, lang, highlight="rejected", table_id="quality-files")],
                  className="card"),

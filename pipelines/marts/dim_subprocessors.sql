@@ -48,7 +48,7 @@ judged as (
                 case when current_register.tia_on is null or current_register.tia_on > run.as_of
                     then '2021 SCCs without a transfer impact assessment' end
             when current_register.transfer_mechanism = 'scc_2010' then
-                case when run.as_of > run.old_scc_valid_until then 'the 2010 SCCs are no longer valid' end
+                case when run.as_of > run.old_scc_valid_until then '2010 SCCs no longer valid' end
             when current_register.transfer_mechanism = 'bcr' then null
             when current_register.transfer_mechanism = 'privacy_shield' then
                 case when run.as_of >= run.privacy_shield_invalid_from then 'Privacy Shield was invalidated (C-311/18)' end

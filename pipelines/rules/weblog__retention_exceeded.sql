@@ -1,6 +1,7 @@
 -- weblog.retention_exceeded: log lines older than the horizon, midnight (in
--- the policy's zone) of add_months(as_of, -N months). One finding per file and
--- UTC day, with the number of lines.
+-- the policy's zone) of add_months(as_of, -N months), quarantined junk lines
+-- included where their client address and time can be read (they hold the
+-- address all the same). One finding per file and UTC day, with the number of lines.
 with lines as (
     select * from marts.fct_weblog_lines
 ),

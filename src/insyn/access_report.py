@@ -6,9 +6,12 @@ gather()  every row held about one person, from every source that names
           snapshot sources from their latest export on or before as-of,
           appended streams (e-mail events, web logs) whole, each row once.
 compose() the art. 15 content per category of data: purposes, legal basis,
-          origin, recipients with today's transfer basis, retention with the
-          date the data falls due, rights, the supervisory authority. Words
-          come from templates/access_report.toml, numbers from the policy.
+          origin, recipients with what the sub-processor register records of
+          each transfer at as-of (never a safeguard it does not hold),
+          retention with the date the data falls due, automated decisions and
+          profiling (policy.toml [access_report]), rights, the supervisory
+          authority. Words come from the catalogs (letter.po), the company's
+          data from templates/access_report.toml, numbers from the policy.
 render_html() / write(): the letter (HTML, PDF) and the machine-readable copy
           (JSON, art. 15(3)).
 
@@ -204,15 +207,11 @@ def compose(con: duckdb.DuckDBPyConnection, *, key: str, as_of: dt.date, lang: s
     """The report's content: per category of data what art. 15 requires, and the data itself;
     each source's name, field labels and value words (`labels`) from the catalog."""
     words = texts[lang]
-    mechanisms = texts.get("transfer_mechanisms", {}).get(lang, {})
-    recipients_all = [
-        dict(zip(("name", "country", "role", "mechanism", "valid"), r)) for r in con.execute(
-            "select subprocessor_name, country_iso2, processing_role, transfer_mechanism, is_transfer_valid "
-            "from marts.dim_subprocessors order by subprocessor_name").fetchall()]
-    for r in recipients_all:
-        r["transfer_basis"] = mechanisms.get(r["mechanism"] or "", r["mechanism"] or "")
-        if not r["valid"]:
-            r["transfer_basis"] += ". " + mechanisms.get("invalid", "")
+    statements = letter_policy(policy.path)
+    recipients_all = transfers(con, as_of, texts.get("transfer_mechanisms", {}).get(lang, {}), statements)
+    # no register at as-of is not "no recipients": the letter must not say there are none
+    register_loaded = con.execute("select count(*) from marts.int_latest_exports "
+                                  "where source = 'register.subprocessors'").fetchone()[0] > 0
 
     def recipients(category: str) -> list[dict]:
         patterns = [p.lower() for p in texts.get("recipients_match", {}).get(category, [])]
@@ -239,7 +238,8 @@ def compose(con: duckdb.DuckDBPyConnection, *, key: str, as_of: dt.date, lang: s
         retention = next((k.report.retention for k in sources.reported()
                           if k.report.category == category and k.report.retention), None)
         if retention == "crm_clock":
-            entry["origin"], entry["retention"] = _crm_origin_retention(con, key, c, policy, held)
+            entry["origin"], entry["retention"] = _crm_origin_retention(con, key, c, policy, held,
+                                                                        _lead_source_words(sources, catalog))
         elif retention == "log_age":
             from .dates import add_months
 
@@ -264,12 +264,114 @@ def compose(con: duckdb.DuckDBPyConnection, *, key: str, as_of: dt.date, lang: s
         "identity": identity.__dict__,
         "request_id": identity.request_id,
         "categories": categories,
+        "automated_decisions": [_word(words, "automated_decision", n, "automated_decisions", policy.path)
+                                for n in statements["automated_decisions"]],
+        "profiling": [_word(words, "profiling", n, "profiling", policy.path) for n in statements["profiling"]],
         "rights": words["rights"],
         "how_to": _fmt(words["how_to"], contact=controller["contact"]),
         "complaint": _fmt(words["complaint"], authority=authority["name"], address=authority["address"],
                           web=authority["web"]),
         "supervisory_authority": authority,
+        # for the DPO (`dsar report` names them): fields the letter leaves out for want of a label
+        "fields_without_label": _unlabelled(held, kinds),
+        "subprocessor_register": register_loaded,
     }
+
+
+def _unlabelled(held: dict[str, list[dict]], kinds: dict) -> dict[str, list[str]]:
+    """Per source shown record by record, the fields held that sources.toml neither labels nor
+    hides (a table layout shows its chosen columns by design)."""
+    out = {}
+    for source, rows in held.items():
+        spec = kinds[source].report
+        if spec.layout == "table":
+            continue
+        labelled = {f for f, _ in spec.fields} | set(spec.hide)
+        missing = sorted({k for row in rows for k in row if not k.startswith("_") and k not in labelled})
+        if missing:
+            out[source] = missing
+    return out
+
+
+# ---------------------------------------------------------------- transfers (art. 15(2))
+
+POLICY_SECTION = "access_report"
+# [access_report] in policy.toml: the company's own statements in the letter, each a name whose
+# words are in letter.po, and which transfer mechanisms rest on an assessment or a certification
+POLICY_LISTS = ("automated_decisions", "profiling", "assessment_mechanisms", "certification_mechanisms")
+
+
+def letter_policy(path: Path) -> dict[str, list[str]]:
+    """policy.toml's [access_report]: every list present (an empty one is a statement too)."""
+    section = read_toml(path).get(POLICY_SECTION)
+    if not isinstance(section, dict):
+        raise ConfigError(str(path), f"[{POLICY_SECTION}]", "missing (the access letter's statements on "
+                          "automated decisions, profiling and transfers; see the reference policy.toml)")
+    out = {}
+    for key in POLICY_LISTS:
+        value = section.get(key)
+        if not isinstance(value, list) or not all(isinstance(v, str) and re.fullmatch(r"[a-z0-9_]+", v)
+                                                  for v in value):
+            raise ConfigError(str(path), f"{POLICY_SECTION}.{key}",
+                              "missing or not a list of names (lower-case letters, digits, _)")
+        out[key] = value
+    return out
+
+
+def _word(words: dict, group: str, name: str, key: str, path: Path) -> str:
+    """The letter's words for a name the policy lists (letter.<group>.<name>)."""
+    text = words.get(group, {}).get(name)
+    if not isinstance(text, str):
+        raise ConfigError(str(path), f"{POLICY_SECTION}.{key}",
+                          f"{name!r} has no words in letter.po (letter.{group}.{name})")
+    return text
+
+
+def transfers(con: duckdb.DuckDBPyConnection, as_of: dt.date, words: dict, statements: dict) -> list[dict]:
+    """Each sub-processor in the register as it stands at as-of (marts.dim_subprocessors, built
+    for as-of) with what the letter may say of its transfer: only what the register records
+    (the mechanism, the assessment's date or that none is recorded, the certification's end)."""
+    rows = con.execute(
+        "select subprocessor_name, country_iso2, processing_role, transfer_mechanism, is_transfer_valid, "
+        "is_in_eea, tia_on, dpf_certified_until from marts.dim_subprocessors order by subprocessor_name").fetchall()
+    out = []
+    for name, country, role, mechanism, valid, in_eea, tia_on, certified_until in rows:
+        tia_on = tia_on if tia_on is not None and tia_on <= as_of else None   # not made yet at as-of
+        out.append({"name": name, "country": country, "role": role, "mechanism": mechanism, "valid": valid,
+                    "tia_on": tia_on, "dpf_certified_until": certified_until,
+                    "transfer_basis": _transfer_statement(words, statements, as_of, mechanism, bool(in_eea),
+                                                          tia_on, certified_until)})
+    return out
+
+
+def _transfer_statement(words: dict, statements: dict, as_of: dt.date, mechanism: str | None, in_eea: bool,
+                        tia_on: dt.date | None, certified_until: dt.date | None) -> str:
+    def said(key: str):
+        if key not in words:   # a workbench's own catalog from before these words
+            from .texts import MissingText
+            raise MissingText(f"no text for message 'letter.transfer.{key}' (add it to letter.po under locale/)")
+        return words[key]
+
+    if in_eea:
+        return said("within_eea")
+    names = words.get("name", {})
+    if not mechanism:
+        parts = [said("not_recorded")]
+    elif mechanism in names:
+        parts = [_fmt(said("recorded"), mechanism=names[mechanism])]
+    else:   # a code the policy does not list: quoted as recorded, never dressed as a safeguard
+        parts = [_fmt(said("unclassified"), mechanism=mechanism)]
+    if tia_on is not None:
+        parts.append(_fmt(said("tia_on"), date=tia_on.isoformat()))
+    elif mechanism in statements["assessment_mechanisms"]:
+        parts.append(said("no_tia"))
+    if certified_until is not None:
+        ended = certified_until < as_of
+        parts.append(_fmt(said("certification_ended" if ended else "certified_until"),
+                          date=certified_until.isoformat()))
+    elif mechanism in statements["certification_mechanisms"]:
+        parts.append(said("no_certification"))
+    return " ".join(parts)
 
 
 def _labels(kind, catalog) -> dict:
@@ -277,7 +379,14 @@ def _labels(kind, catalog) -> dict:
     spec = kind.report
     return {"name": catalog(spec.name),
             "fields": {f: catalog(msgid) for f, msgid in spec.fields},
-            "values": {f: {v: catalog(msgid) for v, msgid in values.items()} for f, values in spec.values.items()}}
+            "values": {f: {value_key(v): catalog(msgid) for v, msgid in values.items()}
+                       for f, values in spec.values.items()}}
+
+
+def value_key(value) -> str:
+    """A value as sources.toml's values tables match it: trimmed, inner spaces as one, any case
+    (exports write 'Completed', 'completed ', 'web  research')."""
+    return " ".join(str(value).split()).casefold()
 
 
 def _person_name(held: dict[str, list[dict]], sources: Sources) -> str | None:
@@ -305,7 +414,13 @@ def _oldest_day(rows: list[dict], kind) -> dt.date | None:
     return min(days) if days else None
 
 
-def _crm_origin_retention(con, key: str, c: dict, policy, held) -> tuple[str, str]:
+def _lead_source_words(sources: Sources, catalog) -> dict[str, str]:
+    """The CRM's lead sources in words (sources.toml: the values of the field leadsource)."""
+    return {value_key(v): catalog(msgid) for k in sources.reported()
+            for v, msgid in k.report.values.get("leadsource", {}).items()}
+
+
+def _crm_origin_retention(con, key: str, c: dict, policy, held, lead_words: dict) -> tuple[str, str]:
     """Origin and retention of the person's CRM records (dim_crm_records, fct_retention_clock)."""
     rows = con.execute(
         "select r.contact_origin, r.lead_source, k.due_on from marts.dim_crm_records r "
@@ -315,7 +430,8 @@ def _crm_origin_retention(con, key: str, c: dict, policy, held) -> tuple[str, st
         return _fmt(c["origin_unclassified"], lead_source="-"), c["retention_self_initiated"]
     origins, retentions = [], []
     for origin, lead_source, due_on in rows:
-        o = _fmt(c.get(f"origin_{origin}", c["origin_unclassified"]), lead_source=lead_source or "-")
+        lead_source = lead_words.get(value_key(lead_source), lead_source) if lead_source else "-"
+        o = _fmt(c.get(f"origin_{origin}", c["origin_unclassified"]), lead_source=lead_source)
         if o not in origins:
             origins.append(o)
         if origin == "company_initiated":
@@ -344,16 +460,20 @@ def render_html(report: dict, texts: dict, templates: Path, sources: Sources) ->
     labels = {s: c["labels"][s] for c in report["categories"] for s in c["labels"]}
 
     def shown(value, source: str, field: str):
-        """A value as the letter shows it: in words where sources.toml says so, booleans as yes/no."""
+        """A value as the letter shows it: in words where sources.toml says so, booleans as yes/no;
+        any other value as it was written (free text the person or the company typed)."""
         words_for = labels.get(source, {}).get("values", {}).get(field, {})
-        return words_for.get(str(value), truth.get(str(value).lower(), value))
+        return words_for.get(value_key(value), truth.get(str(value).lower(), value))
 
     env.filters["shown"] = shown
+    env.tests["unbroken"] = unbroken
+    env.filters["date_pieces"] = date_pieces
     kinds = {k.report.shown_as: k.report for k in sources.reported()}
     return env.get_template(TEMPLATE_HTML).render(
         r=report, w=words, labels=labels, source_names={s: v["name"] for s, v in labels.items()},
-        letter={"columns": {s: [f for f, _ in k.fields] for s, k in kinds.items() if k.layout == "table"},
-                "hide": {s: k.hide for s, k in kinds.items()}},
+        letter={"columns": {s: [f for f, _ in k.fields] for s, k in kinds.items() if k.layout == "table"}},
+        fields=lambda source, row: _fields_shown(row, labels[source]["fields"], kinds[source].hide),
+        hidden=lambda count: _fmt(words["hidden_fields"], count=count),
         title=_fmt(words["title"], controller=controller),
         greeting=_fmt(words["greeting"], name=report["person"]["name"]) if report["person"]["name"]
         else words["greeting_no_name"],
@@ -361,6 +481,31 @@ def render_html(report: dict, texts: dict, templates: Path, sources: Sources) ->
                     as_of=report["as_of"]),
         exported=lambda d: _fmt(words["exported"], date=d),
     )
+
+
+def _fields_shown(row: dict, labelled: dict, hide: tuple) -> tuple[list[tuple[str, str, object]], int]:
+    """The fields of a record the letter shows, as (field, label, value): those with a label in
+    the catalog (sources.toml fields), in its order; and how many others the export holds (record
+    keeping, derived values, a column nobody named: the JSON copy has them, a column name never
+    reaches the letter)."""
+    shown = [(k, labelled[k], v) for k, v in row.items() if k in labelled and k not in hide]
+    others = sum(1 for k in row if not k.startswith("_") and (k not in labelled or k in hide))
+    return shown, others
+
+
+_ONE_VALUE = re.compile(r"\d{4}-\d\d-\d\d(?: \d\d:\d\d(?::\d\d)?(?: UTC)?)?")
+
+
+def unbroken(value) -> bool:
+    """A value that must not be split across lines: one short token (an IP address, an e-mail
+    address, an id, a number) or a date and time."""
+    text = str(value)
+    return len(text) <= 40 and (not any(c.isspace() for c in text) or bool(_ONE_VALUE.fullmatch(text)))
+
+
+def date_pieces(text) -> list[tuple[str, bool]]:
+    """A sentence as (piece, is a date) pairs: the template keeps each date on one line."""
+    return [(piece, bool(i % 2)) for i, piece in enumerate(re.split(r"(\d{4}-\d\d-\d\d)", str(text))) if piece]
 
 
 def to_json(report: dict) -> str:

@@ -27,6 +27,7 @@ from .text import squish, trim
 from .texts import workbench_locale
 
 MODEL_LAYERS = ("staging", "marts", "rules")
+RULE_LAYER = "rules"
 _REF = re.compile(r"\b(staging|marts|rules)\.([a-z_][a-z0-9_]*)\b", re.IGNORECASE)
 _COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
 
@@ -279,7 +280,12 @@ def build(con: duckdb.DuckDBPyConnection, *, pipelines: Path, sources: Sources, 
     (an Arrow table or dataset): they are copied in instead of running the SQL here;
     `prepare(con)` runs first, in the same transaction. `locale` holds the catalogs the rule titles
     and details come from (default: the workbench's, beside `pipelines`)."""
-    models = [m for m in discover(pipelines) if m.layer in layers]
+    from . import findings
+
+    every_model = discover(pipelines)
+    models = [m for m in every_model if m.layer in layers]
+    specs = findings.rule_specs(every_model)
+    findings.check_needs(specs, set(sources.names()))
     say = progress or (lambda msg: None)
     started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     with transaction(con):
@@ -288,15 +294,20 @@ def build(con: duckdb.DuckDBPyConnection, *, pipelines: Path, sources: Sources, 
             prepare(con)
         create_macros(con, pipelines)
         write_params(con, policy, as_of, erasures)
+        # a rule whose sources were never loaded is not run: its table stays empty, and it is
+        # reported as not evaluated (audit.not_evaluated), never as passed
+        unmet = findings.unmet(specs, findings.available_sources(con, as_of, sources, policy.text_path),
+                               as_of, policy.text_path)
+        not_run = {f"{RULE_LAYER}.{e['table']}" for e in unmet}
         for n, model in enumerate(models, start=1):
-            say(f"[{n}/{len(models)}] {model.table}")
+            say(f"[{n}/{len(models)}] {model.table}" + (" (not evaluated)" if model.table in not_run else ""))
             try:
-                _materialize(con, model, results)
+                _materialize(con, model, results, empty=model.table in not_run)
             except duckdb.Error as exc:
                 raise InsynError(f"{model.path}: {str(exc).splitlines()[0]}") from None
             _document(con, model)
         _write_docs_tables(con, models)
-        _write_rule_catalog(con, discover(pipelines), locale or workbench_locale(pipelines.parent))
+        _write_rule_catalog(con, specs, locale or workbench_locale(pipelines.parent), unmet)
         run_id = con.execute("select coalesce(max(run_id), 0) + 1 from audit.runs").fetchone()[0]
         con.execute(
             "insert into audit.runs values ($id, 'build', $as_of, $started, $finished, 'ok', $n)",
@@ -306,14 +317,17 @@ def build(con: duckdb.DuckDBPyConnection, *, pipelines: Path, sources: Sources, 
     return models
 
 
-def _materialize(con: duckdb.DuckDBPyConnection, model: Model, results) -> None:
+def _materialize(con: duckdb.DuckDBPyConnection, model: Model, results, empty: bool = False) -> None:
+    """The model's table; `empty`: its columns only (a rule not run)."""
     table = f"{ident(model.layer)}.{ident(model.name)}"
+    none = " limit 0" if empty else ""
     if results is None:
-        con.execute(f"create or replace table {table} as {model.sql}")
+        sql = f"select * from ({model.sql}) as model_rows{none}" if empty else model.sql
+        con.execute(f"create or replace table {table} as {sql}")
         return
     con.register("insyn_model_rows", results(model))
     try:
-        con.execute(f"create or replace table {table} as select * from insyn_model_rows")
+        con.execute(f"create or replace table {table} as select * from insyn_model_rows{none}")
     finally:
         con.unregister("insyn_model_rows")
 
@@ -330,15 +344,16 @@ def _document(con: duckdb.DuckDBPyConnection, model: Model) -> None:
             con.execute(f"comment on column {table}.{ident(column)} is {sql_literal(text)}")
 
 
-def _write_rule_catalog(con: duckdb.DuckDBPyConnection, models: list[Model], locale: Path) -> None:
-    """params.rules and audit.current_findings (findings.write_tables): the titles and the
-    English details come from the catalogs in `locale`."""
+def _write_rule_catalog(con: duckdb.DuckDBPyConnection, specs: list[dict], locale: Path,
+                        unmet: list[dict]) -> None:
+    """params.rules, audit.current_findings and audit.not_evaluated (findings.write_tables): the
+    titles and the English details come from the catalogs in `locale`."""
     from . import findings
 
     if con.execute("select count(*) from duckdb_views() where schema_name = 'audit' "
                    "and view_name = 'current_findings'").fetchone()[0]:
         con.execute("drop view audit.current_findings")   # a warehouse built before the findings had facts
-    findings.write_tables(con, findings.rule_specs(models), locale)
+    findings.write_tables(con, specs, locale, unmet)
 
 
 def _write_docs_tables(con: duckdb.DuckDBPyConnection, models: list[Model]) -> None:

@@ -2,7 +2,9 @@
 (workbench.Workbench), print. Nothing else imports this module.
 
 Exit codes: 0 success; 1 a check failed or something was found; 2 usage or
-input error; 3 the warehouse is busy with another writer.
+input error; 3 the warehouse is busy with another writer; 4 (findings, check,
+run, audit) some rule could not be evaluated because the exports it needs were
+never loaded (1 wins over 4, 4 over 0).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ COMMANDS_HELP = """commands:
   purge     delete raw snapshots and web log lines past their retention
   access-log who looked up, reported on or erased whom; dashboard logins
   dashboard serve the DPO's dashboard (a token or a login on loopback, a login elsewhere)
+  lab       JupyterLab on the notebooks (loopback, a token, a read-only copy of the warehouse)
   user      dashboard logins: add (--role dpo|viewer), list, remove
   sql       run read-only SQL against the warehouse
   init      a new workbench for a company, in a new folder
@@ -114,38 +117,61 @@ def cmd_build(app: Workbench, args) -> int:
     return 0
 
 
+NOT_EVALUATED = 4   # exit code: some rule could not be evaluated (its exports were never loaded)
+
+
+def _not_evaluated_exit(unable) -> int:
+    return NOT_EVALUATED if unable else 0
+
+
+def _print_not_evaluated(unable, nothing_loaded: bool) -> None:
+    """The rules not evaluated, after the findings or the check summary."""
+    from .output import print_table
+
+    if not unable:
+        return
+    print("\nnothing is loaded yet: no rule was evaluated" if nothing_loaded else
+          "\nnot evaluated (what they need was never loaded; no finding is given, none is passed):")
+    print_table(["rule", "missing_sources", "detail"],
+                [[e["rule"], " ".join(e["missing_sources"]) or e.get("source"), e["detail"]] for e in unable])
+
+
 def cmd_findings(app: Workbench, args) -> int:
     from . import findings
     from .output import print_csv, print_json, print_table
 
     as_of = args.as_of or dt.date.today()
     rows = app.findings(as_of, args.rule, progress=_progress_of(args))
+    unable = app.not_evaluated(as_of, args.rule, progress=_progress_of(args))
     if args.format == "json":
-        print_json(findings.as_json(rows, as_of))
+        print_json(findings.as_json(rows, as_of, unable))
     elif args.format == "csv":
-        print_csv(findings.FINDING_COLUMNS, findings.as_rows(rows))
+        print_csv(findings.FINDING_COLUMNS, findings.as_rows(rows, unable))
     else:
         print_table(["rule", "record_id", "email", "source", "count", "detail"],
                     [[f["rule"], f["record_id"], f["email"], f["source"], f["count"], f["detail"]] for f in rows])
+        _print_not_evaluated(unable, app.nothing_loaded())
         print(f"as of {as_of.isoformat()}")
-    return 0
+    return _not_evaluated_exit(unable)
+
+
+def _check_exit(report) -> int:
+    """Print the check; 1 when an expectation failed, else 4 when something was not evaluated, else 0."""
+    from .output import print_check
+
+    print_check(report)
+    _print_not_evaluated(report.unable, report.check_run_id is None)
+    return 1 if not report.success else NOT_EVALUATED if not report.complete else 0
 
 
 def cmd_check(app: Workbench, args) -> int:
-    from .output import print_check
-
-    report = app.check(args.as_of or dt.date.today(), progress=_progress_of(args))
-    print_check(report)
-    return 0 if report.success else 1
+    return _check_exit(app.check(args.as_of or dt.date.today(), progress=_progress_of(args)))
 
 
 def cmd_run(app: Workbench, args) -> int:
-    from .output import print_check
-
     _, report = app.run(Path(args.inbox), args.as_of or dt.date.today(), progress=_progress_of(args),
                         on_loaded=_print_load_report)
-    print_check(report)
-    return 0 if report.success else 1
+    return _check_exit(report)
 
 
 def cmd_docs(app: Workbench, args) -> int:
@@ -156,26 +182,53 @@ def cmd_docs(app: Workbench, args) -> int:
 
 def cmd_audit_verify(args) -> int:
     """Needs no workbench: an auditor verifies a pack they were sent, on their own machine."""
-    from .audit import verify_pack
+    from .audit import check_pack
+    from .signing import grouped, parse_fingerprint
 
-    problems = verify_pack(Path(args.verify))
-    for problem in problems:
-        print(problem)
-    print(f"{args.verify}: {'intact' if not problems else f'{len(problems)} problem(s)'}")
+    key = parse_fingerprint(args.key) if args.key else None
+    result = check_pack(Path(args.verify), key=key, previous=Path(args.previous) if args.previous else None)
+    for line in result.notes + result.problems:
+        print(line)
+    problems = result.problems
+    if problems:
+        print(f"{args.verify}: {len(problems)} problem(s)")
+    elif result.signer_checked:
+        print(f"{args.verify}: intact")
+    else:   # a forger can sign with a key of their own: say so in the verdict, not only above it
+        print(f"{args.verify}: intact as signed by key {grouped(result.signer)}, which was NOT checked "
+              "(pass --key FINGERPRINT or --previous DIR)")
     return 1 if problems else 0
 
 
 def cmd_audit(app: Workbench, args) -> int:
-    from .audit import default_as_of
+    from .signing import KEY_FILE, grouped
 
+    if args.key or args.previous:
+        raise InsynError("audit: --key and --previous go with --verify DIR")
+    if args.rotate_key:
+        old, new = app.rotate_signing_key()
+        print(f"audit signing key replaced: {new.path} (the old one kept as {KEY_FILE}.retired-"
+              f"{old.fingerprint[:16]} beside it); the next pack carries the hand-over, signed by the old key")
+        print(f"  old key {grouped(old.fingerprint)}\n  new key {grouped(new.fingerprint)}")
+        if args.year is None:
+            return 0
     if args.year is None:
-        raise InsynError("audit: give --year YEAR (or --verify DIR)")
-    as_of = args.as_of or default_as_of(args.year)
-    pack = app.audit_pack(args.year, as_of, language=args.lang, out=Path(args.out) if args.out else None,
+        raise InsynError("audit: give --year YEAR (or --verify DIR, or --rotate-key)")
+    pack = app.audit_pack(args.year, args.as_of, language=args.lang, out=Path(args.out) if args.out else None,
                           progress=_progress_of(args))
+    as_of = dt.date.fromisoformat(pack.manifest["as_of"])
     print(f"audit pack for {args.year} as of {as_of}: {pack.path}")
     print(f"  {len(pack.manifest['files'])} files, run {pack.run_id}; verify with: insyn audit --verify {pack.path}")
-    return 0
+    signer, previous = pack.manifest["signer"], pack.manifest["previous"]
+    if pack.key_created:
+        print(f"  a new audit signing key was created: {app.settings.secrets / KEY_FILE} (owner-only; "
+              "back it up with the secrets folder: without it the next pack cannot continue the chain)")
+    print(f"  signed by key {grouped(signer['fingerprint'])} (give this fingerprint to the auditor once, out of band)")
+    print(f"  follows the pack of {previous['year']} (run {previous['run_id']})" if previous
+          else "  the first pack of its chain")
+    unable = app.not_evaluated(as_of)
+    _print_not_evaluated(unable, False)
+    return _not_evaluated_exit(unable)
 
 
 def cmd_schedule_run(app: Workbench, args) -> int:
@@ -228,8 +281,15 @@ def cmd_dsar_report(app: Workbench, args) -> int:
     for c in report["categories"]:
         for r in c["recipients"]:
             if not r["valid"]:
-                print(f"  note: the transfer to {r['name']} ({r['country']}) has no valid basis today "
-                      "(transfer.invalid_mechanism); the report says so")
+                print(f"  note: the transfer to {r['name']} ({r['country']}) has no valid basis at the as-of date "
+                      "(transfer.invalid_mechanism); the letter states what the register records of it "
+                      "(check it before sending)")
+    if not report.get("subprocessor_register", True):
+        print(f"  note: no sub-processor register export on or before {as_of}: the letter cannot name the "
+              "recipients (load register.subprocessors before sending it)")
+    for source, fields in report.get("fields_without_label", {}).items():
+        print(f"  note: {source}: {len(fields)} field(s) without a label in sources.toml are left out of the "
+              f"letter (the JSON copy has them): {', '.join(fields)}")
     return 0
 
 
@@ -332,6 +392,17 @@ def cmd_dashboard(app: Workbench, args) -> int:
     return 0
 
 
+def _any_port(value: str) -> int:
+    if not (value.isascii() and value.isdigit() and 0 <= int(value) <= 65535):
+        raise argparse.ArgumentTypeError(f"not a port (0-65535; 0: any free one): {value!r}")
+    return int(value)
+
+
+def cmd_lab(app: Workbench, args) -> int:
+    app.lab(args.host, args.port, announce=lambda note: print(note, flush=True))
+    return 0
+
+
 def cmd_user_add(app: Workbench, args) -> int:
     import getpass
 
@@ -420,7 +491,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="insyn",
         description="Insyn: is the privacy policy kept? Evidence from the company's own exports.",
-        epilog=COMMANDS_HELP + "\nexit codes: 0 ok, 1 found/failed, 2 usage or input error, 3 warehouse busy",
+        epilog=COMMANDS_HELP + "\nexit codes: 0 ok, 1 found/failed, 2 usage or input error, 3 warehouse busy, "
+               "4 some rule not evaluated (its exports never loaded)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"insyn {__version__}")
@@ -484,7 +556,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_date, metavar="DATE", help="default: the year's last day or today, whichever is earlier")
     p.add_argument("--lang", choices=("sv", "en"), help="report language (default: insyn.toml)")
     p.add_argument("--out", metavar="DIR", help="where packs go (default: insyn.toml audit_packs)")
-    p.add_argument("--verify", metavar="DIR", help="re-check a pack against its manifest; exit 1 naming what changed")
+    p.add_argument("--verify", metavar="DIR", help="re-check a pack against its manifest and signature; exit 1 "
+                   "naming what changed (needs no workbench)")
+    p.add_argument("--key", metavar="FINGERPRINT", help="with --verify: the DPO's key fingerprint, given out of band; "
+                   "the pack must be signed by it or by a key it handed over to")
+    p.add_argument("--previous", metavar="DIR", help="with --verify: the pack issued before this one (last year's); "
+                   "it must be intact and signed, and this pack must follow exactly it")
+    p.add_argument("--rotate-key", action="store_true", help="replace the audit signing key; the old key signs the "
+                   "hand-over, which the next pack carries")
     p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("schedule", help="scheduled jobs (for cron or a systemd timer)")
@@ -547,6 +626,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-http", action="store_true",
                    help="send the login cookie over plain HTTP too (only on a trusted network; prefer TLS in front)")
     p.set_defaults(func=cmd_dashboard)
+
+    p = sub.add_parser("lab", help="JupyterLab on the workbench's notebooks, offline, on this computer only, with a "
+                                   "token; notebooks read a private read-only copy of the warehouse")
+    p.add_argument("--host", default="127.0.0.1", help="a loopback address (default 127.0.0.1)")
+    p.add_argument("--port", type=_any_port, default=8888, help="port (default 8888; 0: any free one)")
+    p.set_defaults(func=cmd_lab)
 
     p = sub.add_parser("user", help="dashboard logins")
     user_sub = p.add_subparsers(dest="user_command", metavar="ACTION", required=True)

@@ -9,7 +9,9 @@ audit.current_findings with the English detail beside the facts, so programs
 and SQL readers get a stable English detail whatever the language.
 
 This module is also the one home of the rule id (`rule_id`, `rule_table`) and
-the one way to read findings (`read`).
+the one way to read findings (`read`), and of the rules that could not be
+evaluated (`not_evaluated`): a rule whose needed source kinds (its yml's
+`needs`) were never loaded is not run, and says so rather than passing.
 """
 
 from __future__ import annotations
@@ -74,6 +76,90 @@ def rule_specs(models) -> list[dict]:
     return specs
 
 
+# ---------------------------------------------------------------- rules that cannot be evaluated
+
+POLICY_TEXT = "policy.text"             # the policy.* rules' source: the file at policy.text_path
+PLACEHOLDER_MARK = "INSYN PLACEHOLDER"  # what `insyn init` writes in the policy text it leaves to replace
+EVENT_FORMATS = ("json", "log")         # event streams: judged by their events' own times, not the export's
+NOT_EVALUATED_SUFFIX = ".not_evaluated" # a rule's own row saying it could not judge (a field not exported)
+NOT_EVALUATED_COLUMNS = ["rule", "missing_sources", "source", "detail", "detail_id", "first_date", "first_text"]
+
+
+def needs(spec: Mapping) -> list[tuple[str, ...]]:
+    """A rule's needs (its yml meta `needs`): each item a tuple of kinds, any one of which will do."""
+    return [tuple(item) if isinstance(item, list) else (item,) for item in spec.get("needs") or []]
+
+
+def check_needs(specs: list[dict], kinds: set[str]) -> None:
+    """Every rule names its needs, and only source kinds sources.toml declares (or policy.text)."""
+    known = kinds | {POLICY_TEXT}
+    for spec in specs:
+        raw = spec.get("needs")
+        items = [k for group in needs(spec) for k in group] if isinstance(raw, list) else []
+        if not items or not all(isinstance(k, str) for k in items):
+            raise InsynError(f"rules/_models.yml: {spec['rule']}: meta needs: expected a list of the source kinds "
+                             "the rule judges (an item may be a list: any one of those kinds)")
+        unknown = sorted(k for k in items if k not in known)
+        if unknown:
+            raise InsynError(f"rules/_models.yml: {spec['rule']}: meta needs: unknown source kind(s) "
+                             f"{', '.join(unknown)} (known: {', '.join(sorted(known))})")
+
+
+def policy_text_problem(text_path: Path) -> str | None:
+    """Why the policy text cannot be judged: "missing", "placeholder" (still what `insyn init` wrote), or None."""
+    if not text_path.exists():
+        return "missing"
+    if PLACEHOLDER_MARK in text_path.read_bytes().decode("utf-8", errors="replace"):
+        return "placeholder"
+    return None
+
+
+def available_sources(con: duckdb.DuckDBPyConnection, as_of: dt.date, sources, text_path: Path) -> set[str]:
+    """The source kinds the rules can judge at `as_of`: a snapshot kind exported on or before it (the
+    rules judge the latest such export), an event stream loaded at all (an export with no record counts
+    for neither), and policy.text when it is real."""
+    kinds = set()
+    if table_exists(con, "audit", "files"):
+        streams = {name for name in sources.names() if sources[name].format in EVENT_FORMATS}
+        # an export that held no record (a header-only CSV, an empty log after a rotation) gives a rule
+        # nothing to judge: it does not count as loaded
+        for source, first in con.execute("select source, min(cast(exported_at as date)) from audit.files "
+                                         "where coalesce(rows, 0) > 0 or coalesce(rejected, 0) > 0 "
+                                         "group by source").fetchall():
+            if source in streams or (first is not None and first <= as_of):
+                kinds.add(source)
+    if policy_text_problem(text_path) is None:
+        kinds.add(POLICY_TEXT)
+    return kinds
+
+
+def _entry(spec: Mapping, missing: list[tuple[str, ...]], detail_id: str, **facts) -> dict:
+    return {"rule": spec["rule"], "table": spec["table"], "source": None, "detail_id": detail_id,
+            "missing_sources": [k for group in missing for k in group], **facts}
+
+
+def unmet(specs: list[dict], available: set[str], as_of: dt.date, text_path: Path) -> list[dict]:
+    """The rules whose needs `available` does not meet: not run, reported as not evaluated with
+    the missing kinds ("a/b" where either would do) and why."""
+    entries = []
+    for spec in specs:
+        missing = [group for group in needs(spec) if not set(group) & available]
+        exports = [group for group in missing if group != (POLICY_TEXT,)]
+        if exports:
+            entries.append(_entry(spec, missing, "not_evaluated.never_loaded", first_date=as_of,
+                                  first_text=", ".join("/".join(group) for group in exports)))
+        elif missing:
+            entries.append(_entry(spec, missing, f"not_evaluated.policy_{policy_text_problem(text_path)}",
+                                  first_text=text_path.name))
+    return entries
+
+
+def nothing_loaded(specs: list[dict], available: set[str]) -> list[dict]:
+    """Before anything is loaded: every rule, not evaluated, with what it would need."""
+    return [_entry(spec, [g for g in needs(spec) if not set(g) & available], "not_evaluated.nothing_loaded")
+            for spec in specs]
+
+
 # ---------------------------------------------------------------- words
 
 def _missing(value) -> bool:
@@ -119,10 +205,12 @@ def title(rule: str, catalog) -> str:
 
 # ---------------------------------------------------------------- the build's tables
 
-def write_tables(con: duckdb.DuckDBPyConnection, specs: list[dict], locale: Path) -> None:
+def write_tables(con: duckdb.DuckDBPyConnection, specs: list[dict], locale: Path,
+                 unmet_rules: list[dict] = ()) -> None:
     """params.rules (id, table, severity, legal reference, title id, and the titles in English
-    and Swedish from the catalogs in `locale`) and audit.current_findings (every rule table's
-    rows with their English detail), from the rule models just built."""
+    and Swedish from the catalogs in `locale`), audit.current_findings (every rule table's
+    rows with their English detail), and audit.not_evaluated (`unmet_rules`, and a rule's own
+    rows saying it could not judge), from the rule models just built."""
     english, swedish = cached(locale, "en"), cached(locale, "sv")
     con.execute("create or replace table params.rules (rule varchar, table_name varchar, severity varchar, "
                 "legal_reference varchar, title_id varchar, title_en varchar, title_sv varchar)")
@@ -134,11 +222,18 @@ def write_tables(con: duckdb.DuckDBPyConnection, specs: list[dict], locale: Path
                         for c in FINDING_COLUMNS)
     con.execute(f"create or replace table audit.current_findings ({columns})")
     built = set(tables(con))
-    rows = []
+    rows, unable = [], [dict(e) for e in unmet_rules]
     for spec in specs:
         if spec["table"] in built:
-            rows += [{**r, "detail": detail(r, english)} for r in _select(con, spec["table"])]
+            for r in _select(con, spec["table"]):
+                said = str(r["detail_id"] or "").endswith(NOT_EVALUATED_SUFFIX)
+                (unable if said else rows).append({**r, "missing_sources": [], "detail": detail(r, english)})
     insert_rows(con, "audit.current_findings", FINDING_COLUMNS, [[r[c] for c in FINDING_COLUMNS] for r in rows])
+    con.execute("create or replace table audit.not_evaluated (rule varchar, missing_sources varchar, "
+                "source varchar, detail varchar, detail_id varchar, first_date date, first_text varchar)")
+    insert_rows(con, "audit.not_evaluated", NOT_EVALUATED_COLUMNS,
+                [[e["rule"], ",".join(e["missing_sources"]), e.get("source"), detail(e, english), e["detail_id"],
+                  e.get("first_date"), e.get("first_text")] for e in unable])
 
 
 def _select(con: duckdb.DuckDBPyConnection, table: str) -> list[dict]:
@@ -193,13 +288,40 @@ def read(con: duckdb.DuckDBPyConnection, rule: str | None = None, *, email: str 
     return rows
 
 
+def not_evaluated(con: duckdb.DuckDBPyConnection, rule: str | None = None) -> list[dict]:
+    """The rules the last build could not evaluate (or one rule's entries): rule, missing_sources (a
+    list of kinds), source (the kind whose export lacked a field, else None), English detail, detail_id
+    and facts; sorted by rule. Empty for a warehouse built before rules declared their needs."""
+    if not table_exists(con, "audit", "not_evaluated"):
+        return []
+    where, params = ("where rule = $rule", {"rule": rule}) if rule else ("", {})
+    cur = con.execute(f"select {', '.join(ident(c) for c in NOT_EVALUATED_COLUMNS)} from audit.not_evaluated "
+                      f"{where} order by rule, source nulls first", params)
+    entries = [dict(zip(NOT_EVALUATED_COLUMNS, r)) for r in cur.fetchall()]
+    for e in entries:
+        e["missing_sources"] = [k for k in (e["missing_sources"] or "").split(",") if k]
+    return entries
+
+
+def with_details(entries: list[dict], catalog) -> list[dict]:
+    """Not-evaluated entries with their `detail` in the catalog's language."""
+    return [{**e, "detail": detail(e, catalog)} for e in entries]
+
+
+def not_evaluated_lines(entries: list[dict], catalog) -> list[str]:
+    """One sentence per rule not evaluated, in the catalog's language: its title, its id and why
+    (for the audit pack and the dashboard)."""
+    return [f"{title(e['rule'], catalog)} ({e['rule']}): {detail(e, catalog)}" for e in entries]
+
+
 def _json_value(value):
     return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
 
 
-def as_json(findings: list[dict], as_of: dt.date) -> dict:
+def as_json(findings: list[dict], as_of: dt.date, unable: list[dict] = ()) -> dict:
     """The `findings --format json` contract: count only when it is not 1; the detail_id and
-    the facts that are set, under `facts`."""
+    the facts that are set, under `facts`; beside them `not_evaluated`, the rules that could not
+    be evaluated (`unable`, from not_evaluated) with the source kinds they miss."""
     out = []
     for f in findings:
         item = {k: f[k] for k in ("rule", "record_id", "email", "source", "detail")}
@@ -208,12 +330,27 @@ def as_json(findings: list[dict], as_of: dt.date) -> dict:
         item["detail_id"] = f["detail_id"]
         item["facts"] = {c: _json_value(f[c]) for c in FACT_COLUMNS if f.get(c) is not None}
         out.append(item)
-    return {"as_of": as_of.isoformat(), "findings": out}
+    missing = []
+    for e in unable:
+        item = {"rule": e["rule"], "missing_sources": e["missing_sources"], "detail": e["detail"],
+                "detail_id": e["detail_id"]}
+        if e.get("source"):
+            item["source"] = e["source"]
+        missing.append(item)
+    return {"as_of": as_of.isoformat(), "findings": out, "not_evaluated": missing}
 
 
-def as_rows(findings: list[dict]) -> list[list]:
-    """The `findings --format csv` rows, in FINDING_COLUMNS order."""
-    return [[_json_value(f[c]) for c in FINDING_COLUMNS] for f in findings]
+def as_rows(findings: list[dict], unable: list[dict] = ()) -> list[list]:
+    """The `findings --format csv` rows, in FINDING_COLUMNS order; then one row per rule not
+    evaluated: no record, `source` the kinds it misses (space-separated, else the kind whose
+    export lacks a field), count 0, detail_id not_evaluated.* (or the rule's own)."""
+    rows = [[_json_value(f[c]) for c in FINDING_COLUMNS] for f in findings]
+    for e in unable:
+        row = {**{c: None for c in FINDING_COLUMNS}, **{c: e.get(c) for c in FACT_COLUMNS},
+               "rule": e["rule"], "source": " ".join(e["missing_sources"]) or e.get("source"),
+               "detail": e["detail"], "count": 0, "detail_id": e["detail_id"]}
+        rows.append([_json_value(row[c]) for c in FINDING_COLUMNS])
+    return rows
 
 
 def summary(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:

@@ -79,10 +79,48 @@ def _result_row(suite: str, result) -> dict:
     }
 
 
+def _missing(needs, available: set[str]) -> list[str]:
+    """The kinds of `needs` (each a kind, or a list of which any one will do) none of `available` meets."""
+    groups = [tuple(n) if isinstance(n, (list, tuple)) else (n,) for n in needs or ()]
+    return [k for group in groups if not set(group) & available for k in group]
+
+
+def _not_run(suite: str, expectation, missing: list[str]) -> dict:
+    """The result row of an expectation not run: what it would have checked, and the missing sources."""
+    meta = expectation.meta or {}
+    return {"suite": suite, "expectation_type": expectation.expectation_type,
+            "column": getattr(expectation, "column", None), "check": meta.get("check"), "rule": meta.get("rule"),
+            "severity": meta.get("severity"), "legal_reference": meta.get("legal_reference"),
+            "description": expectation.description, "success": None, "element_count": None,
+            "unexpected_count": None, "exception": None, "not_evaluated": missing}
+
+
+def set_aside(suites: list[dict], not_evaluated: dict | None) -> tuple[list[dict], list[dict]]:
+    """The suites to run, and the rows of what is not run: a suite whose `needs` were never loaded
+    (`not_evaluated["available"]`: the kinds that were), and the compliance expectation of each
+    rule in `not_evaluated["rules"]` (rule -> missing kinds)."""
+    if not not_evaluated:
+        return suites, []
+    available, rules = set(not_evaluated["available"]), not_evaluated["rules"]
+    run, rows = [], []
+    for spec in suites:
+        missing = _missing(spec.get("needs"), available)
+        if missing:
+            rows += [_not_run(spec["name"], e, missing) for e in spec["expectations"]]
+            continue
+        kept = []
+        for e in spec["expectations"]:
+            rule = (e.meta or {}).get("rule")
+            (rows.append(_not_run(spec["name"], e, rules[rule])) if rule in rules else kept.append(e))
+        if kept:
+            run.append({**spec, "expectations": kept})
+    return run, rows
+
+
 def run(db: Path, workbench: Path, suites_file: Path, pipelines: Path, docs: Path | None,
-        only: str | None = None, lake: str | None = None) -> list[dict]:
+        only: str | None = None, lake: str | None = None, not_evaluated: dict | None = None) -> list[dict]:
     """Every suite against the DuckDB warehouse, or (with `lake`) against the current
-    Spark build of that lake."""
+    Spark build of that lake; those `not_evaluated` sets aside (set_aside) only reported."""
     from . import gx_dialect  # noqa: F401  registers duckdb+gx
     from .config import Settings
 
@@ -94,6 +132,7 @@ def run(db: Path, workbench: Path, suites_file: Path, pipelines: Path, docs: Pat
     suites = module.quality_suites(policy) + [module.compliance_suite(rule_specs(pipelines))]
     if only is not None:   # one suite (the benchmark times the compliance suite alone)
         suites = [spec for spec in suites if spec["name"] == only]
+    suites, not_run = set_aside(suites, not_evaluated)
 
     from great_expectations.data_context.types.base import DataContextConfig, InMemoryStoreBackendDefaults
 
@@ -102,13 +141,15 @@ def run(db: Path, workbench: Path, suites_file: Path, pipelines: Path, docs: Pat
         store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False)))
     context.variables.progress_bars = {"globally": False}
     shown_in_full = frozenset(module.SHOWN_IN_FULL)
-    if lake is not None:
+    if not suites:
+        rows, outcomes = [], []
+    elif lake is not None:
         rows, outcomes = _run_on_spark(gx, context, suites, Settings.load(workbench), lake, pipelines)
     else:
         rows, outcomes = _run_on_duckdb(gx, context, suites, db)
     if docs is not None:
         write_docs(context, outcomes, docs, shown_in_full)
-    return rows
+    return rows + not_run
 
 
 def _run_on_duckdb(gx, context, suites: list[dict], db: Path) -> tuple[list[dict], list]:
@@ -259,8 +300,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--docs", type=Path)
     parser.add_argument("--only", metavar="SUITE", help="run this suite alone")
     parser.add_argument("--lake", metavar="LOCATION", help="validate the lake's Spark build instead")
+    parser.add_argument("--not-evaluated", metavar="JSON", type=json.loads,
+                        help='{"available": [kinds loaded], "rules": {rule: [missing kinds]}}: not run')
     args = parser.parse_args(argv)
-    rows = run(args.db.resolve(), args.workbench, args.suites, args.pipelines, args.docs, args.only, args.lake)
+    rows = run(args.db.resolve(), args.workbench, args.suites, args.pipelines, args.docs, args.only, args.lake,
+               args.not_evaluated)
     json.dump(rows, sys.stdout)
     return 0
 

@@ -75,13 +75,25 @@ def emit(columns: list[str], rows: list[tuple], fmt: str, out: TextIO | None = N
 def print_check(report, out: TextIO | None = None) -> None:
     """A check.CheckReport: per suite, what failed, and where the Data Docs are."""
     out = out or sys.stdout
-    print_table(["suite", "expectations", "passed", "failed", "unexpected"], report.by_suite(), out)
+    if report.check_run_id is None:
+        print(f"nothing is loaded yet: no suite was run as of {report.as_of.isoformat()}", file=out)
+        return
+    print_table(["suite", "expectations", "passed", "failed", "not evaluated", "unexpected"], report.by_suite(), out)
     failed = report.failed()
     if failed:
         print("\nfailed:", file=out)
         print_table(["suite", "check", "severity", "unexpected", "description"],
                     [[r["suite"], r["rule"] or r["check"] or r["expectation_type"], r["severity"],
                       r["unexpected_count"], r["exception"] or r["description"] or r["column"]] for r in failed], out)
-    print(f"check run {report.check_run_id} as of {report.as_of.isoformat()}: "
-          f"{'all expectations met' if report.success else f'{len(failed)} expectation(s) failed'}; "
+    skipped = report.not_evaluated()
+    suites = sorted({(r["suite"], " ".join(r["not_evaluated"])) for r in skipped if not r["rule"]})
+    if suites:   # the rules not evaluated are listed with their reasons by the caller
+        print("\nsuites not evaluated (the sources they look at were never loaded):", file=out)
+        print_table(["suite", "missing_sources"], suites, out)
+    outcome = (f"{len(failed)} expectation(s) failed" if failed else
+               "all expectations met" if report.complete and not skipped else "no expectation failed")
+    if skipped or report.unable:
+        outcome += (f", {len(skipped)} expectation(s) and {len(report.unable)} rule(s) not evaluated"
+                    if report.unable else f", {len(skipped)} expectation(s) not evaluated")
+    print(f"check run {report.check_run_id} as of {report.as_of.isoformat()}: {outcome}; "
           f"Data Docs in {report.data_docs}", file=out)

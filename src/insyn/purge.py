@@ -8,7 +8,11 @@ The warehouse holds personal data too. Two kinds of raw rows expire:
 - web server log lines older than the policy's log retention (the same
   horizon as the rule weblog.retention_exceeded: midnight in the policy's zone).
 
-Their rejected lines (raw text) go with them. `audit.files` keeps each file's
+Their rejected lines (raw text) go with them. A web log's quarantined lines
+(audit.rejected_lines: a TLS handshake, a truncated line) go by their own
+age: the time the line begins with, as the rule reads it; a line with no
+readable time goes once its file was exported before the horizon (every line
+of a file was written before the file was taken). `audit.files` keeps each file's
 entry, marked `purged`, and `audit.purges` records what went, when and why:
 the evidence that the workbench deleted, without the data. All in one
 transaction; `--dry-run` reports and changes nothing.
@@ -32,6 +36,7 @@ from .build import weblog_horizon
 from .dates import add_months
 from .db import ident, transaction
 from .load import SNAPSHOT_FORMATS
+from .readers import quarantined_line_head
 from .schema import ensure_audit, ensure_schema
 from .sources import Sources
 from .text import column_key
@@ -50,6 +55,7 @@ class PurgePlan:
     weblog_before: dt.datetime
     files: list[dict] = field(default_factory=list)        # snapshot files whose rows go
     weblog: list[dict] = field(default_factory=list)       # per log file: lines that go
+    quarantined: dict[int, list[int]] = field(default_factory=dict)   # log file_id -> its rejected lines that go
 
     @property
     def rows(self) -> int:
@@ -97,7 +103,33 @@ def plan(con: duckdb.DuckDBPyConnection, sources: Sources, policy, snapshot_mont
             {"before": result.weblog_before}).fetchall()
         result.weblog += [{"file_id": r[0], "file": r[1], "source": r[2], "raw_table": f"raw.{table}",
                            "exported_at": r[3], "rows_deleted": r[4]} for r in rows]
+    _plan_quarantined(con, sources, result)
     return result
+
+
+def _plan_quarantined(con: duckdb.DuckDBPyConnection, sources: Sources, result: PurgePlan) -> None:
+    """A web log's quarantined lines past the horizon, by their own time (else their file's export)."""
+    kinds = sorted(k.name for k in sources.kinds.values() if k.format == "log")
+    if not kinds:
+        return
+    rows = con.execute(
+        """select f.file_id, f.file, f.source, f.exported_at, r.line_no, r.line
+           from audit.rejected_lines r join audit.files f on f.file_id = r.file_id
+           where f.source in (select unnest($kinds)) and f.status <> 'purged'
+           order by f.file_id, r.line_no""", {"kinds": kinds}).fetchall()
+    before = result.weblog_before
+    files: dict[int, dict] = {}
+    for file_id, file, source, exported_at, line_no, line in rows:
+        head = quarantined_line_head(line or "")
+        at = head[1] if head is not None else exported_at   # no readable time: its file's export bounds it
+        if at is None or at >= before:
+            continue
+        entry = files.setdefault(file_id, {"file_id": file_id, "file": file, "source": source,
+                                           "raw_table": "audit.rejected_lines", "exported_at": exported_at,
+                                           "rows_deleted": 0})
+        entry["rows_deleted"] += 1
+        result.quarantined.setdefault(file_id, []).append(line_no)
+    result.weblog += files.values()
 
 
 def purge(con: duckdb.DuckDBPyConnection, sources: Sources, the_plan: PurgePlan) -> int:
@@ -114,6 +146,11 @@ def purge(con: duckdb.DuckDBPyConnection, sources: Sources, the_plan: PurgePlan)
             _record(con, purge_id, now, the_plan, "snapshot older than [purge] snapshot_months", f)
         columns = dict(log_tables(sources))
         for f in the_plan.weblog:
+            if f["raw_table"] == "audit.rejected_lines":
+                con.execute("delete from audit.rejected_lines where file_id = $f and line_no in (select unnest($n))",
+                            {"f": f["file_id"], "n": the_plan.quarantined[f["file_id"]]})
+                _record(con, purge_id, now, the_plan, "quarantined web log lines past the policy's log retention", f)
+                continue
             table = f["raw_table"].split(".", 1)[1]
             con.execute(f"delete from raw.{ident(table)} where _file_id = $f and {ident(columns[table])} < $before",
                         {"f": f["file_id"], "before": the_plan.weblog_before})

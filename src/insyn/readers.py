@@ -221,6 +221,24 @@ def parse_log_time(value: str) -> dt.datetime | None:
     return stamp.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
+# A quarantined line's head, %h %l %u [%t]: strict, so that the SQL twin
+# (pipelines/staging/stg_weblog__quarantined_lines.sql) reads the same lines.
+_QUARANTINED_HEAD = re.compile(
+    r"^([^ ]+) [^ ]+ [^ ]+ \[([0-9]{1,2}/[A-Za-z]{3}/[1-9][0-9]{3}:(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]) "
+    r"([+-](?:[01][0-9]|2[0-3])):?([0-5][0-9])\]"
+)
+
+
+def quarantined_line_head(line: str) -> tuple[str, dt.datetime] | None:
+    """The client address and UTC time a quarantined log line begins with
+    (a TLS handshake to the plain-HTTP port logs both); None when it has not both."""
+    m = _QUARANTINED_HEAD.match(line)
+    if not m:
+        return None
+    at = parse_log_time(f"{m[2]} {m[3]}{m[4]}")
+    return (m[1], at) if at is not None else None
+
+
 def maybe_gunzip(data: bytes, file: str) -> bytes:
     if data[:2] != b"\x1f\x8b":
         return data

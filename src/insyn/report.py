@@ -26,9 +26,11 @@ import datetime as dt
 import html
 import math
 import re
+import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import duckdb
 import pandas as pd
@@ -344,21 +346,29 @@ def figure_requests_by_month(table: pd.DataFrame, year: int, lang: str) -> go.Fi
                    yaxis=dict(title=text("report.requests_axis", lang), rangemode="tozero"))
 
 
+def _chart_label(title: str, width: int = 46) -> str:
+    """A long label on lines of at most `width` characters (Plotly breaks lines at <br>)."""
+    return "<br>".join(textwrap.wrap(html.escape(title, quote=False), width)) or title
+
+
 def figure_findings_by_rule(rules: pd.DataFrame, as_of: dt.date, lang: str) -> go.Figure:
-    """Horizontal bars: findings per rule at as-of, coloured by severity; rules without findings shown at 0."""
+    """Horizontal bars: findings per rule at as-of, coloured by severity; rules without findings shown at 0.
+    Each bar is labelled with the rule's title in the language (the rule id shows on hover)."""
     frame = rules.iloc[::-1]
+    labels = {r: _chart_label(rule_title(r, lang)) for r in frame["rule"]}
     traces = []
     for severity in SEVERITIES:
         part = frame[frame["severity"] == severity]
         traces.append(go.Bar(
-            name=text(f"report.{severity}", lang), orientation="h", y=list(part["rule"]),
+            name=text(f"report.{severity}", lang), orientation="h", y=[labels[r] for r in part["rule"]],
             x=[int(v) for v in part["findings"]],
-            marker_color=SEVERITY_COLOURS[severity], customdata=[rule_title(r, lang) for r in part["rule"]],
+            marker_color=SEVERITY_COLOURS[severity], customdata=list(part["rule"]),
             hovertemplate="%{customdata}: %{x}<extra></extra>"))
     fig = _figure(text("report.findings_figure", lang, as_of=as_of.isoformat()), traces, barmode="stack",
                   xaxis=dict(title=text("report.findings", lang), rangemode="tozero"),
-                  yaxis=dict(categoryorder="array", categoryarray=list(frame["rule"]), automargin=True))
-    fig.update_layout(height=max(360, 28 * len(frame) + 140))
+                  yaxis=dict(categoryorder="array", categoryarray=[labels[r] for r in frame["rule"]],
+                             automargin=True, tickfont=dict(size=10)))
+    fig.update_layout(height=max(360, 36 * len(frame) + 140))
     return fig
 
 
@@ -527,6 +537,8 @@ class YearlyData:
     exports: pd.DataFrame
     build: pd.DataFrame
     checks: pd.DataFrame
+    check_results: pd.DataFrame = field(default_factory=pd.DataFrame)   # the as-of's latest check run
+    not_evaluated: pd.DataFrame = field(default_factory=pd.DataFrame)   # rules and suites not evaluated at as-of
 
 
 def load_yearly_data(con, queries, year: int, as_of: dt.date) -> YearlyData:
@@ -546,7 +558,21 @@ def load_yearly_data(con, queries, year: int, as_of: dt.date) -> YearlyData:
         exports=latest_exports(con, q),
         build=query(con, q, "report_build"),
         checks=query(con, q, "check_history"),
+        check_results=query(con, q, "check_results", as_of=as_of),
+        not_evaluated=query(con, q, "not_evaluated", as_of=as_of),
     )
+
+
+# The yearly report's sections in the notebook's order: the table of contents lists their headings.
+YEARLY_SECTIONS = ("report.summary", "report.requests_heading", "report.deadlines_heading",
+                   "report.retention_heading", "report.optout_heading", "report.weblog_heading",
+                   "report.transfers_heading", "report.policy_heading", "report.findings_heading",
+                   "report.failed_checks_heading", "report.provenance_heading")
+
+
+def heading_anchor(heading: str) -> str:
+    """The id the notebook's HTML gives a heading (nbconvert: spaces as hyphens, then URL-quoted)."""
+    return quote(heading.replace(" ", "-"), safe="?/:@!$&'()*+,;=")
 
 
 @dataclass
@@ -909,22 +935,103 @@ class YearlyReport:
     def findings_section(self) -> str:
         lang = self.lang
         table = self.findings_table()
-        rows = [[row[1], row[0], row[2], row[3], fmt_int(row[4], lang) + (
-                 f" ({fmt_int(row[5], lang)})" if row[5] != row[4] else "")]
+        # a rule not evaluated (what it needs was never loaded) has no count: its 0 would read as compliance
+        unable = set(self.data.rules.loc[self.data.rules["not_evaluated"].astype(bool), "rule"]) \
+            if "not_evaluated" in self.data.rules else set()
+        rows = [[row[1], row[0], row[2], row[3], text("not_evaluated.short", lang) if row[0] in unable
+                 else fmt_int(row[4], lang) + (f" ({fmt_int(row[5], lang)})" if row[5] != row[4] else "")]
                 for row in table.itertuples(index=False)]
         header = [table.columns[1], table.columns[0], table.columns[2], table.columns[3], table.columns[4]]
-        return "\n\n".join([f"## {text('report.findings_heading', lang)}",
-                            text("report.findings_intro", lang, as_of=self.as_of.isoformat()),
-                            md_table(rows, header, lang, limit=200, align=["l", "l", "l", "l", "r"])])
+        parts = [f"## {text('report.findings_heading', lang)}",
+                 text("report.findings_intro", lang, as_of=self.as_of.isoformat()),
+                 md_table(rows, header, lang, limit=200, align=["l", "l", "l", "l", "r"])]
+        entries = [e for e in self.data.not_evaluated.to_dict("records") if isinstance(e.get("rule"), str)]
+        if entries:
+            parts.append(text("report.not_evaluated_intro", lang, as_of=self.as_of.isoformat()))
+            parts.append("\n".join(f"- {md_escape(line)}" for line in findings_mod.not_evaluated_lines(entries, lang)))
+        return "\n\n".join(parts)
 
     def figure_findings_by_rule(self) -> go.Figure:
         return figure_findings_by_rule(self.data.rules, self.as_of, self.lang)
+
+    def contents_markdown(self) -> str:
+        """The table of contents: each section's heading, linked (the PDF adds its page number)."""
+        lang = self.lang
+        titles = [text(key, lang) for key in YEARLY_SECTIONS]
+        return "\n".join([f"## {text('report.contents_heading', lang)}", ""]
+                         + [f"- [{title}](#{heading_anchor(title)})" for title in titles])
+
+    def _failed_checks(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The as-of's failed expectations: (quality checks, rule checks)."""
+        results = self.data.check_results
+        if results.empty:
+            return results, results
+        failed = results[~results["success"].astype(bool)]
+        is_rule = failed["check_name"].isin(set(self.data.rules["rule"]))
+        return failed[~is_rule], failed[is_rule]
+
+    def failed_checks_table(self) -> pd.DataFrame:
+        """Each failed quality check of the as-of's check run: the check in the language, what it looked at
+        (suite and column) and how many rows failed it (of how many it looked at). A rule check that could
+        not run is listed too (a rule that ran and failed is a rule with findings)."""
+        lang = self.lang
+        quality, rules = self._failed_checks()
+        rows = [[_check_title(r.check_name, r.description, lang), _suite_label(r.suite, lang),
+                 _none(r.column_name) or "–", _failed_rows(r, lang)] for r in quality.itertuples(index=False)]
+        rows += [[rule_title(r.check_name, lang), _suite_label(r.suite, lang), "–", _failed_rows(r, lang)]
+                 for r in rules.itertuples(index=False) if _none(r.exception) is not None]
+        return pd.DataFrame(rows, columns=[text(k, lang) for k in ("report.check", "report.checked",
+                                                                   "report.column", "report.failed_rows")])
+
+    def failed_checks_section(self) -> str:
+        lang = self.lang
+        parts = [f"## {text('report.failed_checks_heading', lang)}"]
+        check = _latest_check(self.data.checks, self.as_of)
+        if check is None:
+            parts.append(text("report.prov_no_check", lang, as_of=self.as_of.isoformat()))
+            return "\n\n".join(parts)
+        table = self.failed_checks_table()
+        parts.append(text("report.failed_checks_intro", lang, id=check["check_run_id"], as_of=self.as_of.isoformat(),
+                          failed=fmt_int(check["failed"], lang), expectations=fmt_int(check["expectations"], lang),
+                          quality=fmt_int(len(self._failed_checks()[0]), lang),
+                          rules=fmt_int(len(self._failed_checks()[1]), lang),
+                          heading=text("report.findings_heading", lang)))
+        if len(table):
+            parts.append(md_table(table.values.tolist(), list(table.columns), lang, limit=200,
+                                  align=["l", "l", "l", "r"]))
+        return "\n\n".join(parts)
 
     def provenance_markdown(self, run_id: str = "") -> str:
         build = self.data.build.iloc[0].to_dict() if len(self.data.build) else None
         return _provenance(lang=self.lang, warehouse=self.warehouse, build=build, params=self.params,
                            check=_latest_check(self.data.checks, self.as_of), as_of=self.as_of, run_id=run_id,
                            exports=self.data.exports)
+
+
+def _check_title(check: str, description, lang) -> str:
+    """A quality check in the language (report.check.<name>); else the suite's own description, or its name."""
+    key = f"report.check.{check}"
+    if key in words(lang):
+        return text(key, lang)
+    return _none(description) or str(check)
+
+
+def _suite_label(suite: str, lang) -> str:
+    key = f"report.suite.{suite}"
+    return text(key, lang) if key in words(lang) else str(suite)
+
+
+def _failed_rows(result, lang) -> str:
+    """'2 av 256' rows failed (or the count alone when GX counted no rows; 'not run' on an error)."""
+    if _none(result.exception) is not None:
+        return text("report.check_not_run", lang)
+    failed = _none(result.unexpected_count)
+    if failed is None:
+        return "–"
+    total = _none(result.element_count)
+    if total is None:
+        return fmt_int(failed, lang)
+    return text("report.of", lang, n=fmt_int(failed, lang), d=fmt_int(total, lang))
 
 
 # ---------------------------------------------------------------- the monthly retention review

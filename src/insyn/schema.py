@@ -67,6 +67,14 @@ AUDIT_DDL = [
         ("fourth_date", "date"), ("first_number", "bigint"), ("second_number", "bigint"),
         ("first_text", "varchar"), ("second_text", "varchar"), ("reason", "varchar"),
         ("first_time", "timestamp"))),
+    # rules not evaluated (their sources never loaded): by the last build (insyn.findings), and by each
+    # check run, with the quality suites not evaluated, as history
+    """create table if not exists audit.not_evaluated (
+        rule varchar, missing_sources varchar, source varchar, detail varchar, detail_id varchar,
+        first_date date, first_text varchar)""",
+    """create table if not exists audit.check_not_evaluated (
+        check_run_id bigint, as_of date, suite varchar, rule varchar, missing_sources varchar,
+        source varchar, detail varchar, detail_id varchar, first_date date, first_text varchar)""",
     # insyn purge: what went, when and why
     """create table if not exists audit.purges (
         purge_id bigint, purged_at timestamp, as_of date, reason varchar, raw_table varchar,

@@ -28,6 +28,7 @@ REPORTS = "reports"
 DELETION_TASKS = "deletion-tasks"
 DATA_DOCS = "data-docs"
 DOCS = "docs"
+ISSUED_PACKS = "issued-packs.jsonl"   # the audit packs issued, each chained to the one before
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,10 @@ class Layout:
     @property
     def docs(self) -> Path:
         return self.state / DOCS
+
+    @property
+    def issued_packs(self) -> Path:
+        return self.state / ISSUED_PACKS
 
     @property
     def users(self) -> Path:
@@ -227,6 +232,30 @@ class Workbench:
         self.layout.make_state()
         return publish(self.layout.warehouse, self.layout.published)
 
+    def readable(self) -> Path:
+        """The file a reader outside the pipeline opens read-only (a notebook): the published
+        snapshot, else the warehouse itself; nothing is written for it."""
+        from .snapshot import current
+
+        found = current(self.layout.published) or self.layout.warehouse
+        if not found.exists():
+            raise InsynError(f"{self.layout.warehouse}: no warehouse yet (run `insyn run INBOX` or `insyn demo` first)")
+        return found
+
+    def lab(self, host: str, port: int, announce=print) -> None:
+        """JupyterLab (lab.py) on the workbench's notebooks over a private read-only copy of the
+        published snapshot (published first when there is none), until stopped."""
+        from . import lab
+        from .snapshot import current
+
+        lab.require_jupyterlab()
+        lab.check_address(host, port)
+        snapshot = current(self.layout.published)
+        if snapshot is None:
+            self.readable()   # says so when there is no warehouse
+            snapshot = self.publish()
+        lab.run(snapshot, workbench=self.settings.root, host=host, port=port, announce=announce)
+
     # ------------------------------------------------------------ the pipeline
 
     def load_options(self, *, source: str | None = None, exported_at: dt.datetime | None = None,
@@ -291,23 +320,37 @@ class Workbench:
     def check(self, as_of: dt.date, docs: Path | None = None, progress=None):
         """Run the Great Expectations suites for `as_of` (built first if needed), record them,
         write their Data Docs (default: the warehouse's) and publish; the check.CheckReport."""
+        from . import findings
         from .check import CheckReport, record, run_gx
 
+        if self.nothing_loaded():   # nothing to check: no run recorded, no warehouse made
+            return CheckReport(None, as_of, [], None, self.not_evaluated(as_of))
         self.ensure_built(as_of, progress=progress)
         self.layout.make_state()
         docs = docs or self.layout.data_docs
         started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        con = self.connect(read_only=True)
+        try:
+            available = findings.available_sources(con, as_of, self.sources, self.policy.text_path)
+            unable = findings.not_evaluated(con)
+            judged = {rule for (rule,) in con.execute("select distinct rule from audit.current_findings").fetchall()}
+        finally:
+            con.close()
         if progress:
             progress(f"running the Great Expectations suites in {self.engine.label} ...")
+        # a rule that could judge nothing (its sources missing, or its rows all "could not judge") is not
+        # checked: its expectation would pass on nothing; one that judged part of its records is
         results = run_gx(self.layout.warehouse, self.settings.root, self.settings.expectations / "suites.py",
-                         self.settings.pipelines, docs, lake=self.engine.lake, scratch=self.layout.state)
+                         self.settings.pipelines, docs, lake=self.engine.lake, scratch=self.layout.state,
+                         available=available,
+                         unable=[e for e in unable if e["missing_sources"] or e["rule"] not in judged])
         con = self.connect()
         try:
             run_id = record(con, as_of, results, started, docs)
         finally:
             con.close()
         self.publish()
-        return CheckReport(run_id, as_of, results, docs)
+        return CheckReport(run_id, as_of, results, docs, unable)
 
     def run(self, inbox: Path, as_of: dt.date, progress=None,
             on_loaded: Callable[[object], None] | None = None):
@@ -328,16 +371,58 @@ class Workbench:
         return self.engine.loads(self)
 
     def findings(self, as_of: dt.date, rule: str | None = None, progress=None) -> list[dict]:
-        """What the rules found as of `as_of` (built first if needed), for one rule or all."""
+        """What the rules found as of `as_of` (built first if needed), for one rule or all; nothing,
+        and no warehouse made, before anything is loaded (see not_evaluated)."""
         from . import findings
 
+        self._known_rule(rule)
+        if self.nothing_loaded():
+            return []
         self.ensure_built(as_of, progress=progress)
         con = self.connect(read_only=True)
         try:
-            known = findings.rule_ids(con)
-            if rule and rule not in known:
-                raise InsynError(f"--rule: unknown rule id {rule!r} (known: {', '.join(sorted(known))})")
             return findings.read(con, rule)
+        finally:
+            con.close()
+
+    # ------------------------------------------------------------ rules not evaluated
+
+    def rule_specs(self) -> list[dict]:
+        """Every rule's spec from its yml (findings.rule_specs), its needs checked against sources.toml."""
+        from .build import discover
+        from .findings import check_needs, rule_specs
+
+        specs = rule_specs(discover(self.settings.pipelines))
+        check_needs(specs, set(self.sources.names()))
+        return specs
+
+    def _known_rule(self, rule: str | None) -> None:
+        known = {spec["rule"] for spec in self.rule_specs()}
+        if rule and rule not in known:
+            raise InsynError(f"--rule: unknown rule id {rule!r} (known: {', '.join(sorted(known))})")
+
+    def nothing_loaded(self) -> bool:
+        """No export loaded yet (no warehouse, or no file in it): no rule can be evaluated."""
+        return not self.loads()
+
+    def not_evaluated(self, as_of: dt.date, rule: str | None = None, lang: str = "en", progress=None) -> list[dict]:
+        """The rules that could not be evaluated as of `as_of` because what they need was never
+        loaded (findings.not_evaluated; built first if needed), with their detail in `lang`.
+        Before anything is loaded: every rule, and no warehouse is made."""
+        from . import findings
+        from .texts import cached, workbench_locale
+
+        self._known_rule(rule)
+        words = cached(workbench_locale(self.settings.root), lang)
+        if self.nothing_loaded():
+            specs = [s for s in self.rule_specs() if rule in (None, s["rule"])]
+            available = {findings.POLICY_TEXT} if findings.policy_text_problem(self.policy.text_path) is None \
+                else set()
+            return findings.with_details(findings.nothing_loaded(specs, available), words)
+        self.ensure_built(as_of, progress=progress)
+        con = self.connect(read_only=True)
+        try:
+            return findings.with_details(findings.not_evaluated(con, rule), words)
         finally:
             con.close()
 
@@ -450,7 +535,7 @@ class Workbench:
 
     # ------------------------------------------------------------ outputs
 
-    def audit_pack(self, year: int, as_of: dt.date, language: str | None = None, out: Path | None = None,
+    def audit_pack(self, year: int, as_of: dt.date | None, language: str | None = None, out: Path | None = None,
                    progress=None):
         """The yearly audit pack (audit.build_pack) under `out` (default: the layout's audit packs),
         for a year from the earliest export loaded to this one (`--year 26` is no year audited)."""
@@ -463,9 +548,19 @@ class Workbench:
         if not first <= year <= this_year:
             raise InsynError(f"--year {year}: expected a year from {first} (the earliest export loaded) "
                              f"to {this_year}")
+        if as_of is None:   # (after the check: `--year 0` has no last day to default to)
+            from .audit import default_as_of
+            as_of = default_as_of(year)
 
         return build_pack(self, year=year, as_of=as_of, language=language or self.settings.language,
                           out=out or self.layout.audit_packs, progress=progress)
+
+    def rotate_signing_key(self):
+        """A new audit signing key, handed over from the old one by a statement the old one signs
+        (signing.rotate); the next pack carries it. Returns (old, new)."""
+        from .signing import rotate
+
+        return rotate(self.settings.secrets)
 
     def schedule_run(self, now: dt.datetime, force: bool = False, progress=None) -> list[tuple[str, str, str, str]]:
         """Run the scheduled jobs that are due (schedule.run_due)."""

@@ -36,6 +36,9 @@ SOURCE_OF = {
     "stg_register__requests": "register.requests",
     "stg_register__subprocessors": "register.subprocessors",
 }
+# staging table -> the event stream it comes from: a rule judges it once any file of it is loaded
+# (a rule whose needed kinds were never loaded is not run: insyn.findings.unmet)
+STREAM_OF = {"stg_esp__events": "esp.events", "stg_weblog__requests": "weblog.access"}
 DEFAULT_EXPORT = dt.datetime(2026, 11, 23)
 
 
@@ -87,6 +90,10 @@ class Warehouse:
             self.con.execute(f"insert into staging.{ident(table)} ({cols}) select {cols} from seed_rows")
         finally:
             self.con.unregister("seed_rows")
+        stream = STREAM_OF.get(table)
+        if stream and not self.con.execute("select count(*) from audit.files where source = $s",
+                                           {"s": stream}).fetchone()[0]:
+            self.export(stream, exported_at)
 
     def build(self, as_of: dt.date) -> None:
         build(self.con, pipelines=REPO / "pipelines", sources=SOURCES, policy=self.policy, as_of=as_of,

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from insyn.findings import not_evaluated
+
 AS_OF = dt.date(2026, 11, 24)
 TRANSFER = "transfer__invalid_mechanism"
 CONSENT = "lawful_basis__consent_recorded"
@@ -96,7 +98,11 @@ def test_without_the_lawful_basis_field_the_rule_says_it_was_not_evaluated(wh):
             {"lead_id": "00QFIELD00001AAA", "lead_key": "00QFIELD00001", "email_key": "c@example.se",
              "lawful_basis": "legitimate interest", "has_lawful_basis_field": True, "is_converted": False})
     assert wh.findings(CONSENT, AS_OF) == [("salesforce.contact", None, "salesforce.contact", 1)]
-    assert wh.details(CONSENT)["salesforce.contact"] == "not evaluated: the export has no Lawful_Basis__c field"
+    # not a finding: reported with the rules not evaluated (insyn.findings.not_evaluated)
+    assert "salesforce.contact" not in wh.details(CONSENT)
+    [entry] = not_evaluated(wh.con, "lawful_basis.consent_recorded")
+    assert (entry["source"], entry["missing_sources"]) == ("salesforce.contact", [])
+    assert entry["detail"] == "not evaluated: the export has no Lawful_Basis__c field"
 
 
 # ---------------------------------------------------------------- policy.*
