@@ -124,6 +124,8 @@ def quality_suites(policy) -> list[dict]:
                 _quality("known_transfer_mechanism", gxe.ExpectColumnValuesToBeInSet(
                     column="transfer_mechanism", value_set=list(policy.transfer["mechanisms"]))),
                 _quality("country_code", gxe.ExpectColumnValuesToMatchRegex(column="country_iso2", regex=r"^[A-Z]{2}$")),
+                _quality("unparseable_date",
+                         gxe.ExpectColumnValuesToBeInSet(column="has_unreadable_date", value_set=[False])),
             ],
         },
         {

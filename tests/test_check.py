@@ -95,6 +95,27 @@ def test_a_violation_makes_check_exit_1_naming_the_rule(clean_workbench, tmp_pat
                                 "Privacy Shield was invalidated (C-311/18),"]
 
 
+def test_a_register_date_that_cannot_be_read_fails_the_quality_check(clean_workbench, tmp_path):
+    """An unreadable date would read as "none recorded" in the transfer rule and the letter: the
+    quality suite names it rather than let it pass as a blank."""
+    db = tmp_path / "w.duckdb"
+    write(clean_workbench / "inbox" / "2026-11-23" / "subprocessors.csv",
+          "name,country_iso2,role,transfer_mechanism,dpf_certified_until,tia_on,dpa_on\n"
+          "Nordic Mail AB,SE,e-mail delivery,none,,,2025-01-10\n"
+          "Salesforce,US,CRM,dpf,2027-13-01,,2024-01-10\n")
+    code, out, _ = run(clean_workbench, db, "run", clean_workbench / "inbox", "--as-of", "2026-11-24")
+    assert code == 1, out
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        failed = con.execute("select suite, check_name, unexpected_count from audit.check_results "
+                             "where not success").fetchall()
+    finally:
+        con.close()
+    assert ("quality.subprocessors", "unparseable_date", 1) in failed
+
+
 @pytest.fixture
 def demo_db(demo, tmp_path):  # noqa: F811
     wb, _ = demo

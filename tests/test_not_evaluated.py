@@ -114,27 +114,6 @@ def test_crm_without_email_events_leaves_the_notice_and_optout_rules_not_evaluat
         sorted(f["record_id"] for f in EXPECTED["findings"] if f["rule"] == retention)
 
 
-def test_an_export_that_held_no_record_does_not_count_as_loaded(crm_only, tmp_path):
-    """A header-only register or an empty log (just rotated) gives the rules nothing to judge."""
-    db = tmp_path / "insyn.duckdb"
-    shutil.copy(crm_only, db)
-    empty_log = tmp_path / "access.log"
-    empty_log.write_text("", encoding="utf-8")
-    register = tmp_path / "subprocessors.csv"
-    register.write_text("name,country_iso2,role,transfer_mechanism,dpf_certified_until,tia_on,dpa_on\n",
-                        encoding="utf-8")
-    loaded = cli("--workbench", REPO, "--db", db, "load", "--source", "weblog.access",
-                 "--exported-at", f"{AS_OF}T00:00:00Z", empty_log)
-    assert loaded.code == 0, loaded.err
-    loaded = cli("--workbench", REPO, "--db", db, "load", "--exported-at", f"{AS_OF}T00:00:00Z", register)
-    assert loaded.code == 0, loaded.err
-    got = cli("--workbench", REPO, "--db", db, "findings", "--as-of", AS_OF, "--format", "json")
-    assert got.code == 4, got.err
-    unable = _by_rule(got.json()["not_evaluated"])
-    assert unable["weblog.retention_exceeded"]["missing_sources"] == ["weblog.access"]
-    assert unable["transfer.invalid_mechanism"]["missing_sources"] == ["register.subprocessors"]
-
-
 def test_a_rule_is_not_evaluated_for_an_as_of_before_its_first_export(crm_only, tmp_path):
     """A snapshot exported after the as-of is not what the rules judge at that date."""
     db = tmp_path / "insyn.duckdb"

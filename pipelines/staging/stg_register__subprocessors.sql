@@ -12,6 +12,12 @@ final as (
         to_date(dpf_certified_until) as dpf_certified_until,
         to_date(tia_on) as tia_on,
         to_date(dpa_on) as dpa_on,
+        -- a date the register holds but that cannot be read: the rule and the letter would read it as
+        -- "none recorded", so the quality suite names it
+        (blank_to_null(dpf_certified_until) is not null and to_date(dpf_certified_until) is null)
+            or (blank_to_null(tia_on) is not null and to_date(tia_on) is null)
+            or (blank_to_null(dpa_on) is not null and to_date(dpa_on) is null)
+            as has_unreadable_date,
         _exported_at as exported_at,
         _file_id as file_id,
         _record_no as record_no,

@@ -18,7 +18,7 @@ import re
 import shutil
 import subprocess
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
@@ -355,6 +355,7 @@ class Pack:
     run_id: str
     manifest: dict
     key_created: bool = False     # the signing key was made for this pack (the first one)
+    unable: list = field(default_factory=list)   # the rules not evaluated by the pack's check (its exit 4)
 
 
 def _evidence(con, queries: Path, year: int, as_of: dt.date) -> dict[str, object]:
@@ -479,7 +480,7 @@ def build_pack(app, *, year: int, as_of: dt.date, language: str, out: Path, prog
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
-    return Pack(final, run_id, manifest, key_created)
+    return Pack(final, run_id, manifest, key_created, list(report.unable))
 
 
 def _in_workbench(path: Path, root: Path) -> str:

@@ -226,9 +226,9 @@ def cmd_audit(app: Workbench, args) -> int:
     print(f"  signed by key {grouped(signer['fingerprint'])} (give this fingerprint to the auditor once, out of band)")
     print(f"  follows the pack of {previous['year']} (run {previous['run_id']})" if previous
           else "  the first pack of its chain")
-    unable = app.not_evaluated(as_of)
-    _print_not_evaluated(unable, False)
-    return _not_evaluated_exit(unable)
+    # what the pack's own check found not evaluated (the manifest lists the same), not a second look
+    _print_not_evaluated(pack.unable, False)
+    return _not_evaluated_exit(pack.unable)
 
 
 def cmd_schedule_run(app: Workbench, args) -> int:

@@ -108,6 +108,7 @@ def run_demo(app, quiet: bool = False) -> int:
     insyn = how_to_run_insyn()
     print(f"\nNext: {insyn} --db {db_path} findings --as-of {as_of}")
     print(f"      {insyn} --db {db_path} dashboard")
+    print(f"      {insyn} --db {db_path} lab          # the notebooks in JupyterLab, for analysts")
     print(f"      {insyn} audit --verify {pack.path}")
     print(f"      {insyn} --db {db_path} dsar report {DEMO_PERSON_EMAIL} --as-of {as_of} --lang en --format html")
     print(f"      {insyn} --db {db_path} sql \"select * from marts.fct_dsar_requests\"")

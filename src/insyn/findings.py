@@ -116,15 +116,13 @@ def policy_text_problem(text_path: Path) -> str | None:
 
 def available_sources(con: duckdb.DuckDBPyConnection, as_of: dt.date, sources, text_path: Path) -> set[str]:
     """The source kinds the rules can judge at `as_of`: a snapshot kind exported on or before it (the
-    rules judge the latest such export), an event stream loaded at all (an export with no record counts
-    for neither), and policy.text when it is real."""
+    rules judge the latest such export), an event stream loaded at all, and policy.text when it is real."""
     kinds = set()
     if table_exists(con, "audit", "files"):
         streams = {name for name in sources.names() if sources[name].format in EVENT_FORMATS}
-        # an export that held no record (a header-only CSV, an empty log after a rotation) gives a rule
-        # nothing to judge: it does not count as loaded
+        # an export that held no record counts: it says there were none (a register of a year with no
+        # request, an empty log after a rotation), which is what the rules then judge
         for source, first in con.execute("select source, min(cast(exported_at as date)) from audit.files "
-                                         "where coalesce(rows, 0) > 0 or coalesce(rejected, 0) > 0 "
                                          "group by source").fetchall():
             if source in streams or (first is not None and first <= as_of):
                 kinds.add(source)
