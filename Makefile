@@ -5,6 +5,8 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN = $(VENV)/bin
 
+AXE = node_modules/axe-core/axe.min.js
+
 .PHONY: demo test install clean
 
 $(BIN)/insyn: requirements.txt pyproject.toml
@@ -12,13 +14,18 @@ $(BIN)/insyn: requirements.txt pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt -e .
 	touch $@
 
-install: $(BIN)/insyn
+# axe-core for the browser tests' accessibility check, at the version package-lock.json pins
+$(AXE): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+install: $(BIN)/insyn $(AXE)
 
 demo: $(BIN)/insyn
 	$(BIN)/insyn demo
 
-test: $(BIN)/insyn
+test: $(BIN)/insyn $(AXE)
 	$(BIN)/python -m pytest -n auto --dist loadfile
 
 clean:
-	rm -rf $(VENV) data/demo data/warehouse build dist
+	rm -rf $(VENV) node_modules data/demo data/warehouse build dist

@@ -316,6 +316,8 @@ def _page_callbacks(base: str) -> list[dict]:
     chosen = []
     for dep in dependencies:
         fed_by = dep["inputs"] + dep.get("state", [])
+        if dep.get("clientside_function"):   # runs in the browser, never posted to the server
+            continue
         if dep.get("prevent_initial_call") or any(i["property"] != "value" for i in fed_by):
             continue
         output = dep["output"]

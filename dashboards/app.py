@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dash
-from dash import Dash, Input, Output, State, dcc, html
+from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html
 from dash import _callback as dash_callbacks
 
 from . import data
@@ -47,29 +47,40 @@ def create_app(reader, queries_dir: Path, *, language: str = "sv", access_report
     # made the app with it: a report in it is no letter to a person)
     offered = SHOWN + ((language,) if language not in SHOWN else ())
     app.server.extensions[i18n.OFFERED] = offered
+    # the page's language for a screen reader from the first byte; assets/a11y.js follows the switch
+    app.index_string = app.index_string.replace("<html>", f'<html lang="{_html_lang(language)}">', 1)
     app.layout = html.Div([
         dcc.Location(id="url"),
+        # the as-of chosen, for this tab's next page load: Dash's own persistence left the menu
+        # blank when the remembered date was no longer offered (the dropdown drops a value it does
+        # not list, and the callbacks were refused the stale date)
+        dcc.Store(id="as-of-chosen", storage_type="session"),
         html.Header([
             html.Div([t("dashboard.brand.name", language), html.Span(t("dashboard.brand.role", language))],
                      className="brand"),
             html.Nav(id="nav", className="pages"),
             html.Div([
                 html.Div([html.Label(id="as-of-label", htmlFor="as-of"),
-                          dcc.Dropdown(id="as-of", clearable=False, className="as-of",
-                                       persistence=True, persistence_type="session")]),
-                dcc.RadioItems(id="lang", options=[{"label": code.upper(), "value": code} for code in offered],
-                               value=language, inline=True, className="lang",
-                               persistence=True, persistence_type="session"),
+                          dcc.Dropdown(id="as-of", clearable=False, className="as-of")]),
+                html.Div([
+                    html.Span(id="lang-label", className="visually-hidden"),   # the switch's name (a11y.js)
+                    dcc.RadioItems(id="lang", options=[{"label": code.upper(), "value": code} for code in offered],
+                                   value=language, inline=True, className="lang",
+                                   persistence=True, persistence_type="session"),
+                ]),
             ], className="controls"),
         ], className="top"),
         html.Main(dash.page_container),
         html.Footer(id="footer", className="foot"),
-    ])
+    ], id="shell")
     app.server.extensions[data.EXTENSION] = state   # this app's data, when several run in one process
-    app.callback(Output("nav", "children"), Output("as-of-label", "children"), Input("lang", "value"),
-                 Input("url", "pathname"))(navigation)
+    app.callback(Output("nav", "children"), Output("as-of-label", "children"), Output("lang-label", "children"),
+                 Input("lang", "value"), Input("url", "pathname"))(navigation)
     app.callback(Output("as-of", "options"), Output("as-of", "value"), Output("footer", "children"),
-                 Input("url", "pathname"), Input("lang", "value"), State("as-of", "value"))(as_of_choices)
+                 Input("url", "pathname"), Input("lang", "value"), State("as-of", "value"),
+                 State("as-of-chosen", "data"))(as_of_choices)
+    app.callback(Output("as-of-chosen", "data"), Input("as-of", "value"), prevent_initial_call=True)(remember_as_of)
+    app.clientside_callback(ClientsideFunction("insyn", "setLanguage"), Output("shell", "lang"), Input("lang", "value"))
     _claim_page_callbacks(app)
     inputs.install(app)
     app.server.register_error_handler(Exception, _unexpected)
@@ -112,11 +123,22 @@ def navigation(lang, pathname):
     links = [dcc.Link(t(f"dashboard.nav.{page['name']}", lang), href=page["relative_path"],
                       className="active" if page["relative_path"] == pathname else None)
              for page in dash.page_registry.values() if roles.may_see_page(page["path"])]
-    return links, t("dashboard.label.as_of", lang)
+    return links, t("dashboard.label.as_of", lang), t("dashboard.label.language", lang)
 
 
-def as_of_choices(_pathname, lang, chosen):
+def as_of_choices(_pathname, lang, shown, remembered):
+    """The dates offered, and the one shown: the menu's, else the one remembered for this tab,
+    else the newest; never one the snapshot does not offer (a stale remembered date is dropped)."""
     options = [{"label": d.isoformat(), "value": d.isoformat()} for d in data.as_of_dates()]
     values = {o["value"] for o in options}
-    value = chosen if chosen in values else (options[0]["value"] if options else None)
+    value = next((v for v in (shown, remembered) if v in values), options[0]["value"] if options else None)
     return options, value, f"{t('dashboard.label.snapshot', lang)}: {data.snapshot_name()}"
+
+
+def remember_as_of(value):
+    return value if value is not None else dash.no_update
+
+
+def _html_lang(language: str) -> str:
+    """The BCP 47 tag for <html lang>: a language of the switch, else (the pseudo-language) English."""
+    return language if language in SHOWN else "en"

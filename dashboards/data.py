@@ -128,3 +128,45 @@ def parse_as_of(value) -> dt.date:
 def snapshot_name() -> str:
     reader = _current().get("reader")
     return reader.path.name if reader is not None and reader.path is not None else ""
+
+
+def _listed(name: str, where: list[str]) -> str:
+    """The named query `name` as a subquery, narrowed by `where` (SQL built by components/grid.py from
+    its allow-listed columns, every value a `$g…` parameter)."""
+    sql = (_current()["queries"] / f"{name}.sql").read_text(encoding="utf-8")
+    return f"select * from (\n{sql}\n) as listed" + (" where " + " and ".join(where) if where else "")
+
+
+def page(name: str, params: dict, where: list[str], values: dict, order: list[str],
+         start: int, count: int) -> tuple[pd.DataFrame, int]:
+    """One page of the named query `name` (with its `params`): rows start..start+count of those
+    matching `where` (with its `values`) in `order`, and how many match. Never kept: a page is small."""
+    listed = _listed(name, where)
+    bound = {**params, **values}
+    cur = _current()["reader"].cursor()
+    try:
+        total = cur.execute(f"select count(*) from ({listed}\n)", bound).fetchone()[0]
+        rows = cur.execute(f"{listed}\norder by {', '.join(order)}\nlimit $g_count offset $g_start",
+                           {**bound, "g_count": count, "g_start": start}).df()
+    finally:
+        cur.close()
+    return rows, int(total)
+
+
+def listed(name: str, params: dict, where: list[str], values: dict, order: list[str]) -> pd.DataFrame:
+    """Every row of the named query `name` matching `where`, in `order` (an export of a filtered view)."""
+    cur = _current()["reader"].cursor()
+    try:
+        return cur.execute(f"{_listed(name, where)}\norder by {', '.join(order)}", {**params, **values}).df()
+    finally:
+        cur.close()
+
+
+def distinct(name: str, params: dict, column: str) -> list:
+    """The values of `column` (a name from grid.py's allow-list) in the named query's answer."""
+    cur = _current()["reader"].cursor()
+    try:
+        return [r[0] for r in cur.execute(f'select distinct "{column}" from ({_listed(name, [])}\n)',
+                                          params).fetchall()]
+    finally:
+        cur.close()

@@ -194,7 +194,8 @@ def callback(bench, base: str, outputs: list[tuple[str, str]], inputs: list[tupl
 def open_as_of(bench, base: str) -> dict:
     """The header's as-of choices: a callback that reads the published snapshot."""
     return callback(bench, base, [("as-of", "options"), ("as-of", "value"), ("footer", "children")],
-                    [("url", "pathname", "/"), ("lang", "value", "sv")], [("as-of", "value", None)])
+                    [("url", "pathname", "/"), ("lang", "value", "sv")],
+                    [("as-of", "value", None), ("as-of-chosen", "data", None)])
 
 
 # ---------------------------------------------------------------- the tests

@@ -149,11 +149,11 @@ def test_the_overview_shows_not_evaluated_never_a_green_zero(crm_only, tmp_path)
     listed = _text(_find(body, "overview-not-evaluated"))
     assert "(notice.first_mailing_missing)" in listed and "esp.events" in listed
     assert "(retention.inactive_company_initiated)" not in listed
-    assert "Quality suite quality.email_events: nothing loaded from esp.events" in listed
+    assert "Quality suite E-mail events: nothing loaded from esp.events" in listed   # a suite by its name
     swedish = _text(_find(pages["/"].render(AS_OF, "sv"), "kpi-first-notice-gaps"))
     assert swedish.startswith("inte bedömt")
     quality = _text(_find(pages["/quality"].render("en", AS_OF), "quality-not-evaluated"))
-    assert "quality.register_requests" in quality and "quality.crm_records" not in quality
+    assert "Register of requests" in quality and "CRM records" not in quality
 
 
 def test_the_audit_report_names_the_rules_not_evaluated(crm_only, tmp_path):

@@ -5,8 +5,8 @@ On the demo data: every dashboard page (a real waitress server, headless Chromiu
 (HTML) and the audit report (the Markdown sections and figures the audit pack's notebook shows, and the
 monthly retention review's). What is data and not a word:
 
-* a text inside an element marked `data-value` (the dashboard's table cells, the letter's company and
-  warehouse values) and the language switch (language codes);
+* a text inside an element marked `data-value` or a grid's cell `.ag-cell` (the dashboard's table cells,
+  the letter's company and warehouse values) and the language switch (language codes);
 * a token with a digit or an @ in it (dates, times, numbers, ids, addresses, file names with dates);
 * an identifier: lower-case words joined by dots or underscores (`quality.crm_records`, `esp.events`);
 * a token without a letter (punctuation, arrows, ✓);
@@ -74,7 +74,7 @@ def bench(demo, tmp_path_factory):
 
 COLLECT = """() => {
   const out = [];
-  const skip = (el) => el.closest('[data-value], .lang, script, style, noscript, .modebar-container');
+  const skip = (el) => el.closest('[data-value], .ag-cell, .lang, script, style, noscript, .modebar-container');
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const el = node.parentElement;

@@ -209,7 +209,9 @@ def test_a_new_source_kind_by_content_alone(workbench, tmp_path):
     finally:
         con.close()
     shown = _served_look_up(root, db, PERSON)
-    assert kind in shown["en"] and "HubSpot: contact" in shown["en"] and "HubSpot: kontakt" in shown["sv"]
+    # shown by its name from the catalog, never by the kind's id
+    assert "HubSpot: contact" in shown["en"] and "HubSpot: kontakt" in shown["sv"]
+    assert kind not in shown["en"] and kind not in shown["sv"]
 
     # the access report, in both languages, with the test's own labels and value words
     for i, lang in enumerate(("en", "sv")):

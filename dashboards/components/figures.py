@@ -34,7 +34,7 @@ from insyn.style import (  # noqa: F401 - the figures' names for them
     SEVERITIES, SEVERITY_COLOURS, SKY_BLUE, VERMILLION, WARNING, YELLOW,
 )
 
-from .i18n import label, t
+from .i18n import label, suite_label, t
 
 TEMPLATE = "plotly_white"
 _MARGIN = dict(l=64, r=24, t=72, b=56)
@@ -118,7 +118,9 @@ def _ordered(values: Iterable, preferred: tuple[str, ...]) -> list[str]:
 
 def _wrap(text: str, width: int) -> str:
     """`text` (raw, from the data) escaped for plotly and broken into lines of `width` characters."""
-    return "<br>".join(_esc(line) for line in textwrap.wrap(text, width)) or _esc(text)
+    # whole words only: "Bindande företagsbestämmelser" is never cut inside a word
+    lines = textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)
+    return "<br>".join(_esc(line) for line in lines) or _esc(text)
 
 
 def _date_axis(days: list[str], pad: pd.Timedelta, tickformat: str = "%Y-%m-%d", **axis) -> dict:
@@ -370,26 +372,38 @@ def requests_by_month(df: pd.DataFrame, lang: str = "sv") -> go.Figure:
 def stale_histogram(df: pd.DataFrame, lang: str = "sv", retention_months: int | None = None) -> go.Figure:
     """Company-initiated records per whole months since their last dialogue (query stale_contacts).
 
-    Every month from 0 to the largest has a bar (0 when empty); bars at or
-    past `retention_months` (the policy's period, passed in, never assumed
-    here) are a second trace in the warning colour, and a dashed line marks
-    the boundary, between the last month within the period and the first
-    past it (x = retention_months - 0.5). customdata is the month.
+    Every month from 0 to the largest has a bar (0 when empty). Records due for
+    deletion are a second trace in the warning colour, stacked on the rest: with
+    an `is_due` column, those the rule flagged (the one definition: a record quiet
+    exactly the period to the day is not yet due, so it stays in its month's
+    first trace); without one, the months at or past `retention_months` (the
+    policy's period, passed in, never assumed here). A dashed line marks the
+    boundary, between the last month within the period and the first past it
+    (x = retention_months - 0.5). customdata is the month.
     """
     title = t("dashboard.figure.stale_contacts", lang)
-    quiet = [int(v) for v in _col(df, "months_quiet") if v is not None]
-    if not quiet:
+    rows = [(int(m), flag) for m, flag in zip(_col(df, "months_quiet"), _flags(df, "is_due")) if m is not None]
+    if not rows:
         return empty_figure(t("dashboard.message.no_company_initiated", lang), title)
-    top = max(max(quiet), retention_months or 0)
-    counts = [0] * (top + 1)
-    for m in quiet:
-        if m >= 0:
-            counts[m] += 1
+    top = max(max(m for m, _ in rows), retention_months or 0)
+    judged = "is_due" in df
     limit = retention_months if retention_months is not None else top + 1
+    due = [0] * (top + 1)
+    kept = [0] * (top + 1)
+    for m, flag in rows:
+        if m >= 0:
+            if (flag if judged else m >= limit):
+                due[m] += 1
+            else:
+                kept[m] += 1
+    if judged:
+        parts = [(range(0, top + 1), kept), (range(0, top + 1), due)]
+    else:
+        parts = [(range(0, min(limit, top + 1)), kept), (range(limit, top + 1), due)]
     traces = []
-    for key, months, colour in (("dashboard.figure.within_retention", range(0, min(limit, top + 1)), SKY_BLUE),
-                                ("dashboard.figure.past_retention", range(limit, top + 1), WARNING)):
-        if len(months):
+    for key, (months, counts), colour in zip(("dashboard.figure.within_retention", "dashboard.figure.past_retention"),
+                                             parts, (SKY_BLUE, WARNING)):
+        if len(months) and (not judged or any(counts)):
             traces.append(dict(
                 type="bar", name=t(key, lang), x=list(months), y=[counts[m] for m in months],
                 customdata=list(months), marker=dict(color=colour),
@@ -404,7 +418,7 @@ def stale_histogram(df: pd.DataFrame, lang: str = "sv", retention_months: int | 
                                 text=" " + t("dashboard.figure.retention_period", lang, n=retention_months),
                                 font=dict(size=11)))
     return _figure(
-        "stale_histogram", title, traces, barmode="overlay", bargap=0.1, height=360,
+        "stale_histogram", title, traces, barmode="stack", bargap=0.1, height=360,
         xaxis=dict(title_text=t("dashboard.figure.months_since_last_dialogue", lang), range=[-0.5, top + 0.5],
                    dtick=1 if top <= 36 else None),
         yaxis=dict(title_text=t("dashboard.figure.records", lang), rangemode="tozero"),
@@ -451,7 +465,7 @@ def check_results_bar(df: pd.DataFrame, lang: str = "sv") -> go.Figure:
     suites_col = [str(s) for s in _col(df, "suite")]
     success = _flags(df, "success")
     suites = sorted(set(suites_col))
-    labels = [_esc(_label(s, lang)) for s in suites]
+    labels = [_esc(suite_label(s, lang)) for s in suites]
     traces = []
     for key, wanted, colour in (("dashboard.figure.passed", True, GREEN), ("dashboard.figure.failed", False, WARNING)):
         counts = [sum(1 for s, ok in zip(suites_col, success) if s == suite and ok == wanted) for suite in suites]

@@ -80,3 +80,21 @@ def reasons_in(frame, lang: str, column: str = "invalid_reason"):
 def label(value, lang: str) -> str:
     """A value of the data (`access`, `open`, `high`, `dpf`) in words; a value without words as it is."""
     return catalog(lang).value(value)
+
+
+def suite_label(suite, lang: str) -> str:
+    """A check suite by its name (report.suite.<suite>, the audit pack's words), else as a value."""
+    key = f"report.suite.{suite}"
+    return t(key, lang) if key in catalog(lang) else label(suite, lang)
+
+
+def check_title(suite, check, description, lang: str) -> str:
+    """A check in words: a rule's title (compliance), else the audit pack's report.check.<name>,
+    else the suite's own description, else its name."""
+    from insyn.findings import title_id
+
+    words = catalog(lang)
+    for key in ((title_id(check),) if suite == "compliance" else ()) + (f"report.check.{check}",):
+        if key in words:
+            return words(key)
+    return description if isinstance(description, str) and description else str(check)

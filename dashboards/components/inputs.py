@@ -23,7 +23,7 @@ import flask
 from insyn.access_report import FORMATS
 
 from .. import data
-from . import roles
+from . import grid, roles
 from .i18n import OFFERED, SHOWN
 
 REQUEST_STATUSES = ("open", "closed", "overdue")
@@ -113,6 +113,19 @@ def as_of(value) -> None:
         raise Refused("not one of the dates offered")
 
 
+def remembered_as_of(value) -> None:
+    """The as-of the tab remembers (app.py): None or a date as ISO text, offered or not any more
+    (the shell then shows the newest)."""
+    if value is None:
+        return
+    if not isinstance(value, str) or len(value) != 10:
+        raise Refused("not a date")
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        raise Refused("not a date") from None
+
+
 def _all_requests():
     return data.q("dsar_timeline", year=None, request_type=None, status=None)
 
@@ -142,11 +155,24 @@ def click_data(value) -> None:
         raise Refused("not a request of the chart")
 
 
+def grid_request(name: str) -> Check:
+    """A grid's request for rows of list `name` (components/grid.py): None before it asks."""
+    def run(value):
+        if value is None:
+            return
+        try:
+            grid.parse(name, value)
+        except grid.BadRequest as exc:
+            raise Refused(str(exc)) from None
+    return run
+
+
 # Every (component id, property) a callback takes, with what the page can send for it.
 VALIDATORS: dict[tuple[str, str], Check] = {
     # the shell (app.py) and Dash Pages' own router
     ("lang", "value"): one_of(lambda: flask.current_app.extensions.get(OFFERED, SHOWN)),
     ("as-of", "value"): as_of,
+    ("as-of-chosen", "data"): remembered_as_of,
     ("url", "pathname"): pathname,
     ("_pages_location", "pathname"): pathname,
     ("_pages_location", "search"): optional(text(MAX_PATH_CHARS, controls=False)),
@@ -155,8 +181,12 @@ VALIDATORS: dict[tuple[str, str], Check] = {
     ("requests-type", "value"): optional(one_of(lambda: set(_all_requests()["request_type"]))),
     ("requests-status", "value"): optional(one_of(lambda: REQUEST_STATUSES)),
     ("requests-timeline", "clickData"): click_data,
+    ("requests-grid", "getRowsRequest"): grid_request("requests"),
+    ("requests-export-button", "n_clicks"): clicks,
     # /contacts
     ("contacts-download-button", "n_clicks"): clicks,
+    ("contacts-deletion", "getRowsRequest"): grid_request("deletion"),
+    ("contacts-coming-due", "getRowsRequest"): grid_request("coming_due"),
     # /people
     ("people-search", "n_clicks"): clicks,
     ("people-email", "value"): optional(text(MAX_EMAIL_CHARS, controls=False)),

@@ -8,7 +8,7 @@ from dash import Input, Output, callback, dcc, html
 
 from dashboards import data
 from dashboards.components import figures
-from dashboards.components.i18n import catalog, t
+from dashboards.components.i18n import catalog, suite_label, t
 from dashboards.components.tables import kpi
 from insyn import findings
 
@@ -36,7 +36,7 @@ def not_evaluated_card(unable, lang):
     words = catalog(lang)
     rows = unable.to_dict("records")
     rules = findings.not_evaluated_lines([r for r in rows if isinstance(r["rule"], str)], words)
-    suites = [t("dashboard.overview.suite_not_evaluated", lang, suite=r["suite"],
+    suites = [t("dashboard.overview.suite_not_evaluated", lang, suite=suite_label(r["suite"], lang),
                 sources=", ".join(str(r["missing_sources"] or "").split(",")))
               for r in rows if not isinstance(r["rule"], str)]   # a suite (rule NULL)
     return html.Div([html.H2(t("dashboard.overview.not_evaluated_heading", lang)),

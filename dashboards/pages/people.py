@@ -29,8 +29,9 @@ dash.register_page(__name__, path="/people", name="people", order=6)
 
 log = logging.getLogger(__name__)
 
+# a source by its name in words ("CRM: kontakt"), never its kind's id ("register.requests")
 SOURCES = [("category", "dashboard.column.category"), ("source", "dashboard.column.source"),
-           ("kind", "dashboard.column.source_kind"), ("records", "dashboard.column.records"),
+           ("records", "dashboard.column.records"),
            ("first_on", "dashboard.column.first_on"), ("last_on", "dashboard.column.last_on")]
 REQUESTS = [("request_id", "dashboard.column.request_id"), ("request_type", "dashboard.label.type"),
             ("received_on", "dashboard.column.received"), ("outcome", "dashboard.column.outcome")]

@@ -1,17 +1,20 @@
-"""/quality: check results and their history, and every file loaded with its rejected lines."""
+"""/quality: check results and their history, and every file loaded with its rejected lines.
+
+Suites and checks are shown by their names in words (the audit pack's report.suite.* and
+report.check.*, a rule's title), never by their ids or the column they look at."""
 
 import dash
 from dash import Input, Output, callback, dcc, html
 
 from dashboards import data
 from dashboards.components import figures
-from dashboards.components.i18n import t
+from dashboards.components.i18n import check_title, suite_label, t
 from dashboards.components.tables import table
 
 dash.register_page(__name__, path="/quality", name="quality", order=4)
 
-CHECKS = [("suite", "dashboard.column.suite"), ("check_name", "dashboard.column.check"),
-          ("column_name", "dashboard.column.column"), ("severity", "dashboard.label.severity"),
+CHECKS = [("suite_title", "dashboard.column.suite"), ("check_title", "dashboard.column.check"),
+          ("severity", "dashboard.label.severity"),
           ("unexpected_count", "dashboard.column.count"), ("success", "dashboard.column.passed")]
 FILES = [("file", "dashboard.column.file"), ("source", "dashboard.column.source"),
          ("exported_at", "dashboard.column.exported"), ("rows", "dashboard.column.rows"),
@@ -28,10 +31,15 @@ def render(lang, as_of_value):
     checks = data.q("check_results", as_of=as_of)
     history = data.q("check_history")
     files = data.q("files_quality")
-    checks = checks.assign(failed=~checks["success"]) if not checks.empty else checks
+    if not checks.empty:
+        checks = checks.assign(
+            failed=~checks["success"],
+            suite_title=[suite_label(s, lang) for s in checks["suite"]],
+            check_title=[check_title(r["suite"], r["check_name"], r["description"], lang)
+                         for r in checks.to_dict("records")])
     unable = data.q("not_evaluated", as_of=as_of)
     # suites over sources never loaded were not run: listed, never counted as passed
-    skipped = [t("dashboard.overview.suite_not_evaluated", lang, suite=r["suite"],
+    skipped = [t("dashboard.overview.suite_not_evaluated", lang, suite=suite_label(r["suite"], lang),
                  sources=", ".join(str(r["missing_sources"] or "").split(",")))
                for r in unable.to_dict("records") if not isinstance(r["rule"], str)]
     return [

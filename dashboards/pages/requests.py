@@ -1,20 +1,19 @@
 """/requests: every request from received to closed, with its deadlines; click one for its history."""
 
+import hashlib
+
 import dash
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboards import data
 from dashboards.components import figures
+from dashboards.components.grid import export, grid, rows
 from dashboards.components.i18n import label, t
 from dashboards.components.inputs import REQUEST_STATUSES
 from dashboards.components.tables import table
 
 dash.register_page(__name__, path="/requests", name="requests", order=1)
 
-COLUMNS = [("request_id", "dashboard.column.request_id"), ("request_type", "dashboard.label.type"),
-           ("received_on", "dashboard.column.received"), ("closed_on", "value.closed"),
-           ("legal_due_on", "dashboard.column.deadline"), ("days_elapsed", "dashboard.label.days"),
-           ("outcome", "dashboard.column.outcome")]
 HISTORY = [("exported_at", "dashboard.column.export"), ("received_text", "dashboard.column.received"),
            ("identity_verified_text", "dashboard.column.identity_verified"),
            ("answered_text", "dashboard.column.answered"), ("closed_text", "value.closed"),
@@ -32,7 +31,10 @@ def layout(**_):
         ], className="filters"),
         html.Div(dcc.Graph(id="requests-timeline", config={"displaylogo": False}), className="card"),
         html.Div([
-            html.Div([html.H2(id="requests-table-title"), html.Div(id="requests-table")], className="card"),
+            html.Div([html.H2(id="requests-table-title"),
+                      html.Div([html.Button(id="requests-export-button", className="button"),
+                                dcc.Download(id="requests-export")], className="download"),
+                      html.Div(id="requests-table")], className="card"),
             html.Div([html.H2(id="requests-history-title"), html.Div(id="requests-history")], className="card"),
         ], className="grid2"),
         html.Div(dcc.Graph(id="requests-by-month", config={"displaylogo": False}), className="card"),
@@ -43,7 +45,8 @@ def layout(**_):
           Output("requests-type", "options"), Output("requests-status", "options"),
           Output("requests-year", "placeholder"), Output("requests-type", "placeholder"),
           Output("requests-status", "placeholder"), Output("requests-table-title", "children"),
-          Output("requests-history-title", "children"), Input("lang", "value"), Input("as-of", "value"))
+          Output("requests-history-title", "children"), Output("requests-export-button", "children"),
+          Input("lang", "value"), Input("as-of", "value"))
 def filters(lang, _as_of):
     all_requests = data.q("dsar_timeline", year=None, request_type=None, status=None)
     years = sorted({d.year for d in all_requests["received_on"]}, reverse=True)
@@ -52,7 +55,8 @@ def filters(lang, _as_of):
             [{"label": label(x, lang), "value": x} for x in types],
             [{"label": label(s, lang), "value": s} for s in REQUEST_STATUSES],
             t("dashboard.label.year", lang), t("dashboard.label.type", lang), t("dashboard.label.status", lang),
-            t("dashboard.nav.requests", lang), t("dashboard.label.history", lang))
+            t("dashboard.nav.requests", lang), t("dashboard.label.history", lang),
+            t("dashboard.label.download_csv", lang))
 
 
 @callback(Output("requests-timeline", "figure"), Output("requests-table", "children"),
@@ -63,8 +67,35 @@ def update(year, request_type, status, lang, as_of_value):
     as_of = data.parse_as_of(as_of_value)
     requests = data.q("dsar_timeline", year=year, request_type=request_type, status=status)
     return (figures.request_timeline(requests, lang, as_of),
-            table(requests, COLUMNS, lang, highlight="is_overdue", table_id="requests-rows"),
+            # a new wrapper id for new filters: the grid starts afresh and asks for its first page
+            html.Div(grid("requests", lang, "requests-grid"),
+                     id="requests-grid-" + hashlib.sha1(repr((year, request_type, status, lang)).encode())
+                     .hexdigest()[:12]),
             figures.requests_by_month(requests, lang))
+
+
+def _params(year, request_type, status) -> dict:
+    return {"year": year, "request_type": request_type, "status": status}
+
+
+@callback(Output("requests-grid", "getRowsResponse"), Input("requests-grid", "getRowsRequest"),
+          State("requests-year", "value"), State("requests-type", "value"), State("requests-status", "value"),
+          State("lang", "value"), prevent_initial_call=True)
+def requests_rows(request, year, request_type, status, lang):
+    """One page of the requests, open ones first (nearest deadline first), sorted and filtered here."""
+    if request is None:
+        return dash.no_update
+    return rows("requests", request, _params(year, request_type, status), lang)
+
+
+@callback(Output("requests-export", "data"), Input("requests-export-button", "n_clicks"),
+          State("requests-grid", "getRowsRequest"), State("requests-year", "value"),
+          State("requests-type", "value"), State("requests-status", "value"), State("lang", "value"),
+          prevent_initial_call=True)
+def export_requests(_clicks, request, year, request_type, status, lang):
+    """The requests as the grid shows them (its filters and sort), every page, as CSV."""
+    return {"content": export("requests", request, _params(year, request_type, status), lang),
+            "filename": "requests.csv", "type": "text/csv"}
 
 
 @callback(Output("requests-history", "children"), Input("requests-timeline", "clickData"), State("lang", "value"))

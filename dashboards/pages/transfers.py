@@ -3,6 +3,8 @@
 import dash
 from dash import Input, Output, callback, dcc, html
 
+from insyn.findings import title_id
+
 from dashboards import data
 from dashboards.components import figures
 from dashboards.components.i18n import in_language, reasons_in, t
@@ -13,7 +15,7 @@ dash.register_page(__name__, path="/transfers", name="transfers", order=5)
 REGISTER = [("subprocessor_name", "dashboard.column.subprocessor"), ("country_iso2", "dashboard.column.country"),
             ("processing_role", "dashboard.column.role"), ("transfer_mechanism", "dashboard.column.mechanism"),
             ("is_transfer_valid", "dashboard.column.valid"), ("invalid_reason", "dashboard.column.reason")]
-POLICY = [("rule", "dashboard.column.rule"), ("record_id", "dashboard.column.record"),
+POLICY = [("title", "dashboard.column.rule"), ("record_id", "dashboard.column.record"),
           ("count", "dashboard.column.count"), ("detail", "dashboard.column.detail")]
 
 
@@ -28,6 +30,7 @@ def render(lang, as_of_value):
     register = register.assign(is_invalid=~register["is_transfer_valid"]) if not register.empty else register
     found = in_language(data.q("findings", as_of=as_of, rule=None), lang)
     policy = found[found["rule"].str.startswith("policy.")]
+    policy = policy.assign(title=[t(title_id(rule), lang) for rule in policy["rule"]])   # a rule by its title
     return [
         html.H1(t("dashboard.nav.transfers", lang)),
         html.Div([

@@ -1,23 +1,27 @@
 -- Company-initiated records by whole months since their last dialogue (or
--- creation, when there was none), at the built as-of.
-with records as (
-    select * from marts.dim_crm_records where contact_origin = 'company_initiated'
+-- creation, when there was none), at the built as-of. The last dialogue comes
+-- from the retention clock, and is_due says whether the rule
+-- retention.inactive_company_initiated flagged the record: the rule is the one
+-- definition of "due for deletion" (a record quiet exactly the period to the
+-- day is within it), so the chart and the deletion list give the same number.
+with clock as (
+    select * from marts.fct_retention_clock
 ),
 
-last_dialogue as (
-    select records.record_id, records.source, records.email_key, records.created_on,
-        max(case when e.activity_on <= run.as_of then e.activity_on end) as last_dialogue_on, run.as_of
-    from records
-    cross join params.run run
-    left join marts.fct_dialogue_evidence e on e.record_key = records.record_key
-    group by records.record_id, records.source, records.email_key, records.created_on, run.as_of
+flagged as (
+    select distinct record_id, source from audit.current_findings
+    where rule = 'retention.inactive_company_initiated'
 )
 
-select record_id, source, email_key, created_on, last_dialogue_on,
-    coalesce(last_dialogue_on, created_on) as quiet_since_on,
+select clock.record_id, clock.source, clock.email_key, clock.created_on, clock.last_dialogue_on,
+    coalesce(clock.last_dialogue_on, clock.created_on) as quiet_since_on,
     -- whole calendar months, as add_months counts them
-    (year(as_of) * 12 + month(as_of)) - (year(coalesce(last_dialogue_on, created_on)) * 12
-        + month(coalesce(last_dialogue_on, created_on)))
-        - case when day(as_of) < day(coalesce(last_dialogue_on, created_on)) then 1 else 0 end as months_quiet
-from last_dialogue
-order by months_quiet desc, record_id
+    (year(run.as_of) * 12 + month(run.as_of)) - (year(coalesce(clock.last_dialogue_on, clock.created_on)) * 12
+        + month(coalesce(clock.last_dialogue_on, clock.created_on)))
+        - case when day(run.as_of) < day(coalesce(clock.last_dialogue_on, clock.created_on)) then 1 else 0 end
+        as months_quiet,
+    flagged.record_id is not null as is_due
+from clock
+cross join params.run run
+left join flagged on flagged.record_id = clock.record_id and flagged.source = clock.source
+order by months_quiet desc, clock.record_id

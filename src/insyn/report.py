@@ -373,11 +373,13 @@ def figure_findings_by_rule(rules: pd.DataFrame, as_of: dt.date, lang: str) -> g
 
 
 def figure_months_quiet(stale: pd.DataFrame, retention_months: int, lang: str) -> go.Figure:
-    """Company-initiated records by whole months since their last dialogue (or creation)."""
-    counts = stale["months_quiet"].value_counts().sort_index() if len(stale) else pd.Series(dtype=int)
-    months = [int(m) for m in counts.index]
-    inside = [int(c) if m < retention_months else 0 for m, c in zip(months, counts)]
-    past = [int(c) if m >= retention_months else 0 for m, c in zip(months, counts)]
+    """Company-initiated records by whole months since their last dialogue (or creation), coloured
+    past retention exactly when the rule found them due (stale_contacts.is_due: the one definition;
+    a record quiet exactly the retention period to the day is not yet due)."""
+    months = sorted({int(m) for m in stale["months_quiet"]}) if len(stale) else []
+    due = stale["is_due"].fillna(False).astype(bool) if len(stale) else pd.Series(dtype=bool)
+    inside = [int(((stale["months_quiet"] == m) & ~due).sum()) for m in months]
+    past = [int(((stale["months_quiet"] == m) & due).sum()) for m in months]
     traces = [go.Bar(name=text("report.within_retention", lang), x=months, y=inside, marker_color=BLUE),
               go.Bar(name=text("report.past_retention", lang), x=months, y=past, marker_color=VERMILLION)]
     return _figure(text("report.months_figure", lang), traces, barmode="stack",
