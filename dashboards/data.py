@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from insyn.db import ident
 from insyn.queries import query
 
 EXTENSION = "insyn.dashboard"             # the app's own state on its Flask server
@@ -166,7 +167,7 @@ def distinct(name: str, params: dict, column: str) -> list:
     """The values of `column` (a name from grid.py's allow-list) in the named query's answer."""
     cur = _current()["reader"].cursor()
     try:
-        return [r[0] for r in cur.execute(f'select distinct "{column}" from ({_listed(name, [])}\n)',
+        return [r[0] for r in cur.execute(f"select distinct {ident(column)} from ({_listed(name, [])}\n)",
                                           params).fetchall()]
     finally:
         cur.close()

@@ -165,3 +165,27 @@ def served_copy(demo_root: Path, root: Path, *, request_id: str, replacing: str,
                               app=app, token=app.server.extensions["insyn.auth"]["token"])
     finally:
         server.close()
+
+
+def component_text(component) -> str:
+    """All text in a Dash component tree (a page's layout or a callback's answer)."""
+    if component is None:
+        return ""
+    if isinstance(component, (str, int, float)):
+        return str(component)
+    if isinstance(component, (list, tuple)):
+        return " ".join(component_text(c) for c in component)
+    return component_text(getattr(component, "children", None))
+
+
+def find_component(component, component_id):
+    """The component with `component_id` in a Dash component tree, else None."""
+    if isinstance(component, (list, tuple)):
+        for c in component:
+            found = find_component(c, component_id)
+            if found is not None:
+                return found
+        return None
+    if getattr(component, "id", None) == component_id:
+        return component
+    return find_component(getattr(component, "children", None), component_id) if hasattr(component, "children") else None

@@ -17,6 +17,7 @@ import dash
 import pytest
 
 from helpers import CONTACT_HEADER, EXPECTED, REPO, SAMPLE, contact_row, copy_workbench, published, sf_csv, write
+from helpers import component_text as _text, find_component as _find
 
 AS_OF = EXPECTED["as_of"]
 RULES = sorted(p.stem.replace("__", ".") for p in (REPO / "pipelines" / "rules").glob("*.sql"))
@@ -173,26 +174,8 @@ def test_the_audit_report_names_the_rules_not_evaluated(crm_only, tmp_path):
     assert "inte bedömd" in swedish
 
 
-def _text(component) -> str:
-    if component is None:
-        return ""
-    if isinstance(component, (str, int, float)):
-        return str(component)
-    if isinstance(component, (list, tuple)):
-        return " ".join(_text(c) for c in component)
-    return _text(getattr(component, "children", None))
 
 
-def _find(component, component_id):
-    if isinstance(component, (list, tuple)):
-        for c in component:
-            found = _find(c, component_id)
-            if found is not None:
-                return found
-        return None
-    if getattr(component, "id", None) == component_id:
-        return component
-    return _find(getattr(component, "children", None), component_id) if hasattr(component, "children") else None
 
 
 # ---------------------------------------------------------------- a new company's workbench

@@ -12,6 +12,7 @@ import dash
 import pytest
 
 from helpers import EXPECTED, REPO, published
+from helpers import component_text as _text, find_component as _find
 
 
 @pytest.fixture(scope="module")
@@ -31,27 +32,8 @@ def pages(demo, tmp_path_factory):
     return {entry["path"]: sys.modules[entry["module"]] for entry in dash.page_registry.values()}
 
 
-def _text(component) -> str:
-    """All text in a component tree."""
-    if component is None:
-        return ""
-    if isinstance(component, (str, int, float)):
-        return str(component)
-    if isinstance(component, (list, tuple)):
-        return " ".join(_text(c) for c in component)
-    return _text(getattr(component, "children", None))
 
 
-def _find(component, component_id):
-    if isinstance(component, (list, tuple)):
-        for c in component:
-            found = _find(c, component_id)
-            if found is not None:
-                return found
-        return None
-    if getattr(component, "id", None) == component_id:
-        return component
-    return _find(getattr(component, "children", None), component_id) if hasattr(component, "children") else None
 
 
 def _expected(rule):

@@ -19,6 +19,7 @@ import dash
 import pytest
 
 from helpers import EXPECTED, REPO, published
+from helpers import find_component as _find
 
 AS_OF = EXPECTED["as_of"]
 RETENTION_RULE = "retention.inactive_company_initiated"
@@ -80,12 +81,6 @@ def _text(component) -> str:
     return "\n".join(words)
 
 
-def _find(component, component_id):
-    if isinstance(component, (list, tuple)):
-        return next((f for f in (_find(c, component_id) for c in component) if f is not None), None)
-    if getattr(component, "id", None) == component_id:
-        return component
-    return _find(getattr(component, "children", None), component_id) if hasattr(component, "children") else None
 
 
 def _rows(table) -> list[list[str]]:
