@@ -307,9 +307,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+FIRST_PAGE = {"startRow": 0, "endRow": 25, "sortModel": [], "filterModel": {}}   # a grid's first request
+# what a page sends when it opens: its language, its as-of date, its path; a grid asks for its first
+# page; a filter drop-down or a store left empty (everything)
+OPENING = ("value", "data", "pathname", "getRowsRequest")
+
+
 def _page_callbacks(base: str) -> list[dict]:
-    """The callbacks a page runs when it opens: those fed only by the language, the as-of date and
-    the pages' filter drop-downs (left empty: everything), from the app's own list of callbacks."""
+    """The callbacks a page runs when it opens, from the app's own list of callbacks: those fed only
+    by the language, the as-of date, the path, the pages' filter drop-downs and stores (left empty:
+    everything), and each grid's request for its first page of rows."""
     with urllib.request.urlopen(urllib.request.Request(base + "/_dash-dependencies", headers=AUTH),
                                 timeout=60) as response:
         dependencies = json.loads(response.read())
@@ -318,7 +325,8 @@ def _page_callbacks(base: str) -> list[dict]:
         fed_by = dep["inputs"] + dep.get("state", [])
         if dep.get("clientside_function"):   # runs in the browser, never posted to the server
             continue
-        if dep.get("prevent_initial_call") or any(i["property"] != "value" for i in fed_by):
+        grid = any(i["property"] == "getRowsRequest" for i in dep["inputs"])
+        if (dep.get("prevent_initial_call") and not grid) or any(i["property"] not in OPENING for i in fed_by):
             continue
         output = dep["output"]
         parts = output.strip(".").split("...") if output.startswith("..") else [output]
@@ -333,13 +341,17 @@ def _page_callbacks(base: str) -> list[dict]:
 
 def _payload(callback: dict, lang: str) -> bytes:
     def value(i: dict):
+        if i["property"] == "getRowsRequest":
+            return FIRST_PAGE
+        if i["property"] == "pathname":
+            return "/"
         return {"lang": lang, "as-of": AS_OF.isoformat()}.get(i["id"])
 
     return json.dumps({
         "output": callback["output"], "outputs": callback["outputs"],
         "inputs": [{**i, "value": value(i)} for i in callback["inputs"]],
         "state": [{**i, "value": value(i)} for i in callback["state"]],
-        "changedPropIds": ["lang.value"],
+        "changedPropIds": [f"{callback['inputs'][0]['id']}.{callback['inputs'][0]['property']}"],
     }).encode()
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import dash
-from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html
+from dash import ALL, ClientsideFunction, Dash, Input, Output, State, dcc, html
 from dash import _callback as dash_callbacks
 
 from . import data
-from .components import inputs, roles
+from .components import grid, inputs, roles
 from .components import i18n
 from .components.i18n import SHOWN, t
 
@@ -49,12 +49,18 @@ def create_app(reader, queries_dir: Path, *, language: str = "sv", access_report
     app.server.extensions[i18n.OFFERED] = offered
     # the page's language for a screen reader from the first byte; assets/a11y.js follows the switch
     app.index_string = app.index_string.replace("<html>", f'<html lang="{_html_lang(language)}">', 1)
+    # Dash's template holds its scripts in a <footer>: a second contentinfo landmark beside the
+    # shell's own footer (axe: landmark-no-duplicate-contentinfo); scripts need no landmark
+    app.index_string = app.index_string.replace("<footer>", "<div>", 1).replace("</footer>", "</div>", 1)
     app.layout = html.Div([
         dcc.Location(id="url"),
         # the as-of chosen, for this tab's next page load: Dash's own persistence left the menu
         # blank when the remembered date was no longer offered (the dropdown drops a value it does
         # not list, and the callbacks were refused the stale date)
         dcc.Store(id="as-of-chosen", storage_type="session"),
+        # a filter chosen on the overview for the page it leads to (components/grid.py FILTER_STORE;
+        # assets/filters.js): in the tab's state, never in a URL
+        dcc.Store(id=grid.FILTER_STORE, storage_type="session"),
         html.Header([
             html.Div([t("dashboard.brand.name", language), html.Span(t("dashboard.brand.role", language))],
                      className="brand"),
@@ -81,6 +87,14 @@ def create_app(reader, queries_dir: Path, *, language: str = "sv", access_report
                  State("as-of-chosen", "data"))(as_of_choices)
     app.callback(Output("as-of-chosen", "data"), Input("as-of", "value"), prevent_initial_call=True)(remember_as_of)
     app.clientside_callback(ClientsideFunction("insyn", "setLanguage"), Output("shell", "lang"), Input("lang", "value"))
+    chosen = Output(grid.FILTER_STORE, "data", allow_duplicate=True)
+    app.clientside_callback(ClientsideFunction("insyn_filter", "choose"), chosen,
+                            Input({"type": "overview-go", "index": ALL}, "n_clicks"),
+                            State("overview-targets", "data"), prevent_initial_call=True)
+    app.clientside_callback(ClientsideFunction("insyn_filter", "forget"), chosen, Input("url", "pathname"),
+                            State(grid.FILTER_STORE, "data"), prevent_initial_call=True)
+    app.clientside_callback(ClientsideFunction("insyn_filter", "clear"), chosen,
+                            Input(grid.CLEAR_BUTTON, "n_clicks"), prevent_initial_call=True)
     _claim_page_callbacks(app)
     inputs.install(app)
     app.server.register_error_handler(Exception, _unexpected)

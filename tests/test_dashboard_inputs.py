@@ -43,6 +43,20 @@ GOOD = {
     ("contacts-download-button", "n_clicks"): 1,
     ("contacts-deletion", "getRowsRequest"): {"startRow": 0, "endRow": 25, "sortModel": [], "filterModel": {}},
     ("contacts-coming-due", "getRowsRequest"): {"startRow": 0, "endRow": 25, "sortModel": [], "filterModel": {}},
+    ("contacts-evidence", "getRowsRequest"): {"startRow": 0, "endRow": 25, "sortModel": [], "filterModel": {}},
+    ("quality-files", "getRowsRequest"): {"startRow": 0, "endRow": 25, "sortModel": [], "filterModel": {}},
+    **{(f"optouts-{name}-grid", "getRowsRequest"): {"startRow": 0, "endRow": 25, "sortModel": [], "filterModel": {}}
+       for name in ("breaches", "not-synced", "notice-missing", "notice-late")},
+    **{(f"optouts-{name}-export-button", "n_clicks"): 1
+       for name in ("breaches", "not-synced", "notice-missing", "notice-late")},
+    ("erasures-grid", "getRowsRequest"): {"startRow": 0, "endRow": 25, "sortModel": [], "filterModel": {}},
+    ("erasures-download-button", "n_clicks"): 1,
+    # a filter the overview chose for a page (a session store; the browser's own callbacks write it)
+    ("page-filter", "data"): {"path": "/requests", "list": "requests",
+                              "filter": {"request_id": {"filterType": "text", "type": "equals", "filter": "x"}}},
+    ('{"index":["ALL"],"type":"overview-go"}', "n_clicks"): [1],
+    ("overview-targets", "data"): {},
+    ("filter-clear", "n_clicks"): 1,
     ("people-search", "n_clicks"): 1,
     ("people-email", "value"): None,
     ("report-produce", "n_clicks"): 1,
@@ -66,6 +80,11 @@ OUT_OF_RANGE = {
     ("requests-timeline", "clickData"): [{}, {"points": []}, {"points": [{}]}, {"points": [{"customdata": "NOPE-1"}]},
                                          {"points": [{"customdata": ["x" * 300]}]}, {"points": "DSAR-2025-001"}],
     ("contacts-download-button", "n_clicks"): [-1, 2**40, "1"],
+    ("page-filter", "data"): [{"path": "/requests", "list": "nope", "filter": {}},
+                              {"path": "requests", "list": "requests", "filter": {"request_id": {}}},
+                              {"path": "/requests", "list": "requests",
+                               "filter": {"email": {"filterType": "text", "type": "equals", "filter": "a@b.se"}}},
+                              {"path": "/erasures", "list": "erasures", "filter": {}}],
     ("people-search", "n_clicks"): [-1, 2**40, "1"],
     ("people-email", "value"): ["a" * 321, "anna@example.se\x00", "\ud800"],   # a lone surrogate: no text
     ("report-produce", "n_clicks"): [-1, 2**40, "1"],
@@ -353,3 +372,76 @@ def test_a_look_up_that_cannot_be_recorded_shows_nothing(served, dpo, dependenci
     assert answer.status_code == 200
     assert "people-rows" not in answer.text and "register.requests" not in answer.text
     assert json.loads(answer.text)["response"]["people-result"]["children"]["props"]["className"] == "error"
+
+
+# ---------------------------------------------------------------- what a filter could spell out
+
+def _deletion_rows(client, served, dependencies, good, filters=None, sort=()):
+    request = {"startRow": 0, "endRow": 25, "sortModel": list(sort), "filterModel": filters or {}}
+    body = callback_body(_dep(dependencies, "contacts-deletion.getRowsResponse"),
+                         {**good, ("contacts-deletion", "getRowsRequest"): request})
+    return client.post(served["url"] + UPDATE, json=body)
+
+
+def test_a_viewer_may_not_filter_or_sort_on_an_address_a_filter_would_spell_out(served, viewer, dpo,
+                                                                                  dependencies, good):
+    """Rows show a viewer "a…@domain", but a filter runs on the address itself: "starts with a",
+    "ab", … and the count of rows would spell it out a letter at a time (the attack of issue 18's
+    review). A viewer filters and sorts on ids, dates and words only; the DPO on anything."""
+    shown = _deletion_rows(dpo, served, dependencies, good).json()["response"]["contacts-deletion"]["getRowsResponse"]
+    first = shown["rowData"][0]
+    assert "@" in first["email"]
+    by_address = {"email": {"filterType": "text", "type": "startsWith", "filter": first["email"][:1]}}
+    assert _deletion_rows(viewer, served, dependencies, good, by_address).status_code == 400
+    assert _deletion_rows(viewer, served, dependencies, good, sort=[{"colId": "email", "sort": "asc"}]
+                          ).status_code == 400
+    assert _deletion_rows(dpo, served, dependencies, good, by_address).status_code == 200
+    by_id = {"crm_id": {"filterType": "text", "type": "equals", "filter": first["crm_id"]}}
+    answer = _deletion_rows(viewer, served, dependencies, good, by_id)
+    assert answer.status_code == 200
+    assert answer.json()["response"]["contacts-deletion"]["getRowsResponse"]["rowCount"] == 1
+    # nor does the grid offer a viewer that filter or sort
+    body = viewer.post(served["url"] + UPDATE, json=callback_body(_dep(dependencies, "contacts-body"), good))
+    columns = [c for defs in _column_defs(body.json()) for c in defs]
+    email = [c for c in columns if c["field"] in ("email", "email_key")]
+    assert email and all(c["filter"] is False and c["sortable"] is False for c in email)
+    assert any(c["field"] == "crm_id" and c["filter"] for c in columns)
+
+
+def _column_defs(tree):
+    """Every grid's columnDefs in a callback's JSON answer."""
+    if isinstance(tree, dict):
+        if isinstance(tree.get("columnDefs"), list):
+            yield tree["columnDefs"]
+        for value in tree.values():
+            yield from _column_defs(value)
+    elif isinstance(tree, list):
+        for value in tree:
+            yield from _column_defs(value)
+
+
+@pytest.mark.parametrize("who", ["dpo", "viewer"])
+def test_a_lone_surrogate_in_a_filter_text_is_a_400_not_a_500(served, dpo, viewer, dependencies, good, who):
+    client = {"dpo": dpo, "viewer": viewer}[who]
+    lone = {"crm_id": {"filterType": "text", "type": "contains", "filter": "\ud800"}}
+    answer = _deletion_rows(client, served, dependencies, good, lone)
+    assert answer.status_code == 400, answer.text
+
+
+def test_an_export_of_a_list_of_people_is_recorded_without_personal_data(served, dependencies, good):
+    from insyn.accesslog import AccessLog
+
+    dora = _login(served, "dora")
+    log = AccessLog(served["layout"].access_log, served["workbench"].secrets)
+    before = len(log.entries())
+    body = callback_body(_dep(dependencies, "contacts-download.data"),
+                         {**good, ("contacts-download-button", "n_clicks"): 1})
+    answer = dora.post(served["url"] + UPDATE, json=body)
+    assert answer.status_code == 200, answer.text
+    csv_text = answer.json()["response"]["contacts-download"]["data"]["content"]
+    header, first = csv_text.splitlines()[:2]
+    created = header.split(",").index("created_on")
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", first.split(",")[created])   # the grid's date, no 00:00:00
+    entries = log.entries()[before:]
+    assert [(e["event"], e["user"]) for e in entries] == [("export", "dora")]
+    assert entries[0]["detail"].startswith("deletion: ") and "@" not in entries[0]["detail"]

@@ -115,6 +115,21 @@ def test_csv_output_neutralises_formulas_but_keeps_numbers():
         "'=cmd,n", "\"'=HYPERLINK(\"\"http://x\"\")\",-5", "'+1,2.5", "'@SUM(A1),", "'-2+3,0", "plain,1"]
 
 
+@pytest.mark.parametrize("control", ["\u202e", "\u2066", "\u200f"])
+def test_a_bidi_control_is_written_out_not_obeyed_in_csv_and_abbreviations(control):
+    """"\u202eek.lnkpets@dehlundr" shows as another address (the attack of issue 18's review):
+    a CSV cell, an abbreviated address and text with an address in it name the character instead."""
+    from insyn.csvsafe import neutralise
+    from insyn.masking import mask_email, mask_in_text
+
+    hostile = control + "ek.lnkpets@dehlundr.se"
+    name = f"<U+{ord(control):04X}>"
+    assert neutralise(hostile) == name + "ek.lnkpets@dehlundr.se"
+    assert control not in mask_email(hostile) and mask_email(hostile) == name[:1] + "…@dehlundr.se"
+    assert mask_in_text("from " + hostile) == "from <…@dehlundr.se"
+    assert neutralise("Anna Ek") == "Anna Ek"   # text without one is unchanged
+
+
 def test_a_semicolon_cannot_start_a_formula_in_swedish_excel(tmp_path):
     """Swedish Excel splits on semicolons: an address `x;=cmd|' /C calc'!A0;@evil.se` must stay one quoted
     cell in every CSV Insyn writes (the dashboard's deletion list, the command line, deletion tasks)."""

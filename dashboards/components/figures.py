@@ -192,12 +192,14 @@ def promises_bar(df: pd.DataFrame, lang: str = "sv", *, wrap: int = 48) -> go.Fi
 
 
 def findings_trend(df: pd.DataFrame, lang: str = "sv", *, titles: pd.DataFrame | None = None) -> go.Figure:
-    """Findings per rule over the checked as-of dates (query findings_trend), one line per rule.
+    """Findings over the checked as-of dates (query findings_trend), one line per area of rules
+    (the rule id's first part: dsar, erasure, notice, optout, retention, transfer, ...): a handful
+    of lines, each its own colour, not one per rule.
 
-    A rule absent at a checked date counts 0 there. `titles`, a frame with
-    rule, title_sv and title_en (rules_catalog, findings_by_rule), names the
-    lines; without it the rule id does. customdata is the rule id. An empty
-    frame gives a figure saying there is no history yet.
+    An area absent at a checked date counts 0 there. An area is named by its
+    dashboard.area.<area> message, else by its id; `titles` (rules_catalog) is
+    kept for callers and unused. customdata is the area. An empty frame gives a
+    figure saying there is no history yet.
     """
     title = t("dashboard.figure.findings_over_time", lang)
     if df.empty:
@@ -206,24 +208,23 @@ def findings_trend(df: pd.DataFrame, lang: str = "sv", *, titles: pd.DataFrame |
     dates = set()
     for day, rule, n in zip(map(_day, _col(df, "as_of")), _col(df, "rule"), _col(df, "findings", 0)):
         dates.add(day)
-        counts.setdefault(str(rule), {})
-        counts[str(rule)][day] = counts[str(rule)].get(day, 0) + int(n or 0)
+        area = str(rule).split(".", 1)[0]
+        counts.setdefault(area, {})
+        counts[area][day] = counts[area].get(day, 0) + int(n or 0)
     dates = sorted(dates)
-    names = {}
-    if titles is not None and not titles.empty:
-        names = {str(r): n for r, n in zip(_col(titles, "rule"), _col(titles, "title_sv" if lang == "sv" else "title_en"))
-                 if isinstance(n, str) and n}
     traces = []
-    for i, rule in enumerate(sorted(counts)):
+    colours = COLORWAY + [GREY]   # nine colours for the nine areas of the reference rules
+    for i, area in enumerate(sorted(counts)):
+        key = f"dashboard.area.{area}"
         traces.append(dict(
-            type="scatter", mode="lines+markers", name=_esc(names.get(rule, rule)),
-            x=dates, y=[counts[rule].get(day, 0) for day in dates], customdata=[rule] * len(dates),
-            line=dict(color=COLORWAY[i % len(COLORWAY)], dash=("solid", "dot", "dash")[(i // len(COLORWAY)) % 3]),
+            type="scatter", mode="lines+markers", name=_esc(t(key, lang) if t(key, lang) != key else area),
+            x=dates, y=[counts[area].get(day, 0) for day in dates], customdata=[area] * len(dates),
+            line=dict(color=colours[i % len(colours)], dash=("solid", "dot", "dash")[(i // len(colours)) % 3]),
             hovertemplate="%{x}: <b>%{y}</b><extra>%{fullData.name}</extra>",
         ))
     return _figure(
-        "findings_trend", title, traces, height=520,
-        legend=dict(yanchor="top", y=-0.12, font=dict(size=11)), margin=dict(b=210),
+        "findings_trend", title, traces, height=420,
+        legend=dict(yanchor="top", y=-0.15, orientation="h", font=dict(size=12)), margin=dict(b=120),
         xaxis=_date_axis(dates, pd.Timedelta(days=7)),
         yaxis=dict(title_text=t("dashboard.column.findings", lang), rangemode="tozero"),
     )
@@ -382,20 +383,22 @@ def stale_histogram(df: pd.DataFrame, lang: str = "sv", retention_months: int | 
     (x = retention_months - 0.5). customdata is the month.
     """
     title = t("dashboard.figure.stale_contacts", lang)
-    rows = [(int(m), flag) for m, flag in zip(_col(df, "months_quiet"), _flags(df, "is_due")) if m is not None]
+    # a row per record, or (data.counted) per month and flag with its `records`
+    rows = [(int(m), flag, int(n)) for m, flag, n in zip(_col(df, "months_quiet"), _flags(df, "is_due"),
+                                                         _col(df, "records", 1)) if m is not None]
     if not rows:
         return empty_figure(t("dashboard.message.no_company_initiated", lang), title)
-    top = max(max(m for m, _ in rows), retention_months or 0)
+    top = max(max(m for m, _, _ in rows), retention_months or 0)
     judged = "is_due" in df
     limit = retention_months if retention_months is not None else top + 1
     due = [0] * (top + 1)
     kept = [0] * (top + 1)
-    for m, flag in rows:
+    for m, flag, n in rows:
         if m >= 0:
             if (flag if judged else m >= limit):
-                due[m] += 1
+                due[m] += n
             else:
-                kept[m] += 1
+                kept[m] += n
     if judged:
         parts = [(range(0, top + 1), kept), (range(0, top + 1), due)]
     else:
@@ -433,11 +436,12 @@ def coming_due_bar(df: pd.DataFrame, lang: str = "sv", *, buckets: tuple[int, ..
     bucket's days. Ask coming_due for at least max(buckets) days.
     """
     title = t("dashboard.figure.coming_due", lang)
-    days_left = [int(v) for v in _col(df, "days_left") if v is not None]
+    # a row per record, or (data.counted) per days left with its `records`
+    days_left = [(int(v), int(n)) for v, n in zip(_col(df, "days_left"), _col(df, "records", 1)) if v is not None]
     if not days_left:
         return empty_figure(t("dashboard.message.none_coming_due", lang), title)
     buckets = tuple(sorted(buckets))
-    counts = [sum(1 for d in days_left if d <= b) for b in buckets]
+    counts = [sum(n for d, n in days_left if d <= b) for b in buckets]
     colours = (VERMILLION, ORANGE, YELLOW, SKY_BLUE, BLUE)
     bars = [dict(
         type="bar", x=[t("dashboard.kpi.within_days", lang, n=b) for b in buckets], y=counts,
@@ -497,7 +501,11 @@ def check_history_line(df: pd.DataFrame, lang: str = "sv") -> go.Figure:
     if not runs:
         return empty_figure(t("dashboard.message.no_check_runs", lang), title)
     failed = [int(r[3] or 0) for r in runs]
+    # a run by its time to the second, on a category axis: one tick each, never a date repeated
+    # for runs of one day (two in the same second get their run number)
     finished = [pd.Timestamp(r[0]).strftime("%Y-%m-%d %H:%M:%S") for r in runs]
+    if len(set(finished)) < len(finished):
+        finished = [f"{x} #{r[1]}" for x, r in zip(finished, runs)]
     line = [dict(
         type="scatter", mode="lines+markers", name=t("dashboard.figure.failed", lang), showlegend=False,
         x=finished, y=failed,
@@ -508,8 +516,8 @@ def check_history_line(df: pd.DataFrame, lang: str = "sv") -> go.Figure:
     )]
     return _figure(
         "check_history_line", title, line, height=320,
-        xaxis=_date_axis(finished, pd.Timedelta(hours=12), "%Y-%m-%d %H:%M",
-                         title_text=t("dashboard.figure.run_finished", lang)),
+        xaxis=dict(type="category", range=[-0.5, len(finished) - 0.5], automargin=True,
+                   title_text=t("dashboard.figure.run_finished", lang)),
         yaxis=dict(title_text=t("dashboard.figure.failed", lang), rangemode="tozero"),
     )
 

@@ -98,3 +98,21 @@ def check_title(suite, check, description, lang: str) -> str:
         if key in words:
             return words(key)
     return description if isinstance(description, str) and description else str(check)
+
+
+def source_label(kind, lang: str) -> str:
+    """A source kind ("salesforce.contact", "mailchimp.subscribed") by its name in words: the name
+    sources.toml gives it (a message of sources.po), else its `source.<kind>` message, else as a value."""
+    from dashboards import data
+
+    if kind is None or not isinstance(kind, str):
+        return label(kind, lang)
+    words = catalog(lang)
+    try:
+        report = data.sources()[kind].report
+    except (KeyError, LookupError):
+        report = None
+    for msgid in ((report.name,) if report is not None else ()) + (f"source.{kind}",):
+        if msgid in words:
+            return words(msgid)
+    return label(kind, lang)

@@ -167,6 +167,14 @@ def grid_request(name: str) -> Check:
     return run
 
 
+def chosen_filter(value) -> None:
+    """A filter chosen on the overview for a page's grid: None, or one its list takes (grid.check_chosen)."""
+    try:
+        grid.check_chosen(value)
+    except grid.BadRequest as exc:
+        raise Refused(str(exc)) from None
+
+
 # Every (component id, property) a callback takes, with what the page can send for it.
 VALIDATORS: dict[tuple[str, str], Check] = {
     # the shell (app.py) and Dash Pages' own router
@@ -187,6 +195,22 @@ VALIDATORS: dict[tuple[str, str], Check] = {
     ("contacts-download-button", "n_clicks"): clicks,
     ("contacts-deletion", "getRowsRequest"): grid_request("deletion"),
     ("contacts-coming-due", "getRowsRequest"): grid_request("coming_due"),
+    ("contacts-evidence", "getRowsRequest"): grid_request("evidence"),
+    # /quality
+    ("quality-files", "getRowsRequest"): grid_request("files"),
+    # /optouts (pages/optouts.py SECTIONS: a grid and its export per list)
+    ("optouts-breaches-grid", "getRowsRequest"): grid_request("optout_breaches"),
+    ("optouts-not-synced-grid", "getRowsRequest"): grid_request("rule_findings"),
+    ("optouts-notice-missing-grid", "getRowsRequest"): grid_request("rule_findings"),
+    ("optouts-notice-late-grid", "getRowsRequest"): grid_request("rule_findings"),
+    ("optouts-breaches-export-button", "n_clicks"): clicks,
+    ("optouts-not-synced-export-button", "n_clicks"): clicks,
+    ("optouts-notice-missing-export-button", "n_clicks"): clicks,
+    ("optouts-notice-late-export-button", "n_clicks"): clicks,
+    # /erasures, and a filter the overview chose for a page's grid (grid.FILTER_STORE)
+    ("erasures-grid", "getRowsRequest"): grid_request("erasures"),
+    ("erasures-download-button", "n_clicks"): clicks,
+    (grid.FILTER_STORE, "data"): chosen_filter,
     # /people
     ("people-search", "n_clicks"): clicks,
     ("people-email", "value"): optional(text(MAX_EMAIL_CHARS, controls=False)),

@@ -19,6 +19,11 @@ DPO_ONLY_OUTPUTS = frozenset({
     ("report-download", "data"),         # an art. 15 access report
     ("report-status", "children"),       # the report's outcome for an address
     ("contacts-download", "data"),       # the deletion list as CSV (names and e-mails)
+    ("erasures-download", "data"),       # erasures as CSV (record ids of people erased)
+    ("optouts-breaches-export", "data"),         # /optouts' lists as CSV (e-mail addresses)
+    ("optouts-not-synced-export", "data"),
+    ("optouts-notice-missing-export", "data"),
+    ("optouts-notice-late-export", "data"),
 })
 
 

@@ -1,5 +1,8 @@
 """/contacts: company-initiated contacts by time since their last dialogue, the deletion list
-(CSV for a Salesforce bulk delete), those coming due, and whether flagged ones are gone."""
+(CSV for a Salesforce bulk delete), those coming due, and whether flagged ones are gone.
+
+Every list grows with the warehouse: each is a grid (components/grid.py) the server pages, and
+the charts and the heading's count are counted in SQL (data.counted), never read row by row."""
 
 import dash
 from dash import Input, Output, State, callback, dcc, html
@@ -8,13 +11,11 @@ from dashboards import data
 from dashboards.components import figures, roles
 from dashboards.components.grid import export, grid, rows
 from dashboards.components.i18n import t
-from dashboards.components.tables import download, table
+from dashboards.components.tables import download
 
 dash.register_page(__name__, path="/contacts", name="contacts", order=2)
 
 COMING_DAYS = 90   # the "coming due" list: retention ending within this many days
-EVIDENCE = [("record_id", "dashboard.column.crm_id"), ("source", "dashboard.column.source"),
-            ("first_flagged_on", "dashboard.column.first_flagged"), ("is_gone", "dashboard.column.gone")]
 
 
 def layout(**_):
@@ -23,27 +24,28 @@ def layout(**_):
 
 @callback(Output("contacts-body", "children"), Input("lang", "value"), Input("as-of", "value"))
 def render(lang, _as_of):
-    stale = data.q("stale_contacts")
+    stale = data.counted("stale_contacts", {}, ("months_quiet", "is_due"))
     retention = int(data.q("policy_values")["retention_inactive_months"].iloc[0])
-    deletion = data.q("deletion_list")
-    coming = data.q("coming_due", days=COMING_DAYS)
-    evidence = data.q("deletion_evidence")
+    deletion = int(data.counted("deletion_list", {}, ())["records"].iloc[0])
+    coming = data.counted("coming_due", {"days": COMING_DAYS}, ("days_left",))
+    # the two charts side by side; each list the page's whole width (its columns visible at 1280 px)
     return [
         html.H1(t("dashboard.nav.contacts", lang)),
-        html.Div(dcc.Graph(id="contacts-stale", figure=figures.stale_histogram(stale, lang, retention),
-                           config={"displaylogo": False}), className="card"),
-        html.Div([html.H2(f"{t('dashboard.label.due_for_deletion', lang)} ({len(deletion)})"),
+        html.Div([
+            html.Div(dcc.Graph(id="contacts-stale", figure=figures.stale_histogram(stale, lang, retention),
+                               config={"displaylogo": False}), className="card"),
+            html.Div(dcc.Graph(id="contacts-coming", figure=figures.coming_due_bar(coming, lang),
+                               config={"displaylogo": False}), className="card"),
+        ], className="grid2"),
+        html.Div([html.H2(f"{t('dashboard.label.due_for_deletion', lang)} ({deletion})"),
                   download("contacts-download-button", "contacts-download", lang),
                   html.Div(grid("deletion", lang, "contacts-deletion"), id="contacts-deletion-" + lang)],
                  className="card"),
-        html.Div([
-            html.Div(dcc.Graph(id="contacts-coming", figure=figures.coming_due_bar(coming, lang),
-                               config={"displaylogo": False}), className="card"),
-            html.Div([html.H2(t("dashboard.kpi.coming_due", lang)),
-                      html.Div(grid("coming_due", lang, "contacts-coming-due"), id="contacts-coming-due-" + lang)],
-                     className="card"),
-        ], className="grid2"),
-        html.Div([html.H2(t("dashboard.label.deletion_evidence", lang)), table(evidence, EVIDENCE, lang, highlight=None)],
+        html.Div([html.H2(t("dashboard.kpi.coming_due", lang)),
+                  html.Div(grid("coming_due", lang, "contacts-coming-due"), id="contacts-coming-due-" + lang)],
+                 className="card"),
+        html.Div([html.H2(t("dashboard.label.deletion_evidence", lang)),
+                  html.Div(grid("evidence", lang, "contacts-evidence"), id="contacts-evidence-" + lang)],
                  className="card"),
     ]
 
@@ -60,6 +62,13 @@ def deletion_rows(request, lang):
 def coming_due_rows(request, lang):
     """One page of the records coming due, nearest first."""
     return dash.no_update if request is None else rows("coming_due", request, {"days": COMING_DAYS}, lang)
+
+
+@callback(Output("contacts-evidence", "getRowsResponse"), Input("contacts-evidence", "getRowsRequest"),
+          State("lang", "value"), prevent_initial_call=True)
+def evidence_rows(request, lang):
+    """One page of the records flagged before, those still present first."""
+    return dash.no_update if request is None else rows("evidence", request, {}, lang)
 
 
 @callback(Output("contacts-download", "data"), Input("contacts-download-button", "n_clicks"),

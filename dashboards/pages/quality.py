@@ -1,13 +1,16 @@
 """/quality: check results and their history, and every file loaded with its rejected lines.
 
 Suites and checks are shown by their names in words (the audit pack's report.suite.* and
-report.check.*, a rule's title), never by their ids or the column they look at."""
+report.check.*, a rule's title), never by their ids or the column they look at. The files loaded
+grow with every load: a grid the server pages (components/grid.py); the checks are one row per
+check of the suites, bounded by the suites themselves, so a plain table."""
 
 import dash
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
 from dashboards import data
 from dashboards.components import figures
+from dashboards.components.grid import grid, rows
 from dashboards.components.i18n import check_title, suite_label, t
 from dashboards.components.tables import table
 
@@ -16,9 +19,6 @@ dash.register_page(__name__, path="/quality", name="quality", order=4)
 CHECKS = [("suite_title", "dashboard.column.suite"), ("check_title", "dashboard.column.check"),
           ("severity", "dashboard.label.severity"),
           ("unexpected_count", "dashboard.column.count"), ("success", "dashboard.column.passed")]
-FILES = [("file", "dashboard.column.file"), ("source", "dashboard.column.source"),
-         ("exported_at", "dashboard.column.exported"), ("rows", "dashboard.column.rows"),
-         ("rejected", "dashboard.column.rejected"), ("encoding", "dashboard.column.encoding")]
 
 
 def layout(**_):
@@ -30,7 +30,6 @@ def render(lang, as_of_value):
     as_of = data.parse_as_of(as_of_value)
     checks = data.q("check_results", as_of=as_of)
     history = data.q("check_history")
-    files = data.q("files_quality")
     if not checks.empty:
         checks = checks.assign(
             failed=~checks["success"],
@@ -54,6 +53,13 @@ def render(lang, as_of_value):
                   *([html.H2(t("dashboard.overview.not_evaluated_heading", lang)),
                      html.Ul([html.Li(line) for line in skipped], id="quality-not-evaluated")] if skipped else [])],
                  className="card"),
-        html.Div([html.H2(t("dashboard.label.files", lang)), table(files, FILES, lang, highlight="rejected", table_id="quality-files")],
-                 className="card"),
+        html.Div([html.H2(t("dashboard.label.files", lang)),
+                  html.Div(grid("files", lang, "quality-files"), id="quality-files-" + lang)], className="card"),
     ]
+
+
+@callback(Output("quality-files", "getRowsResponse"), Input("quality-files", "getRowsRequest"),
+          State("lang", "value"), prevent_initial_call=True)
+def files_rows(request, lang):
+    """One page of the files loaded, those with rejected lines first."""
+    return dash.no_update if request is None else rows("files", request, {}, lang)

@@ -7,7 +7,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboards import data
 from dashboards.components import figures
-from dashboards.components.grid import export, grid, rows
+from dashboards.components.grid import FILTER_STORE, export, filtered_to, grid, rows
 from dashboards.components.i18n import label, t
 from dashboards.components.inputs import REQUEST_STATUSES
 from dashboards.components.tables import table
@@ -62,14 +62,16 @@ def filters(lang, _as_of):
 @callback(Output("requests-timeline", "figure"), Output("requests-table", "children"),
           Output("requests-by-month", "figure"),
           Input("requests-year", "value"), Input("requests-type", "value"), Input("requests-status", "value"),
-          Input("lang", "value"), Input("as-of", "value"))
-def update(year, request_type, status, lang, as_of_value):
+          Input("lang", "value"), Input("as-of", "value"), Input(FILTER_STORE, "data"))
+def update(year, request_type, status, lang, as_of_value, chosen=None):
     as_of = data.parse_as_of(as_of_value)
     requests = data.q("dsar_timeline", year=year, request_type=request_type, status=status)
     return (figures.request_timeline(requests, lang, as_of),
             # a new wrapper id for new filters: the grid starts afresh and asks for its first page
-            html.Div(grid("requests", lang, "requests-grid"),
-                     id="requests-grid-" + hashlib.sha1(repr((year, request_type, status, lang)).encode())
+            # (and for a filter chosen on the overview: it starts with it, and says so)
+            html.Div([part for part in (filtered_to(chosen, "requests", lang),
+                                       grid("requests", lang, "requests-grid", chosen)) if part is not None],
+                     id="requests-grid-" + hashlib.sha1(repr((year, request_type, status, lang, chosen)).encode())
                      .hexdigest()[:12]),
             figures.requests_by_month(requests, lang))
 

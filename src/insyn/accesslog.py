@@ -23,7 +23,7 @@ from .files import replace_private
 from .ledger import email_hash, salt as get_salt
 
 ACCESS_LOG_FILE = "access-log.jsonl"
-EVENTS = ("login", "lookup", "report", "erase", "vouch")
+EVENTS = ("login", "lookup", "report", "erase", "vouch", "export")
 FIELDS = ("at", "event", "user", "subject", "address", "success", "detail")
 
 

@@ -7,6 +7,8 @@ opens a CSV by splitting every line on semicolons, quotes or not, so the
 address `x;=cmd|...;@evil.se` would start a cell with a formula (quoting
 would not help: a quote inside such a piece is no quote to Excel). Every CSV
 Insyn writes goes through `line()`.
+A bidi control character (U+202E and its kind) is written out as <U+202E>:
+in a cell it would show the rest of the text reordered.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import numbers
 import re
 
 import pandas as pd
+
+from .text import show_controls
 
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -25,6 +29,7 @@ _AFTER_SEPARATOR = re.compile(r"([;,][ \"]*)(?=[=+\-@\t\r])")
 def neutralise(value):
     if not isinstance(value, str):
         return value
+    value = show_controls(value)   # a spreadsheet would show the text after one reordered
     value = _AFTER_SEPARATOR.sub(r"\1'", value)
     return "'" + value if value.startswith(_TRIGGERS) else value
 

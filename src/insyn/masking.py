@@ -13,6 +13,8 @@ import re
 
 import pandas as pd
 
+from .text import show_controls
+
 _AT_SIGNS = str.maketrans({"＠": "@", "﹫": "@"})   # the full-width and small @ read as one by people
 _EMAIL_IN_TEXT = re.compile(r"[^\s@＠﹫]*[@＠﹫]\S+")
 _IP_CANDIDATE = re.compile(r"(?<![\w.:])[0-9A-Fa-f.:]*[.:][0-9A-Fa-f.:]*(?![\w.:])")
@@ -24,7 +26,7 @@ def mask_email(address) -> str:
     """'anna.ek@example.se' -> 'a…@example.se'; text that is no address is shortened to its first letter."""
     if address is None or pd.isna(address) or not str(address).strip():
         return "–"
-    address = str(address).strip().translate(_AT_SIGNS)
+    address = show_controls(str(address).strip().translate(_AT_SIGNS))
     local, at, domain = address.rpartition("@")
     if not at:
         return address[:1] + "…"
@@ -44,7 +46,7 @@ def mask_ip(address) -> str | None:
 
 def mask_in_text(value) -> str:
     """Free text with every e-mail and IP address in it abbreviated (the rest unchanged)."""
-    s = "" if value is None else str(value)
+    s = show_controls("" if value is None else str(value))
     s = _EMAIL_IN_TEXT.sub(lambda m: mask_email(m.group(0)), s)
     return _IP_CANDIDATE.sub(lambda m: mask_ip(m.group(0)) or m.group(0), s)
 

@@ -52,3 +52,14 @@ def column_key(header: str) -> str:
     """A header cell as a column name: lower-cased, other characters as "_"."""
     key = _NON_WORD.sub("_", trim(header.lstrip("\ufeff")) or "").strip("_").lower()
     return key
+
+
+# Characters that reorder what follows them on screen (Unicode bidi embeddings, overrides and
+# isolates, and the marks): "\u202eek.lnkpets@dehlundr" would read as another address. Where Insyn
+# shows or writes a value for a person, each is replaced by its visible name.
+_BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def show_controls(value: str) -> str:
+    """`value` with each bidi control character written out as <U+XXXX>."""
+    return _BIDI_CONTROLS.sub(lambda m: f"<U+{ord(m.group(0)):04X}>", value)
