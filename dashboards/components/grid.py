@@ -12,6 +12,7 @@ as CSV through insyn.csvsafe like every other CSV.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 import re
 from dataclasses import dataclass
@@ -215,6 +216,13 @@ def grid(name: str, lang: str, grid_id: str, chosen=None) -> dag.AgGrid:
                       defaultColDef={"resizable": True, "suppressHeaderMenuButton": False},
                       dashGridOptions=options, columnSize="responsiveSizeToFit",
                       style={"width": "100%"}, className="grid", **extra)
+
+
+def afresh(children, prefix: str, *state) -> html.Div:
+    """`children` (a grid, and what it is filtered to) in a wrapper whose id changes with `state`
+    (the page's filters, language, as-of): Dash then mounts a new grid, which asks for its first page
+    again; the same state keeps the grid, and the page the person is on."""
+    return html.Div(children, id=f"{prefix}-{hashlib.sha1(repr(state).encode()).hexdigest()[:12]}")
 
 
 def chosen_filter(chosen, name: str) -> dict | None:

@@ -5,15 +5,13 @@ The list is a grid the server pages (components/grid.py "erasures"); it names a 
 ledger entry and the source's own record id, never an e-mail. Its CSV is the DPO's only (record
 ids of people who asked to be erased). The overview's links start it filtered (FILTER_STORE)."""
 
-import hashlib
-
 import dash
 from dash import Input, Output, State, callback, html
 
 from dashboards import data
 from dashboards.components import roles
 from dashboards.components.exports import judged_from, rule_sources
-from dashboards.components.grid import FILTER_STORE, export, filtered_to, grid, rows
+from dashboards.components.grid import FILTER_STORE, afresh, export, filtered_to, grid, rows
 from dashboards.components.i18n import t
 from dashboards.components.tables import download
 
@@ -43,16 +41,14 @@ def render(lang, _as_of_value, chosen=None):
     if unable:
         intro.append(html.P(t("dashboard.erasures.not_evaluated", lang), className="empty",
                             id="erasures-not-evaluated"))
-    # a new wrapper id for a new filter or language: the grid starts afresh with it
-    key = hashlib.sha1(repr((lang, chosen)).encode()).hexdigest()[:12]
     return [
         html.H1(t("dashboard.nav.erasures", lang)),
         *intro,
         html.Div([part for part in (html.H2(t("dashboard.erasures.heading", lang)),
                                     download("erasures-download-button", "erasures-download", lang),
                                     filtered_to(chosen, "erasures", lang),
-                                    html.Div(grid("erasures", lang, "erasures-grid", chosen),
-                                             id="erasures-grid-" + key)) if part is not None],
+                                    afresh(grid("erasures", lang, "erasures-grid", chosen), "erasures-grid",
+                                           lang, chosen)) if part is not None],
                  className="card"),
     ]
 

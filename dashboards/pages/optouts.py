@@ -7,7 +7,6 @@ opt-out's date, the mailing's date and its campaign, read back from the event id
 a finding whose mailings cannot be read back keeps its detail. The lists name people: only the
 DPO exports them (components/roles.py)."""
 
-import hashlib
 from dataclasses import dataclass
 
 import dash
@@ -17,7 +16,7 @@ from insyn.findings import title_id
 
 from dashboards import data
 from dashboards.components import roles
-from dashboards.components.grid import export, grid, rows
+from dashboards.components.grid import afresh, export, grid, rows
 from dashboards.components.i18n import t
 from dashboards.components.tables import download
 
@@ -50,8 +49,6 @@ def render(lang, as_of_value):
     counts = data.q("findings_by_rule", as_of=as_of)
     counted = dict(zip(counts["rule"], counts["findings"]))
     unable = set(counts.loc[counts["not_evaluated"].astype(bool), "rule"]) if not counts.empty else set()
-    # a new wrapper id for a new as-of or language: each grid starts afresh and asks for its first page
-    fresh = hashlib.sha1(repr((as_of.isoformat(), lang)).encode()).hexdigest()[:12]
     body = [html.H1(t("dashboard.nav.optouts", lang)),
             html.P(f"{t('dashboard.label.as_of', lang)} {as_of.isoformat()}", className="lead")]
     for section in SECTIONS:
@@ -59,7 +56,7 @@ def render(lang, as_of_value):
         body.append(html.Div([
             html.H2(heading),
             download(section.slug + "-export-button", section.slug + "-export", lang),
-            html.Div(grid(section.listing, lang, section.slug + "-grid"), id=f"{section.slug}-{fresh}"),
+            afresh(grid(section.listing, lang, section.slug + "-grid"), section.slug, as_of.isoformat(), lang),
         ], className="card"))
     return body
 

@@ -1,13 +1,11 @@
 """/requests: every request from received to closed, with its deadlines; click one for its history."""
 
-import hashlib
-
 import dash
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboards import data
 from dashboards.components import figures
-from dashboards.components.grid import FILTER_STORE, export, filtered_to, grid, rows
+from dashboards.components.grid import FILTER_STORE, afresh, export, filtered_to, grid, rows
 from dashboards.components.i18n import label, t
 from dashboards.components.inputs import REQUEST_STATUSES
 from dashboards.components.tables import table
@@ -67,12 +65,10 @@ def update(year, request_type, status, lang, as_of_value, chosen=None):
     as_of = data.parse_as_of(as_of_value)
     requests = data.q("dsar_timeline", year=year, request_type=request_type, status=status)
     return (figures.request_timeline(requests, lang, as_of),
-            # a new wrapper id for new filters: the grid starts afresh and asks for its first page
-            # (and for a filter chosen on the overview: it starts with it, and says so)
-            html.Div([part for part in (filtered_to(chosen, "requests", lang),
-                                       grid("requests", lang, "requests-grid", chosen)) if part is not None],
-                     id="requests-grid-" + hashlib.sha1(repr((year, request_type, status, lang, chosen)).encode())
-                     .hexdigest()[:12]),
+            # a filter chosen on the overview: the grid starts with it, and says so
+            afresh([part for part in (filtered_to(chosen, "requests", lang),
+                                      grid("requests", lang, "requests-grid", chosen)) if part is not None],
+                   "requests-grid", year, request_type, status, lang, chosen),
             figures.requests_by_month(requests, lang))
 
 
