@@ -175,10 +175,9 @@ def queue_items(as_of, unable, lang):
             items.append((None, 10**8, t("dashboard.queue.more_requests", lang, n=len(due) - REQUESTS_SHOWN),
                           "q-requests-more", "/requests", OPEN_REQUESTS))
         source_line("dashboard.queue.requests", REQUESTS_RULE)
-    lines = data.q("work_queue_lines", as_of=as_of, rules=list(SUMMARISED + LISTED))
-    totals = dict(zip(lines["rule"], lines["items"]))
-    earliest = dict(zip(lines["rule"], lines["earliest_due_on"]))
-    listed = data.q("work_queue_items", as_of=as_of, rules=list(LISTED), limit=ITEMS_SHOWN)
+    listed = data.q("work_queue", as_of=as_of, rules=list(SUMMARISED + LISTED), limit=ITEMS_SHOWN)
+    totals = dict(zip(listed["rule"], listed["items"]))
+    earliest = dict(zip(listed["rule"], listed["earliest_due_on"]))
     for rule, heading, page, more_id in ((ERASURE, "dashboard.queue.erasures", "/erasures", "dashboard.queue.more_erasures"),
                                          (TRANSFER, "dashboard.queue.transfers", "/transfers",
                                           "dashboard.queue.more_transfers")):

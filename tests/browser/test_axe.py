@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from test_layout import choose_language, go, look_up_the_demo_person, pages, settle
+from test_layout import choose_language, go, look_up_the_demo_person, opened, pages
 
 pytestmark = pytest.mark.browser
 
@@ -53,14 +53,8 @@ def axe_script() -> Path:
 @pytest.fixture(scope="module")
 def site(axe_script, browser, browser_context_args, dashboard_url, dashboard_cookie):
     """One logged-in page for the module; Playwright may add axe's script despite the page's CSP."""
-    context = browser.new_context(**{**browser_context_args, "viewport": {"width": 1280, "height": 900},
-                                     "bypass_csp": True})
-    context.add_cookies([dashboard_cookie])
-    page = context.new_page()
-    page.goto(dashboard_url + "/")
-    settle(page)
-    yield page
-    context.close()
+    with opened(browser, browser_context_args, dashboard_url, dashboard_cookie, width=1280, bypass_csp=True) as page:
+        yield page
 
 
 def severe_violations(page, axe_script: Path, where: str) -> list[str]:

@@ -7,6 +7,7 @@ reached by the navigation's links, as a person moves between them, and measured 
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import pytest
@@ -56,16 +57,27 @@ MENUS = """() => [...document.querySelectorAll('button.dash-dropdown')].filter(b
   })"""
 
 
-@pytest.fixture(scope="module")
-def site(browser, browser_context_args, dashboard_url, dashboard_cookie):
-    """One logged-in page for the module, on the overview."""
-    context = browser.new_context(**{**browser_context_args, "viewport": {"width": WIDTHS[0], "height": 900}})
+@contextlib.contextmanager
+def opened(browser, browser_context_args, dashboard_url, dashboard_cookie, *, width: int, bypass_csp=False):
+    """A logged-in page on the overview, settled, in a context of its own (closed afterwards);
+    `bypass_csp` lets a test add axe-core's script, which the page's CSP would refuse."""
+    context = browser.new_context(**{**browser_context_args, "viewport": {"width": width, "height": 900},
+                                     **({"bypass_csp": True} if bypass_csp else {})})
     context.add_cookies([dashboard_cookie])
     page = context.new_page()
     page.goto(dashboard_url + "/")
     settle(page)
-    yield page
-    context.close()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def site(browser, browser_context_args, dashboard_url, dashboard_cookie):
+    """One logged-in page for the module, on the overview."""
+    with opened(browser, browser_context_args, dashboard_url, dashboard_cookie, width=WIDTHS[0]) as page:
+        yield page
 
 
 def settle(page) -> None:

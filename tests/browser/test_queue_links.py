@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from test_axe import axe_script, severe_violations  # noqa: F401 - a fixture, and axe-core's run
-from test_layout import settle
+from test_layout import opened, settle
 
 pytestmark = pytest.mark.browser
 
@@ -21,14 +21,9 @@ REQUEST = "DSAR-2026-021"   # due the day after the demo's as-of
 
 @pytest.fixture
 def site(browser, browser_context_args, dashboard_url, dashboard_cookie):
-    context = browser.new_context(**{**browser_context_args, "viewport": {"width": 1280, "height": 900},
-                                     "bypass_csp": True})   # axe-core's script, added by the test
-    context.add_cookies([dashboard_cookie])
-    page = context.new_page()
-    page.goto(dashboard_url + "/")
-    settle(page)
-    yield page
-    context.close()
+    # axe-core's script is added by the test
+    with opened(browser, browser_context_args, dashboard_url, dashboard_cookie, width=1280, bypass_csp=True) as page:
+        yield page
 
 
 def shown_rows(page, grid: str, column: str) -> list[str]:

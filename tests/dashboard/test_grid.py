@@ -21,10 +21,22 @@ FORMULA_ID = '=HYPERLINK("http://x","cmd")'
 UPDATE = "/_dash-update-component"
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory):
+def _client(db):
+    """A Flask test client of the dashboard (English) on `db`, published here."""
     from insyn import snapshot
 
+    snapshot.publish(db, published(db))
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    from dashboards.app import create_app
+
+    application = create_app(snapshot.SnapshotReader(published(db)), REPO / "pipelines" / "queries",
+                             language="en")
+    return application.server.test_client()
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
     db = tmp_path_factory.mktemp("grid") / "insyn.duckdb"
     con = duckdb.connect(str(db))
     con.execute("create schema marts")
@@ -45,14 +57,7 @@ def app(tmp_path_factory):
             i % 20 = 0 as is_overdue, false as is_past_policy_target
         from range(1, {ROWS + 1}) as r(i)""")
     con.close()
-    snapshot.publish(db, published(db))
-    if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))
-    from dashboards.app import create_app
-
-    application = create_app(snapshot.SnapshotReader(published(db)), REPO / "pipelines" / "queries",
-                             language="en")
-    client = application.server.test_client()
+    client = _client(db)
     spec = next(d for d in client.get("/_dash-dependencies").get_json()
                 if d["output"] == "requests-grid.getRowsResponse")
     return {"client": client, "spec": spec, "db": db}
@@ -187,8 +192,6 @@ def optouts(tmp_path_factory):
     """A warehouse whose rules found 100,000 opt-outs out of sync and 100,000 mailings after an
     opt-out (every other one read back from the deliveries, the rest with their detail only), and
     100,000 company-initiated records due for deletion, flagged before, with 100,000 more coming due."""
-    from insyn import snapshot
-
     db = tmp_path_factory.mktemp("optouts") / "insyn.duckdb"
     con = duckdb.connect(str(db))
     for schema in ("marts", "audit", "params", "staging"):
@@ -242,14 +245,7 @@ def optouts(tmp_path_factory):
     con.execute("create table marts.dim_crm_records as select source, record_id, email_key as email, created_on "
                 "from marts.fct_retention_clock")
     con.close()
-    snapshot.publish(db, published(db))
-    if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))
-    from dashboards.app import create_app
-
-    application = create_app(snapshot.SnapshotReader(published(db)), REPO / "pipelines" / "queries",
-                             language="en")
-    client = application.server.test_client()
+    client = _client(db)
     specs = {d["output"]: d for d in client.get("/_dash-dependencies").get_json()}
     return {"client": client, "specs": specs}
 
