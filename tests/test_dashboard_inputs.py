@@ -445,3 +445,51 @@ def test_an_export_of_a_list_of_people_is_recorded_without_personal_data(served,
     entries = log.entries()[before:]
     assert [(e["event"], e["user"]) for e in entries] == [("export", "dora")]
     assert entries[0]["detail"].startswith("deletion: ") and "@" not in entries[0]["detail"]
+
+
+# ---------------------------------------------------------------- a filter chosen for a page, crafted
+
+ERASURES = {"path": "/erasures", "list": "erasures"}
+TEXT = {"filterType": "text", "type": "equals", "filter": "a"}
+
+
+@pytest.mark.parametrize("chosen", [
+    {**ERASURES, "list": ["erasures"], "filter": {"erasure_id": TEXT}},             # a list where a name goes
+    {**ERASURES, "filter": {"erasure_id": {**TEXT, "type": ["equals"]}}},           # a list where a type goes
+    {**ERASURES, "filter": {"erased_on": {"filterType": "date", "type": "blank", "dateFrom": 5}}},
+    {**ERASURES, "filter": {"erasure_id": {"filterType": "text", "type": "notBlank", "filter": "<b>x</b>"}}},
+    {**ERASURES, "path": "/\ud800", "filter": {"erasure_id": TEXT}},
+    {**ERASURES, "path": "/erasures\n", "filter": {"erasure_id": TEXT}},
+], ids=["list-name", "list-type", "blank-with-date", "blank-with-text", "surrogate-path", "control-path"])
+def test_a_crafted_page_filter_is_a_400_never_a_500(served, viewer, dependencies, good, chosen):
+    """Values the overview never writes into the tab's page filter (the issue-18 review's attack)."""
+    body = callback_body(_dep(dependencies, "erasures-body"), {**good, ("page-filter", "data"): chosen})
+    answer = viewer.post(served["url"] + UPDATE, json=body)
+    assert answer.status_code == 400, answer.text
+
+
+def test_a_grid_sort_naming_a_column_by_a_list_is_a_400(served, dpo, dependencies, good):
+    request = {"startRow": 0, "endRow": 25, "sortModel": [{"colId": ["crm_id"], "sort": "asc"}], "filterModel": {}}
+    body = callback_body(_dep(dependencies, "contacts-deletion.getRowsResponse"),
+                         {**good, ("contacts-deletion", "getRowsRequest"): request})
+    assert dpo.post(served["url"] + UPDATE, json=body).status_code == 400
+
+
+def test_the_filter_banner_writes_out_a_bidi_control(served, dpo, dependencies, good):
+    chosen = {**ERASURES, "filter": {"erasure_id": {**TEXT, "filter": "DSAR\u202e-1"}}}
+    body = callback_body(_dep(dependencies, "erasures-body"), {**good, ("page-filter", "data"): chosen})
+    answer = dpo.post(served["url"] + UPDATE, json=body)
+    assert answer.status_code == 200, answer.text
+    banner = next(_props_with_id(answer.json(), "filter-shown"))["children"]
+    assert "\u202e" not in banner and "<U+202E>" in banner   # the grid's own filter keeps the value
+
+
+def _props_with_id(tree, component_id):
+    if isinstance(tree, dict):
+        if tree.get("id") == component_id:
+            yield tree
+        for value in tree.values():
+            yield from _props_with_id(value, component_id)
+    elif isinstance(tree, list):
+        for value in tree:
+            yield from _props_with_id(value, component_id)

@@ -29,6 +29,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 # The palette and the order of values, shared with the audit reports (insyn.style).
+from insyn.text import show_controls
 from insyn.style import (  # noqa: F401 - the figures' names for them
     BLACK, BLUE, COLORWAY, GREEN, GREY, MECHANISMS, ORANGE, PURPLE, REQUEST_TYPE_COLOURS, REQUEST_TYPES,
     SEVERITIES, SEVERITY_COLOURS, SKY_BLUE, VERMILLION, WARNING, YELLOW,
@@ -536,7 +537,7 @@ def transfers_bar(df: pd.DataFrame, lang: str = "sv") -> go.Figure:
         return empty_figure(t("dashboard.message.no_subprocessors", lang), title)
     mechanisms = [str(m) if m else "unknown" for m in _col(df, "transfer_mechanism")]
     valid = _flags(df, "is_transfer_valid")
-    names = [str(v) if v is not None else "" for v in _col(df, "subprocessor_name", "")]
+    names = [show_controls(str(v)) if v is not None else "" for v in _col(df, "subprocessor_name", "")]
     codes = _ordered(mechanisms, MECHANISMS)
     labels = [_wrap(_label(c, lang), 16) for c in codes]
     traces = []

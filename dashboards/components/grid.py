@@ -39,6 +39,7 @@ TEXT_TYPES = {"equals", "notEqual", "contains", "notContains", "startsWith", "en
 ORDER_TYPES = {"equals", "notEqual", "lessThan", "lessThanOrEqual", "greaterThan", "greaterThanOrEqual",
                "inRange", "blank", "notBlank"}
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}( 00:00:00)?")
+_PAGE_PATH = re.compile(r"/[a-z-]{0,40}")   # a page of the dashboard: the filter's page, nothing else
 
 
 class BadRequest(ValueError):
@@ -240,8 +241,8 @@ def check_chosen(chosen) -> None:
     if chosen is None:
         return
     if not isinstance(chosen, dict) or set(chosen) != {"path", "list", "filter"} \
-            or not isinstance(chosen["path"], str) or not chosen["path"].startswith("/") \
-            or len(chosen["path"]) > 100 or chosen["list"] not in LISTS or not chosen["filter"]:
+            or not isinstance(chosen["path"], str) or not _PAGE_PATH.fullmatch(chosen["path"]) \
+            or not isinstance(chosen["list"], str) or chosen["list"] not in LISTS or not chosen["filter"]:
         raise BadRequest("not a filter of a page")
     parse(chosen["list"], {"startRow": 0, "endRow": 1, "filterModel": chosen["filter"]})
 
@@ -264,9 +265,12 @@ def filtered_to(chosen, name: str, lang: str):
     parts = []
     for field, condition in model.items():
         for c in _conditions(condition):
-            value = c.get("dateFrom", "")[:10] if columns[field].kind == "date" else c.get("filter", "")
-            value = _words(columns[field], value, lang) if columns[field].kind in ("words", "source") \
-                else str(value if value is not None else "")
+            if c["type"] in ("blank", "notBlank"):
+                value = ""
+            else:
+                value = c["dateFrom"][:10] if columns[field].kind == "date" else c["filter"]
+                value = show_controls(_words(columns[field], value, lang) if columns[field].kind in ("words", "source")
+                                      else str(value))
             parts.append(" ".join(w for w in (t(columns[field].header, lang),
                                               t(GRID_WORDS[c["type"]], lang).lower(), value) if w))
     return html.Div([html.Span(t("dashboard.filter.shown", lang, filter="; ".join(parts)), id="filter-shown"),
@@ -301,7 +305,8 @@ def parse(name: str, request) -> Request:
         raise BadRequest("not a sort of this list")
     for item in sort:
         if not isinstance(item, dict) or item.get("sort") not in ("asc", "desc") \
-                or columns.get(item.get("colId")) is None or columns[item["colId"]].kind == "shown":
+                or not isinstance(item.get("colId"), str) or columns.get(item["colId"]) is None \
+                or columns[item["colId"]].kind == "shown":
             raise BadRequest("not a sort of this list")
     filters = request.get("filterModel") or {}
     if not isinstance(filters, dict):
@@ -354,9 +359,11 @@ def _check_condition(column: Column, condition: dict) -> None:
     expected = {"text": "text", "id": "text", "words": "text", "source": "text", "number": "number",
                 "date": "date"}[column.kind]
     types = TEXT_TYPES if expected == "text" else ORDER_TYPES
-    if kind != expected or condition.get("type") not in types:
+    if kind != expected or not isinstance(condition.get("type"), str) or condition["type"] not in types:
         raise BadRequest("not a filter of this list")
-    if condition["type"] in ("blank", "notBlank"):
+    if condition["type"] in ("blank", "notBlank"):   # no value to check, so none may come (AG Grid sends nulls)
+        if any(v is not None for k, v in condition.items() if k not in ("filterType", "type")):
+            raise BadRequest("not a filter of this list")
         return
     if expected == "text":
         value = condition.get("filter")

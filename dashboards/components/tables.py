@@ -8,6 +8,7 @@ import pandas as pd
 from dash import dcc, html
 
 from insyn.masking import mask_email, mask_in_text
+from insyn.text import show_controls
 
 from . import roles
 from .i18n import label, t
@@ -40,7 +41,7 @@ def table(df: pd.DataFrame, columns: list[tuple[str, str]], lang: str, *, max_ro
 
     def shown(col: str, text: str) -> str:
         if dpo:
-            return text
+            return show_controls(text)   # text reordered on screen is other text
         # an address column whole (whatever it holds), any other text for the addresses in it
         whole = col in ADDRESS_COLUMNS or (col == "record_id" and "@" in text)   # an opt-out's id is the address
         return mask_email(text) if whole and text else mask_in_text(text)

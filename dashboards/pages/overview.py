@@ -25,6 +25,7 @@ from dashboards.components.exports import judged_from
 from dashboards.components.i18n import catalog, label, suite_label, t
 from dashboards.components.tables import kpi
 from insyn import findings
+from insyn.text import show_controls
 
 dash.register_page(__name__, path="/", name="overview", order=0)
 
@@ -167,7 +168,7 @@ def queue_items(as_of, unable, lang):
         for row in due.head(REQUESTS_SHOWN).to_dict("records"):
             key = "q-request-" + row["request_id"]
             items.append((int(row["days_left"]), int(row["days_left"]),
-                          t("dashboard.queue.request", lang, request_id=row["request_id"],
+                          t("dashboard.queue.request", lang, request_id=show_controls(row["request_id"]),
                             type=label(row["request_type"], lang),
                             date=data.to_date(row["applicable_due_on"]).isoformat()),
                           key, "/requests", _one("request_id", row["request_id"], "/requests", "requests")))
@@ -188,11 +189,11 @@ def queue_items(as_of, unable, lang):
             # due at once: an erasure still held, a transfer without a basis; oldest first
             order = (data.to_date(row["due_on"]) - as_of).days if dated else 0
             if rule == ERASURE:
-                words = t("dashboard.queue.erasure", lang, request_id=row["record_id"],
+                words = t("dashboard.queue.erasure", lang, request_id=show_controls(row["record_id"]),
                           date=data.to_date(row["due_on"]).isoformat() if dated else "–")
                 chosen = _one("erasure_id", row["record_id"], page, "erasures")
             else:
-                words = t("dashboard.queue.transfer", lang, name=row["record_id"])
+                words = t("dashboard.queue.transfer", lang, name=show_controls(row["record_id"]))
                 chosen = _one("subprocessor_name", row["record_id"], page, "subprocessors")
             items.append((None, order, words, f"q-{rule}-{row['record_id']}", page, chosen))
         shown = int((listed["rule"] == rule).sum())
