@@ -1,7 +1,7 @@
 """The same work as Insyn for three rules, written the way a careful analyst would in pandas.
 
-    python benchmarks/pandas_baseline.py EXPORTS_DIR [--as-of 2026-11-24] [--policy policy.toml]
-        [--compare FINDINGS.json]
+    python benchmarks/pandas_baseline.py EXPORTS_DIR [EXPORTS_DIR ...] [--as-of 2026-11-24]
+        [--policy policy.toml] [--compare FINDINGS.json]
 
 Rules: retention.inactive_company_initiated, optout.marketing_after_optout and
 dsar.legal_deadline_missed, with the semantics of their SQL (pipelines/rules,
@@ -16,8 +16,11 @@ string in some events and a list in others (read by pandas' own JSON parser).
 It finds the exports the way `insyn load` stamps them: a file's export date is
 its nearest enclosing YYYY-MM-DD folder, snapshot sources are judged on their
 latest export on or before as-of, and every e-mail event file counts (events
-are history, deduplicated by sg_event_id). It knows the exports by their file
-names (the generator's and the sample's), where Insyn reads their headers.
+are history, deduplicated by sg_event_id). It keeps nothing between runs: each
+run lists every export in the folders it is given (an analyst's weekly script
+over all the weeks so far), reads the latest snapshot of each source and every
+event file again. It knows the exports by their file names (the generator's and
+the sample's), where Insyn reads their headers.
 
 `compare(baseline, insyn_rows)` lists the differences from Insyn's findings
 (`insyn findings --format json`, or rows of the rule tables); empty when equal.
@@ -54,10 +57,10 @@ _DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # ---------------------------------------------------------------- finding the exports
 
 
-def export_files(exports_dir: Path) -> pd.DataFrame:
-    """Every file with its kind (from its name) and export date (its nearest YYYY-MM-DD folder)."""
+def export_files(*exports_dirs: Path) -> pd.DataFrame:
+    """Every file of the folders with its kind (from its name) and export date (its nearest YYYY-MM-DD folder)."""
     rows = []
-    for path in sorted(p for p in Path(exports_dir).rglob("*") if p.is_file()):
+    for path in sorted(p for folder in exports_dirs for p in Path(folder).rglob("*") if p.is_file()):
         dated = [part for part in path.parent.parts if _DATE_DIR.match(part)]
         if dated:
             rows.append((path, kind_of(path.name), dt.date.fromisoformat(dated[-1])))
@@ -416,10 +419,12 @@ def legal_deadline_missed(files: pd.DataFrame, as_of: dt.date, policy: Policy) -
 # ---------------------------------------------------------------- the whole run, and comparing
 
 
-def run_baseline(exports_dir, as_of: dt.date, policy_path) -> pd.DataFrame:
-    """The three rules' findings as of `as_of`: columns rule, record_id, email, source, detail."""
+def run_baseline(exports_dirs, as_of: dt.date, policy_path) -> pd.DataFrame:
+    """The three rules' findings as of `as_of` from the exports in a folder (or a list of folders):
+    columns rule, record_id, email, source, detail."""
     policy = Policy.load(Path(policy_path))
-    files = export_files(Path(exports_dir))
+    folders = [exports_dirs] if isinstance(exports_dirs, (str, Path)) else exports_dirs
+    files = export_files(*map(Path, folders))
     records = crm_records(files, as_of, policy)
     found = pd.concat([retention(files, records, as_of, policy),
                        marketing_after_optout(files, records, as_of, policy),
@@ -467,7 +472,7 @@ def as_json(found: pd.DataFrame, as_of: dt.date) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Three of Insyn's rules in pandas, for the benchmark.")
-    parser.add_argument("exports_dir", type=Path)
+    parser.add_argument("exports_dirs", type=Path, nargs="+", metavar="EXPORTS_DIR")
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default=dt.date(2026, 11, 24))
     parser.add_argument("--policy", type=Path, default=ROOT / "policy.toml")
     parser.add_argument("--compare", type=Path, metavar="FINDINGS_JSON",
@@ -475,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the findings here, as Insyn's JSON")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    found = run_baseline(args.exports_dir, args.as_of, args.policy)
+    found = run_baseline(args.exports_dirs, args.as_of, args.policy)
     seconds = time.perf_counter() - started
     for rule in RULES:
         print(f"{int((found.rule == rule).sum()):>10}  {rule}")

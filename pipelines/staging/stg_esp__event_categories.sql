@@ -2,6 +2,8 @@
 -- one row each, classed by the policy's e-mail categories.
 with source as (
     select * from raw.esp__event_category
+    -- every file, or on an increment those loaded since the last build
+    where _file_id > (select after_file_id from params.increment)
 ),
 
 category_lists as (

@@ -1,8 +1,11 @@
 -- E-mail events (SendGrid Event Webhook), once per sg_event_id however many
 -- files hold them (the first occurrence is kept; an event without an id is its
--- own). Times are UTC.
+-- own). Times are UTC. Incremental: a new file's copy of an event an earlier
+-- file holds is not kept (file ids grow with each load, so that copy is later).
 with source as (
     select * from raw.esp__event
+    -- every file, or on an increment those loaded since the last build
+    where _file_id > (select after_file_id from params.increment)
 ),
 
 renamed as (
@@ -26,6 +29,15 @@ renamed as (
     from source
 ),
 
+-- ids of the files read that an earlier file already holds (none on a full build):
+-- those events were kept from it
+earlier_ids as (
+    select distinct blank_to_null(sg_event_id) as event_id
+    from raw.esp__event
+    where _file_id <= (select after_file_id from params.increment)
+        and blank_to_null(sg_event_id) in (select event_id from renamed)
+),
+
 -- Copies are few: find the ids that repeat first (one column), so that only
 -- their rows are sorted, not every event.
 repeated_ids as (
@@ -40,7 +52,8 @@ single_copies as (
     select *
     from renamed
     where event_id is null
-        or event_id not in (select event_id from repeated_ids)
+        or (event_id not in (select event_id from repeated_ids)
+            and event_id not in (select event_id from earlier_ids))
 ),
 
 -- numbered apart from the rows they pick: QUALIFY beside `select *` would leak
@@ -62,6 +75,7 @@ first_of_repeated as (
         on numbered_copies.file_id = renamed.file_id
         and numbered_copies.record_no = renamed.record_no
     where numbered_copies.copy_no = 1
+        and renamed.event_id not in (select event_id from earlier_ids)
 ),
 
 final as (

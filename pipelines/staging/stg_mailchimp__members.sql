@@ -2,6 +2,8 @@
 -- every export; status comes from the file the member was in.
 with source as (
     select * from raw.mailchimp__audience
+    -- every file, or on an increment those loaded since the last build
+    where _file_id > (select after_file_id from params.increment)
 ),
 
 final as (

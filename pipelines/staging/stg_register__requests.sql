@@ -3,6 +3,8 @@
 -- outcomes mapped by the policy's vocabulary, fees as numbers.
 with source as (
     select * from raw.register__requests
+    -- every file, or on an increment those loaded since the last build
+    where _file_id > (select after_file_id from params.increment)
 ),
 
 request_types as (

@@ -1,6 +1,8 @@
 -- The sub-processor register the DPO keeps, every snapshot.
 with source as (
     select * from raw.register__subprocessors
+    -- every file, or on an increment those loaded since the last build
+    where _file_id > (select after_file_id from params.increment)
 ),
 
 final as (

@@ -1,6 +1,8 @@
 -- Salesforce Accounts (the companies contacts work for), every snapshot.
 with source as (
     select * from raw.salesforce__account
+    -- every file, or on an increment those loaded since the last build
+    where _file_id > (select after_file_id from params.increment)
 ),
 
 final as (

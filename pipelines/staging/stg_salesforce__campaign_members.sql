@@ -1,6 +1,8 @@
 -- Salesforce CampaignMembers: a Contact or Lead in a Campaign, every snapshot.
 with source as (
     select * from raw.salesforce__campaignmember
+    -- every file, or on an increment those loaded since the last build
+    where _file_id > (select after_file_id from params.increment)
 ),
 
 final as (

@@ -1,6 +1,8 @@
 -- Salesforce Campaigns, every snapshot.
 with source as (
     select * from raw.salesforce__campaign
+    -- every file, or on an increment those loaded since the last build
+    where _file_id > (select after_file_id from params.increment)
 ),
 
 final as (

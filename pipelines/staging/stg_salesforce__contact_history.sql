@@ -2,6 +2,8 @@
 -- HasOptedOutOfEmail was set), every snapshot.
 with source as (
     select * from raw.salesforce__contacthistory
+    -- every file, or on an increment those loaded since the last build
+    where _file_id > (select after_file_id from params.increment)
 ),
 
 final as (

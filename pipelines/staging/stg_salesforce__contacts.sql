@@ -2,6 +2,8 @@
 -- keys and the contact's origin from its LeadSource (policy: lead_source.*).
 with source as (
     select * from raw.salesforce__contact
+    -- every file, or on an increment those loaded since the last build
+    where _file_id > (select after_file_id from params.increment)
 ),
 
 lead_source_classes as (

@@ -2,6 +2,8 @@
 -- date; when blank, the date of its start.
 with source as (
     select * from raw.salesforce__event
+    -- every file, or on an increment those loaded since the last build
+    where _file_id > (select after_file_id from params.increment)
 ),
 
 final as (

@@ -2,6 +2,8 @@
 -- keys, conversion and the lead's origin from its LeadSource.
 with source as (
     select * from raw.salesforce__lead
+    -- every file, or on an increment those loaded since the last build
+    where _file_id > (select after_file_id from params.increment)
 ),
 
 lead_source_classes as (

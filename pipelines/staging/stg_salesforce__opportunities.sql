@@ -1,6 +1,8 @@
 -- Salesforce Opportunities (sales dialogues), every snapshot.
 with source as (
     select * from raw.salesforce__opportunity
+    -- every file, or on an increment those loaded since the last build
+    where _file_id > (select after_file_id from params.increment)
 ),
 
 final as (

@@ -2,6 +2,8 @@
 -- Opportunity, every snapshot.
 with source as (
     select * from raw.salesforce__opportunitycontactrole
+    -- every file, or on an increment those loaded since the last build
+    where _file_id > (select after_file_id from params.increment)
 ),
 
 final as (

@@ -2,6 +2,8 @@
 -- Contact or Lead; TaskSubtype ListEmail marks a mass e-mail.
 with source as (
     select * from raw.salesforce__task
+    -- every file, or on an increment those loaded since the last build
+    where _file_id > (select after_file_id from params.increment)
 ),
 
 final as (

@@ -2,6 +2,8 @@
 -- audit.rejected_lines), with the time converted to UTC by each line's offset.
 with source as (
     select * from raw.weblog__access
+    -- every file, or on an increment those loaded since the last build
+    where _file_id > (select after_file_id from params.increment)
 ),
 
 final as (

@@ -4,11 +4,22 @@ A model is one SELECT in pipelines/<layer>/<name>.sql; it becomes the table
 <layer>.<name>. Models name the tables they read as <layer>.<name>, which is
 how the order is found. Descriptions come from pipelines/<layer>/_models.yml.
 The whole build is one transaction.
+
+A model whose _models.yml entry says `materialized: incremental` (in `meta`)
+reads only raw tables and params, and only the raw files after
+`params.increment.after_file_id`. A full build sets that to 0 and computes the
+table anew; a later build adds the rows of the files loaded since (file ids
+only grow), unless the model's definition (its SQL, the macros, the params it
+reads, its raw columns) changed or rows were removed from its raw tables (an
+erasure, a purge): then it is computed anew. audit.model_builds records which,
+and why, for every model of every build.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +29,7 @@ import yaml
 
 from .config import WEEKDAYS, Policy
 from .dates import add_months
-from .db import ident, insert_rows, transaction
+from .db import ident, insert_rows, table_exists, transaction
 from .errors import InsynError
 from .ledger import Erasures
 from .schema import ensure_schema
@@ -30,6 +41,10 @@ MODEL_LAYERS = ("staging", "marts", "rules")
 RULE_LAYER = "rules"
 _REF = re.compile(r"\b(staging|marts|rules)\.([a-z_][a-z0-9_]*)\b", re.IGNORECASE)
 _COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
+_RAW_REF = re.compile(r"\braw\.([a-z_][a-z0-9_]*)\b", re.IGNORECASE)
+_PARAMS_REF = re.compile(r"\bparams\.([a-z_][a-z0-9_]*)\b", re.IGNORECASE)
+_OTHER_REF = re.compile(r"\b(audit|staging|marts|rules)\.[a-z_]", re.IGNORECASE)
+INCREMENT = "increment"   # params.increment: the raw files an incremental model reads are after its after_file_id
 
 
 @dataclass
@@ -46,6 +61,18 @@ class Model:
     @property
     def table(self) -> str:
         return f"{self.layer}.{self.name}"
+
+    @property
+    def incremental(self) -> bool:
+        return self.meta.get("materialized") == "incremental"
+
+    @property
+    def raw_tables(self) -> list[str]:
+        return sorted({t.lower() for t in _RAW_REF.findall(_COMMENT.sub("", self.sql))})
+
+    @property
+    def params_read(self) -> list[str]:
+        return sorted({t.lower() for t in _PARAMS_REF.findall(_COMMENT.sub("", self.sql))})
 
 
 def discover(pipelines: Path) -> list[Model]:
@@ -70,6 +97,8 @@ def discover(pipelines: Path) -> list[Model]:
         unknown = sorted(model.depends_on - models.keys())
         if unknown:
             raise InsynError(f"{model.path}: reads {', '.join(unknown)}, which no model defines")
+        if model.incremental:
+            _check_incremental(model)
     ordered: list[Model] = []
     state: dict[str, int] = {}
 
@@ -87,6 +116,18 @@ def discover(pipelines: Path) -> list[Model]:
     for name in sorted(models):
         visit(name, ())
     return ordered
+
+
+def _check_incremental(model: Model) -> None:
+    """An incremental model can be extended file by file only if it reads raw files and the
+    policy's params, never the as-of (params.run) or another model, and says which files."""
+    text = _COMMENT.sub("", model.sql)
+    if _OTHER_REF.search(text) or "run" in model.params_read:
+        raise InsynError(f"{model.path}: an incremental model reads only raw tables and params other "
+                         "than params.run (it is extended file by file, whatever the as-of)")
+    if INCREMENT not in model.params_read or not model.raw_tables:
+        raise InsynError(f"{model.path}: an incremental model reads raw files after "
+                         f"params.{INCREMENT}.after_file_id (only the new files on an increment)")
 
 
 def _read_docs(folder: Path) -> dict[str, dict]:
@@ -192,6 +233,9 @@ def param_tables(policy: Policy, as_of: dt.date, erasures: Erasures | None = Non
                    "Erasures recorded by `insyn dsar erase` in the workbench's ledger (dsar-ledger.jsonl "
                    "in the warehouse's own folder beside it, <warehouse>.d/): entry, the request it carries out, its date, and the salted "
                    "SHA-256 of the person's normalised address (the suppression list)."),
+        ParamTable(INCREMENT, [("after_file_id", "BIGINT")], [(0,)],
+                   "The raw files an incremental model reads: those after this file id. 0 (every file) "
+                   "except while `insyn build` adds the files loaded since the last build to a model."),
         ParamTable("erasure_ledger_ids", [("entry_id", V), ("id_hash", V)],
                    [(e.entry_id, h) for e in erasures.entries for h in e.crm_id_sha256],
                    "The salted SHA-256 of each 15-character CRM id of a ledger erasure's person."),
@@ -199,10 +243,10 @@ def param_tables(policy: Policy, as_of: dt.date, erasures: Erasures | None = Non
 
 
 def write_params(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: dt.date,
-                 erasures: Erasures | None = None) -> None:
-    """The parameter tables, in DuckDB. The salt goes to a temporary table of this
-    connection only: it never enters the file."""
-    for table in param_tables(policy, as_of, erasures):
+                 erasures: Erasures | None = None, tables: list[ParamTable] | None = None) -> None:
+    """The parameter tables (`tables`, default param_tables), in DuckDB. The salt goes to a
+    temporary table of this connection only: it never enters the file."""
+    for table in tables if tables is not None else param_tables(policy, as_of, erasures):
         name = f"params.{ident(table.name)}"
         con.execute(f"create or replace table {name} ("
                     + ", ".join(f"{ident(c)} {typ}" for c, typ in table.columns) + ")")
@@ -271,15 +315,16 @@ def create_macros(con: duckdb.DuckDBPyConnection, pipelines: Path) -> None:
 
 def build(con: duckdb.DuckDBPyConnection, *, pipelines: Path, sources: Sources, policy: Policy,
           as_of: dt.date, layers: tuple[str, ...] = MODEL_LAYERS, erasures: Erasures | None = None,
-          progress=None, results=None, prepare=None, locale: Path | None = None) -> list[Model]:
+          progress=None, results=None, prepare=None, locale: Path | None = None, full: bool = False) -> list[Model]:
     """Rebuild the models of `layers` (default all) for `as_of`, in one transaction.
 
-    `erasures` (the ledger's, with the salt) let erasure.not_executed recognise erased
-    people by their salted hashes; without it the rule reads the register only.
-    `results(model)`, when given, is the model's rows as another engine computed them
-    (an Arrow table or dataset): they are copied in instead of running the SQL here;
-    `prepare(con)` runs first, in the same transaction. `locale` holds the catalogs the rule titles
-    and details come from (default: the workbench's, beside `pipelines`)."""
+    Incremental models get the rows of the files loaded since the last build (see the module's
+    doc); `full` computes every model anew. `erasures` (the ledger's, with the salt) let
+    erasure.not_executed recognise erased people by their salted hashes; without it the rule
+    reads the register only. `results(model)`, when given, is the model's rows as another engine
+    computed them (an Arrow table or dataset): they are copied in instead of running the SQL here
+    (always in full); `prepare(con)` runs first, in the same transaction. `locale` holds the
+    catalogs the rule titles and details come from (default: the workbench's, beside `pipelines`)."""
     from . import findings
 
     every_model = discover(pipelines)
@@ -293,22 +338,30 @@ def build(con: duckdb.DuckDBPyConnection, *, pipelines: Path, sources: Sources, 
         if prepare is not None:
             prepare(con)
         create_macros(con, pipelines)
-        write_params(con, policy, as_of, erasures)
+        tables = param_tables(policy, as_of, erasures)
+        write_params(con, policy, as_of, erasures, tables)
+        run_id = con.execute("select coalesce(max(run_id), 0) + 1 from audit.runs").fetchone()[0]
         # a rule whose sources were never loaded is not run: its table stays empty, and it is
         # reported as not evaluated (audit.not_evaluated), never as passed
         unmet = findings.unmet(specs, findings.available_sources(con, as_of, sources, policy.text_path),
                                as_of, policy.text_path)
         not_run = {f"{RULE_LAYER}.{e['table']}" for e in unmet}
+        through = con.execute("select coalesce(max(file_id), 0) from audit.files").fetchone()[0]
+        definitions = _definitions(con, models, pipelines, tables)
         for n, model in enumerate(models, start=1):
-            say(f"[{n}/{len(models)}] {model.table}" + (" (not evaluated)" if model.table in not_run else ""))
+            step = plan_step(con, model, definitions.get(model.table), through,
+                             full=full or results is not None or model.table in not_run)
+            say(f"[{n}/{len(models)}] {model.table}" + (" (not evaluated)" if model.table in not_run else "")
+                + (f" ({step.how}: {step.reason})" if model.incremental else ""))
             try:
-                _materialize(con, model, results, empty=model.table in not_run)
+                added = _materialize(con, model, results, empty=model.table in not_run, step=step)
             except duckdb.Error as exc:
                 raise InsynError(f"{model.path}: {str(exc).splitlines()[0]}") from None
+            _record_step(con, run_id, model, step, added)
             _document(con, model)
+        con.execute(f"update params.{INCREMENT} set after_file_id = 0")   # a model's SQL run by hand reads every file
         _write_docs_tables(con, models)
         _write_rule_catalog(con, specs, locale or workbench_locale(pipelines.parent), unmet)
-        run_id = con.execute("select coalesce(max(run_id), 0) + 1 from audit.runs").fetchone()[0]
         con.execute(
             "insert into audit.runs values ($id, 'build', $as_of, $started, $finished, 'ok', $n)",
             {"id": run_id, "as_of": as_of, "started": started,
@@ -317,19 +370,100 @@ def build(con: duckdb.DuckDBPyConnection, *, pipelines: Path, sources: Sources, 
     return models
 
 
-def _materialize(con: duckdb.DuckDBPyConnection, model: Model, results, empty: bool = False) -> None:
-    """The model's table; `empty`: its columns only (a rule not run)."""
+# ---------------------------------------------------------------- incremental models
+
+
+@dataclass
+class Step:
+    """How a build makes one model: 'full', 'increment' (the files after `after_file_id`) or
+    'unchanged'; `through_file_id` is the last file it then covers."""
+    how: str
+    reason: str
+    after_file_id: int
+    through_file_id: int
+    definition: str | None
+
+
+def _definitions(con: duckdb.DuckDBPyConnection, models: list[Model], pipelines: Path,
+                 tables: list[ParamTable]) -> dict[str, str]:
+    """Each incremental model's definition: a hash of what its rows follow from besides the raw
+    rows (its SQL, the macros, the params it reads, its raw tables' columns)."""
+    macros = (pipelines / "macros.sql").read_text(encoding="utf-8")
+    params = {t.name: t for t in tables}
+    out = {}
+    for model in (m for m in models if m.incremental):
+        columns = con.execute(
+            "select table_name, column_name, data_type from duckdb_columns() where schema_name = 'raw' "
+            "and table_name in (select unnest($t)) order by table_name, column_index",
+            {"t": model.raw_tables}).fetchall()
+        read = [(name, params[name].columns, params[name].rows) for name in model.params_read
+                if name != INCREMENT and name in params]
+        text = json.dumps([model.sql, macros, read, columns], default=str, ensure_ascii=False)
+        out[model.table] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return out
+
+
+def _raw_rows(con: duckdb.DuckDBPyConnection, model: Model, through: int) -> int:
+    """The rows of the model's raw tables in files up to `through` (rows only ever leave old files)."""
+    return sum(con.execute(f"select count(*) from raw.{ident(t)} where _file_id <= $f", {"f": through}).fetchone()[0]
+               for t in model.raw_tables)
+
+
+def plan_step(con: duckdb.DuckDBPyConnection, model: Model, definition: str | None, through: int,
+              full: bool) -> Step:
+    """Whether `model` is computed anew, extended with the files after the last build's, or kept."""
+    if not model.incremental:
+        return Step("full", "not incremental", 0, through, None)
+    if full:
+        return Step("full", "a full build", 0, through, definition)
+    last = con.execute(
+        "select through_file_id, raw_rows, definition_sha256 from audit.model_builds "
+        "where table_name = $t order by run_id desc limit 1", {"t": model.table}).fetchone()
+    if last is None or not table_exists(con, model.layer, model.name):
+        return Step("full", "never built", 0, through, definition)
+    covered, raw_rows, built_with = last
+    if built_with != definition:
+        return Step("full", "its definition changed (SQL, macros, policy values or raw columns)", 0, through,
+                    definition)
+    if _raw_rows(con, model, covered) != raw_rows:
+        return Step("full", "rows were removed from its raw tables (an erasure or a purge)", 0, through,
+                    definition)
+    if through == covered or _raw_rows(con, model, through) == raw_rows:
+        return Step("unchanged", "no rows of its sources loaded since", covered, through, definition)
+    return Step("increment", f"the files after file {covered}", covered, through, definition)
+
+
+def _record_step(con: duckdb.DuckDBPyConnection, run_id: int, model: Model, step: Step, added: int | None) -> None:
+    con.execute(
+        "insert into audit.model_builds values ($run, $table, $how, $reason, $after, $through, $raw, $added, $def)",
+        {"run": run_id, "table": model.table, "how": step.how, "reason": step.reason, "after": step.after_file_id,
+         "through": step.through_file_id,
+         "raw": _raw_rows(con, model, step.through_file_id) if model.incremental else None,
+         "added": added, "def": step.definition})
+
+
+def _materialize(con: duckdb.DuckDBPyConnection, model: Model, results, empty: bool = False,
+                 step: Step | None = None) -> int | None:
+    """The model's table; `empty`: its columns only (a rule not run). On an increment, the new
+    files' rows are added; the rows added (None when computed anew)."""
     table = f"{ident(model.layer)}.{ident(model.name)}"
     none = " limit 0" if empty else ""
     if results is None:
+        if step is not None and step.how == "unchanged":
+            return 0
+        if model.incremental:
+            con.execute(f"update params.{INCREMENT} set after_file_id = $f", {"f": step.after_file_id if step else 0})
+        if step is not None and step.how == "increment":
+            return con.execute(f"insert into {table} select * from ({model.sql}) as model_rows").fetchone()[0]
         sql = f"select * from ({model.sql}) as model_rows{none}" if empty else model.sql
         con.execute(f"create or replace table {table} as {sql}")
-        return
+        return None
     con.register("insyn_model_rows", results(model))
     try:
         con.execute(f"create or replace table {table} as select * from insyn_model_rows{none}")
     finally:
         con.unregister("insyn_model_rows")
+    return None
 
 
 def _document(con: duckdb.DuckDBPyConnection, model: Model) -> None:

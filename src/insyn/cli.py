@@ -106,7 +106,7 @@ def cmd_build(app: Workbench, args) -> int:
     from .output import print_table
 
     as_of = args.as_of or dt.date.today()
-    models = app.build(as_of, progress=_progress_of(args))
+    models = app.build(as_of, progress=_progress_of(args), full=args.full)
     con = app.connect(read_only=True)
     try:
         counts = [(m.table, con.execute(f"select count(*) from {m.layer}.{m.name}").fetchone()[0]) for m in models]
@@ -170,7 +170,7 @@ def cmd_check(app: Workbench, args) -> int:
 
 def cmd_run(app: Workbench, args) -> int:
     _, report = app.run(Path(args.inbox), args.as_of or dt.date.today(), progress=_progress_of(args),
-                        on_loaded=_print_load_report)
+                        on_loaded=_print_load_report, full=args.full)
     return _check_exit(report)
 
 
@@ -529,6 +529,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("build", help="rebuild the SQL models for an as-of date")
     p.add_argument("--as-of", type=_date, metavar="DATE", help="the date to evaluate for (default: today)")
+    p.add_argument("--full", action="store_true",
+                   help="compute every model anew (default: add the files loaded since the last build "
+                        "to the incremental models)")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("check", help="run the Great Expectations suites in DuckDB; exit 1 when any fails")
@@ -538,6 +541,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="load an inbox folder, build and check")
     p.add_argument("inbox", metavar="INBOX", help="a folder (or file, or ZIP) of exports")
     p.add_argument("--as-of", type=_date, metavar="DATE", help="the date to evaluate for (default: today)")
+    p.add_argument("--full", action="store_true",
+                   help="compute every model anew (default: add the files loaded since the last build "
+                        "to the incremental models)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("findings", help="what the rules found (built for the as-of date if needed)")

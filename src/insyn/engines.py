@@ -27,8 +27,9 @@ class Engine(Protocol):
              progress=None):
         """Load export files; the load.LoadReport."""
 
-    def build(self, app, as_of: dt.date, progress=None) -> list:
-        """Build the models for `as_of`; the warehouse holds them after (not yet published)."""
+    def build(self, app, as_of: dt.date, progress=None, full: bool = False) -> list:
+        """Build the models for `as_of` (`full`: every model anew, else incremental ones extended
+        with the files loaded since); the warehouse holds them after (not yet published)."""
 
     def serves_current(self, app, con) -> bool:
         """The warehouse (open on `con`) holds what the engine's latest load would build."""
@@ -66,13 +67,13 @@ class DuckDB:
             app.publish()
         return report
 
-    def build(self, app, as_of, progress=None) -> list:
+    def build(self, app, as_of, progress=None, full=False) -> list:
         from .build import build
 
         con = app.connect()
         try:
             return build(con, pipelines=app.settings.pipelines, sources=app.sources, policy=app.policy,
-                         as_of=as_of, erasures=app.erasures(), progress=progress)
+                         as_of=as_of, erasures=app.erasures(), progress=progress, full=full)
         finally:
             con.close()
 
@@ -128,7 +129,9 @@ class Spark:
             con.close()
         return report
 
-    def build(self, app, as_of, progress=None) -> list:
+    def build(self, app, as_of, progress=None, full=True) -> list:
+        """Always a full build: Spark computes every model over the lake (params.increment is 0);
+        its rows are then served into the warehouse in full."""
         from . import spark as on_spark
 
         lake = self._lake()

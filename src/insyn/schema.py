@@ -49,6 +49,12 @@ AUDIT_DDL = [
     """create table if not exists audit.runs (
         run_id bigint primary key, command varchar, as_of date, started_at timestamp,
         finished_at timestamp, status varchar, models integer)""",
+    # how each build made each model: 'full' (computed anew), 'increment' (the rows of the files
+    # loaded since the last build added) or 'unchanged' (nothing new to add); the latest row of an
+    # incremental model is its state: what it covers and the definition it was built with
+    """create table if not exists audit.model_builds (
+        run_id bigint, table_name varchar, how varchar, reason varchar, after_file_id bigint,
+        through_file_id bigint, raw_rows bigint, rows_added bigint, definition_sha256 varchar)""",
     # insyn check: the check history
     """create table if not exists audit.check_runs (
         check_run_id bigint primary key, as_of date, started_at timestamp, finished_at timestamp,

@@ -162,6 +162,8 @@ class Workbench:
         self.engine = engine
         self._policy = None
         self._sources = None
+        self._publish_held = False     # inside run(): one snapshot at the end, not one per step
+        self._publish_wanted = False
 
     @classmethod
     def open(cls, root: Path | str | None = None, db: Path | str | None = None, engine: str | None = None,
@@ -225,12 +227,32 @@ class Workbench:
 
         return UserStore(self.layout.users)
 
-    def publish(self) -> Path:
-        """Give readers (the dashboard) a snapshot of what was just written; its path."""
+    def publish(self) -> Path | None:
+        """Give readers (the dashboard) a snapshot of what was just written; its path (None while
+        a run holds its publishing to its end). With $INSYN_TIMINGS naming a file, each publish
+        appends its seconds and bytes there as a JSON line (benchmarks/run.py reads it)."""
+        import json
+        import time
+
         from .snapshot import publish
 
+        if self._publish_held:
+            self._publish_wanted = True
+            return None
+        from .build import macro_statements
+
         self.layout.make_state()
-        return publish(self.layout.warehouse, self.layout.published)
+        started = time.perf_counter()
+        made: dict = {}
+        macros = self.settings.pipelines / "macros.sql"
+        path = publish(self.layout.warehouse, self.layout.published,
+                       macro_statements(macros) if macros.exists() else [], made)
+        timings = os.environ.get("INSYN_TIMINGS")
+        if timings:
+            with open(timings, "a", encoding="utf-8") as out:
+                out.write(json.dumps({"step": "publish", "seconds": round(time.perf_counter() - started, 3),
+                                      "bytes": path.stat().st_size, **made}) + "\n")
+        return path
 
     def readable(self) -> Path:
         """The file a reader outside the pipeline opens read-only (a notebook): the published
@@ -273,9 +295,10 @@ class Workbench:
         return self.engine.load(self, [Path(p) for p in paths], source=source, exported_at=exported_at,
                                 progress=progress)
 
-    def build(self, as_of: dt.date, progress=None) -> list:
-        """Build the models for `as_of` on the engine, and publish."""
-        models = self.engine.build(self, as_of, progress)
+    def build(self, as_of: dt.date, progress=None, full: bool = False) -> list:
+        """Build the models for `as_of` on the engine, and publish; `full`: every model computed
+        anew (else incremental models get only the files loaded since the last build)."""
+        models = self.engine.build(self, as_of, progress, full=full)
         self.publish()
         return models
 
@@ -353,17 +376,25 @@ class Workbench:
         return CheckReport(run_id, as_of, results, docs, unable)
 
     def run(self, inbox: Path, as_of: dt.date, progress=None,
-            on_loaded: Callable[[object], None] | None = None):
-        """Load an inbox, build and check, one run at a time per warehouse (else WarehouseBusy);
-        `on_loaded` sees the load report before the build starts. (load report, check report)."""
+            on_loaded: Callable[[object], None] | None = None, full: bool = False):
+        """Load an inbox, build (`full`: every model anew) and check, one run at a time per
+        warehouse (else WarehouseBusy), and publish once, at the end (also when a step fails, for
+        what the steps before it committed); `on_loaded` sees the load report before the build
+        starts. (load report, check report)."""
         from .db import run_lock
 
         with run_lock(self.layout.warehouse):
-            loaded = self.load([Path(inbox)], progress=progress)
-            if on_loaded:
-                on_loaded(loaded)
-            self.build(as_of, progress=progress)
-            return loaded, self.check(as_of, progress=progress)
+            self._publish_held, self._publish_wanted = True, False
+            try:
+                loaded = self.load([Path(inbox)], progress=progress)
+                if on_loaded:
+                    on_loaded(loaded)
+                self.build(as_of, progress=progress, full=full)
+                return loaded, self.check(as_of, progress=progress)
+            finally:
+                self._publish_held = False
+                if self._publish_wanted:
+                    self.publish()
 
     # ------------------------------------------------------------ answers
 
