@@ -31,7 +31,7 @@ import pytest
 from insyn import snapshot
 from insyn.cli import main
 
-from helpers import REPO
+from helpers import REPO, copy_workbench
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 import generate  # noqa: E402
@@ -82,12 +82,19 @@ def _write_lines(path: Path, events: list[dict]) -> None:
     path.write_text("".join(json.dumps(e) + "\n" for e in events), encoding="utf-8")
 
 
-def _cli(db: Path, *args) -> str:
+def _cli(db: Path, *args, workbench: Path = REPO) -> str:
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(["--workbench", str(REPO), "--db", str(db), *map(str, args)])
+        code = main(["--workbench", str(workbench), "--db", str(db), *map(str, args)])
     assert code == 0, err.getvalue()
     return out.getvalue()
+
+
+def _run(db: Path, inbox: Path, as_of: str) -> None:
+    """`insyn run` (exit 1: the checks found something, as they do here)."""
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        code = main(["--workbench", str(REPO), "--db", str(db), "run", "--quiet", str(inbox), "--as-of", as_of])
+    assert code in (0, 1, 4)
 
 
 def _builds(db: Path) -> dict[str, tuple[str, str]]:
@@ -134,7 +141,7 @@ def _published_as_held(db: Path) -> None:
     assert _differences(db, published, ("raw", "staging", "marts", "rules", "params", "audit"), ()) == []
 
 
-def _same_as_full(db: Path, tmp: Path, as_of: str, step: str) -> None:
+def _same_as_full(db: Path, tmp: Path, as_of: str, step: str, workbench: Path = REPO) -> None:
     copy = tmp / f"full-{step}" / "insyn.duckdb"
     copy.parent.mkdir()
     shutil.copy(db, copy)
@@ -143,7 +150,7 @@ def _same_as_full(db: Path, tmp: Path, as_of: str, step: str) -> None:
     _published_as_held(db)
     timings = os.environ.pop("INSYN_TIMINGS", None)   # the copy's publishes are not the weekly warehouse's
     try:
-        _cli(copy, "build", "--full", "--quiet", "--as-of", as_of)
+        _cli(copy, "build", "--full", "--quiet", "--as-of", as_of, workbench=workbench)
     finally:
         if timings:
             os.environ["INSYN_TIMINGS"] = timings
@@ -152,12 +159,10 @@ def _same_as_full(db: Path, tmp: Path, as_of: str, step: str) -> None:
 
 
 def test_weeks_built_incrementally_equal_a_full_rebuild_at_every_step(exports, tmp_path, monkeypatch):
-    """...and the snapshot published after each step, brought up to date rather than copied, holds
-    exactly what the warehouse holds."""
+    """...and the snapshot published after each step holds exactly what the warehouse holds."""
     db = tmp_path / "weekly" / "insyn.duckdb"
     timings = tmp_path / "publishes.jsonl"
     monkeypatch.setenv("INSYN_TIMINGS", str(timings))
-    monkeypatch.setattr(snapshot, "COPY_BELOW_BYTES", 0)   # these warehouses are small: sync them all the same
 
     # week 1: the first build computes everything
     _cli(db, "load", "--quiet", exports / WEEKS[0])
@@ -166,9 +171,11 @@ def test_weeks_built_incrementally_equal_a_full_rebuild_at_every_step(exports, t
     assert len(first) == 16 and {how for how, _ in first.values()} == {"full"}
     _same_as_full(db, tmp_path, WEEKS[0], "step1")
 
-    # week 2: a snapshot without one contact, and late events (an earlier month, a copy, blank ids)
-    _cli(db, "load", "--quiet", exports / WEEKS[1])
-    _cli(db, "build", "--quiet", "--as-of", WEEKS[1])
+    # week 2, as the weekly job runs it (load, build, check: one snapshot published, at the end):
+    # a snapshot without one contact, and late events (an earlier month, a copy, blank ids)
+    timings.unlink()
+    _run(db, exports / WEEKS[1], WEEKS[1])
+    assert len(timings.read_text().splitlines()) == 1
     second = _builds(db)
     assert second["staging.stg_salesforce__contacts"][0] == "increment"
     assert second["staging.stg_esp__events"][0] == "increment"   # the first event files: added all the same
@@ -226,28 +233,33 @@ def test_weeks_built_incrementally_equal_a_full_rebuild_at_every_step(exports, t
     assert {how for how, _ in _builds(db).values()} == {"unchanged"}
     _same_as_full(db, tmp_path, "2026-11-20", "step6")
 
-    # most publishes brought an older snapshot up to date, adding the new files' rows to the raw and
-    # incremental tables; the erasure's and the purge's were copies (no removed row left in a reused file)
-    publishes = [json.loads(line) for line in timings.read_text().splitlines()]
-    hows = [p["how"] for p in publishes]
-    assert hows.count("synced") >= len(hows) // 2 and "copied" in hows, " ".join(hows)
-    assert max(p.get("tables_appended", 0) for p in publishes) >= 16
 
+def test_a_changed_policy_value_or_macro_rebuilds_what_reads_it(exports, tmp_path):
+    """A model's definition covers the policy values it reads and the macros: after a change to
+    either, a build computes the models concerned anew, not as an increment."""
+    root, db = copy_workbench(tmp_path / "wb")
+    _cli(db, "load", "--quiet", exports / WEEKS[0], workbench=root)
+    _cli(db, "build", "--quiet", "--as-of", WEEKS[0], workbench=root)
 
-def test_a_changed_policy_value_rebuilds_the_models_that_read_it(exports, tmp_path):
-    """A model's definition includes the params it reads: a policy change is not an increment."""
-    db = tmp_path / "w" / "insyn.duckdb"
-    _cli(db, "load", "--quiet", exports / WEEKS[0])
-    _cli(db, "build", "--quiet", "--as-of", WEEKS[0])
-    con = duckdb.connect(str(db))
-    # as if the policy's lead source classes had changed since: the recorded definition no longer matches
-    con.execute("update audit.model_builds set definition_sha256 = 'older' "
-                "where table_name = 'staging.stg_salesforce__contacts'")
-    con.close()
-    _cli(db, "load", "--quiet", exports / WEEKS[1])
-    _cli(db, "build", "--quiet", "--as-of", WEEKS[1])
+    # the policy now counts trade fairs as collected by the company (contacts and leads read the classes)
+    policy = root / "policy.toml"
+    policy.write_text(policy.read_text(encoding="utf-8").replace(
+        'company_initiated = ["web research",', 'company_initiated = ["trade fair", "web research",', 1),
+        encoding="utf-8")
+    _cli(db, "load", "--quiet", exports / WEEKS[1], workbench=root)
+    _cli(db, "build", "--quiet", "--as-of", WEEKS[1], workbench=root)
     builds = _builds(db)
-    assert builds["staging.stg_salesforce__contacts"] == (
-        "full", "its definition changed (SQL, macros, policy values or raw columns)")
-    assert builds["staging.stg_salesforce__leads"][0] == "increment"
-    _same_as_full(db, tmp_path, WEEKS[1], "step7")
+    changed = ("full", "its definition changed (SQL, macros, policy values or raw columns)")
+    assert builds["staging.stg_salesforce__contacts"] == changed
+    assert builds["staging.stg_salesforce__leads"] == changed
+    assert builds["staging.stg_mailchimp__members"][0] == "increment"
+    _same_as_full(db, tmp_path, WEEKS[1], "policy", workbench=root)
+
+    # a macro changed: every incremental model is computed anew
+    macros = root / "pipelines" / "macros.sql"
+    macros.write_text(macros.read_text(encoding="utf-8") + "\ncreate or replace macro unused_here(x) as x;\n",
+                      encoding="utf-8")
+    _cli(db, "load", "--quiet", exports / WEEKS[2], workbench=root)
+    _cli(db, "build", "--quiet", "--as-of", WEEKS[2], workbench=root)
+    assert set(_builds(db).values()) == {changed}
+    _same_as_full(db, tmp_path, WEEKS[2], "macros", workbench=root)

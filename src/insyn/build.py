@@ -29,7 +29,7 @@ import yaml
 
 from .config import WEEKDAYS, Policy
 from .dates import add_months
-from .db import ident, insert_rows, table_exists, transaction
+from .db import ident, insert_rows, rows_through, sql_literal, table_exists, transaction
 from .errors import InsynError
 from .ledger import Erasures
 from .schema import ensure_schema
@@ -45,6 +45,7 @@ _RAW_REF = re.compile(r"\braw\.([a-z_][a-z0-9_]*)\b", re.IGNORECASE)
 _PARAMS_REF = re.compile(r"\bparams\.([a-z_][a-z0-9_]*)\b", re.IGNORECASE)
 _OTHER_REF = re.compile(r"\b(audit|staging|marts|rules)\.[a-z_]", re.IGNORECASE)
 INCREMENT = "increment"   # params.increment: the raw files an incremental model reads are after its after_file_id
+AS_OF_PARAMS = {"run", "calendar"}   # params whose rows follow the as-of date
 
 
 @dataclass
@@ -122,9 +123,10 @@ def _check_incremental(model: Model) -> None:
     """An incremental model can be extended file by file only if it reads raw files and the
     policy's params, never the as-of (params.run) or another model, and says which files."""
     text = _COMMENT.sub("", model.sql)
-    if _OTHER_REF.search(text) or "run" in model.params_read:
-        raise InsynError(f"{model.path}: an incremental model reads only raw tables and params other "
-                         "than params.run (it is extended file by file, whatever the as-of)")
+    if _OTHER_REF.search(text) or set(model.params_read) & AS_OF_PARAMS:
+        raise InsynError(f"{model.path}: an incremental model reads only raw tables and params that do not "
+                         f"depend on the as-of (not params.{', params.'.join(sorted(AS_OF_PARAMS))}): it is "
+                         "extended file by file, whatever the as-of")
     if INCREMENT not in model.params_read or not model.raw_tables:
         raise InsynError(f"{model.path}: an incremental model reads raw files after "
                          f"params.{INCREMENT}.after_file_id (only the new files on an increment)")
@@ -146,11 +148,6 @@ def _read_docs(folder: Path) -> dict[str, dict]:
         own = {c.get("name") for c in m.get("columns", []) if isinstance(c, dict)}
         m["columns"] = [*m.get("columns", []), *(c for c in shared if c["name"] not in own)]
     return models
-
-
-def sql_literal(text: str) -> str:
-    """A string literal for DDL that takes no parameters (COMMENT ON)."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 # ---------------------------------------------------------------- parameters
@@ -387,7 +384,7 @@ class Step:
 def _definitions(con: duckdb.DuckDBPyConnection, models: list[Model], pipelines: Path,
                  tables: list[ParamTable]) -> dict[str, str]:
     """Each incremental model's definition: a hash of what its rows follow from besides the raw
-    rows (its SQL, the macros, the params it reads, its raw tables' columns)."""
+    rows (its SQL, the macros, the params it reads, its raw tables' columns, DuckDB's version)."""
     macros = (pipelines / "macros.sql").read_text(encoding="utf-8")
     params = {t.name: t for t in tables}
     out = {}
@@ -398,15 +395,15 @@ def _definitions(con: duckdb.DuckDBPyConnection, models: list[Model], pipelines:
             {"t": model.raw_tables}).fetchall()
         read = [(name, params[name].columns, params[name].rows) for name in model.params_read
                 if name != INCREMENT and name in params]
-        text = json.dumps([model.sql, macros, read, columns], default=str, ensure_ascii=False)
+        # DuckDB's version too: a function's answer may change with it
+        text = json.dumps([model.sql, macros, read, columns, duckdb.__version__], default=str, ensure_ascii=False)
         out[model.table] = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return out
 
 
 def _raw_rows(con: duckdb.DuckDBPyConnection, model: Model, through: int) -> int:
     """The rows of the model's raw tables in files up to `through` (rows only ever leave old files)."""
-    return sum(con.execute(f"select count(*) from raw.{ident(t)} where _file_id <= $f", {"f": through}).fetchone()[0]
-               for t in model.raw_tables)
+    return sum(rows_through(con, f"raw.{ident(t)}", "_file_id", through) for t in model.raw_tables)
 
 
 def plan_step(con: duckdb.DuckDBPyConnection, model: Model, definition: str | None, through: int,

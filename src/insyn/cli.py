@@ -117,6 +117,12 @@ def cmd_build(app: Workbench, args) -> int:
     return 0
 
 
+def _full_option(p) -> None:
+    p.add_argument("--full", action="store_true",
+                   help="compute every model anew (default: add the files loaded since the last build "
+                        "to the incremental models; the Spark engine always builds in full)")
+
+
 NOT_EVALUATED = 4   # exit code: some rule could not be evaluated (its exports were never loaded)
 
 
@@ -529,9 +535,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("build", help="rebuild the SQL models for an as-of date")
     p.add_argument("--as-of", type=_date, metavar="DATE", help="the date to evaluate for (default: today)")
-    p.add_argument("--full", action="store_true",
-                   help="compute every model anew (default: add the files loaded since the last build "
-                        "to the incremental models)")
+    _full_option(p)
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("check", help="run the Great Expectations suites in DuckDB; exit 1 when any fails")
@@ -541,9 +545,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="load an inbox folder, build and check")
     p.add_argument("inbox", metavar="INBOX", help="a folder (or file, or ZIP) of exports")
     p.add_argument("--as-of", type=_date, metavar="DATE", help="the date to evaluate for (default: today)")
-    p.add_argument("--full", action="store_true",
-                   help="compute every model anew (default: add the files loaded since the last build "
-                        "to the incremental models)")
+    _full_option(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("findings", help="what the rules found (built for the as-of date if needed)")

@@ -129,9 +129,9 @@ class Spark:
             con.close()
         return report
 
-    def build(self, app, as_of, progress=None, full=True) -> list:
-        """Always a full build: Spark computes every model over the lake (params.increment is 0);
-        its rows are then served into the warehouse in full."""
+    def build(self, app, as_of, progress=None, full=False) -> list:
+        """Always a full build, whatever `full` says: Spark computes every model over the lake
+        (params.increment is 0 there); its rows are then served into the warehouse in full."""
         from . import spark as on_spark
 
         lake = self._lake()

@@ -239,19 +239,14 @@ class Workbench:
         if self._publish_held:
             self._publish_wanted = True
             return None
-        from .build import macro_statements
-
         self.layout.make_state()
         started = time.perf_counter()
-        made: dict = {}
-        macros = self.settings.pipelines / "macros.sql"
-        path = publish(self.layout.warehouse, self.layout.published,
-                       macro_statements(macros) if macros.exists() else [], made)
+        path = publish(self.layout.warehouse, self.layout.published)
         timings = os.environ.get("INSYN_TIMINGS")
         if timings:
             with open(timings, "a", encoding="utf-8") as out:
                 out.write(json.dumps({"step": "publish", "seconds": round(time.perf_counter() - started, 3),
-                                      "bytes": path.stat().st_size, **made}) + "\n")
+                                      "bytes": path.stat().st_size}) + "\n")
         return path
 
     def readable(self) -> Path:
@@ -390,11 +385,19 @@ class Workbench:
                 if on_loaded:
                     on_loaded(loaded)
                 self.build(as_of, progress=progress, full=full)
-                return loaded, self.check(as_of, progress=progress)
-            finally:
+                checked = self.check(as_of, progress=progress)
+            except BaseException:
                 self._publish_held = False
-                if self._publish_wanted:
-                    self.publish()
+                if self._publish_wanted:   # what the steps before committed; the step's own error wins
+                    try:
+                        self.publish()
+                    except Exception:
+                        pass
+                raise
+            self._publish_held = False
+            if self._publish_wanted:
+                self.publish()
+            return loaded, checked
 
     # ------------------------------------------------------------ answers
 
@@ -557,6 +560,11 @@ class Workbench:
         finally:
             con.close()
         if purge_id is not None:
+            # like an erasure: no earlier snapshot may keep what was purged (a reused one could, in
+            # its free blocks); readers switch to the fresh one
+            from .snapshot import remove_published
+
+            remove_published(self.layout.published)
             self.publish()
         files = purge.purge_files(ledger=self.layout.ledger, access_log=self.layout.access_log,
                                   secrets=self.settings.secrets, reports=self.layout.reports,
