@@ -197,3 +197,20 @@ def test_dsar_due_lists_open_requests_with_days_left(demo_db):
     code, out, _ = run(wb, db, "dsar", "due", "--as-of", "2026-11-30", "--format", "json")
     later = {d["request_id"]: d["days_left"] for d in json.loads(out)}
     assert all(later[d["request_id"]] == d["days_left"] - 6 for d in due if d["request_id"] in later)
+
+
+def test_the_check_process_does_not_build_jsonschema_s_iri_grammars():
+    """gx_runner marks rfc3987_syntax absent before GX imports jsonschema (0.9 s of grammars for a
+    format GX never validates); GX still imports and jsonschema still validates."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from insyn.gx_runner import _without_iri_formats\n"
+            "_without_iri_formats()\n"
+            "import great_expectations, jsonschema\n"
+            "assert sys.modules['rfc3987_syntax'] is None\n"
+            "jsonschema.validate({'a': 1}, {'type': 'object', 'properties': {'a': {'type': 'integer'}}})\n"
+            "print('ok')\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]

@@ -10,6 +10,7 @@ import os
 import re
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from helpers import CONTACT_HEADER, EXPECTED, SAMPLE, contact_row, copy_workbench, layout, sf_csv, write
@@ -34,13 +35,22 @@ def test_a_dry_run_reports_the_expired_log_lines_and_changes_nothing(insyn, quer
     assert (_loads(insyn), query("select count(*) from raw.weblog__access")) == before
 
 
-def test_purging_the_expired_log_lines_clears_the_retention_finding_and_is_recorded(insyn, query):
+def test_purging_the_expired_log_lines_clears_the_retention_finding_and_is_recorded(insyn, query, db):
     assert insyn("-q", "load", SAMPLE).code == 0
     found = insyn("-q", "findings", "--as-of", AS_OF.isoformat(), "--rule", "weblog.retention_exceeded",
                   "--format", "json").json()["findings"]
     assert sum(f.get("count", 1) for f in found) == 37
+    assert len(list(layout(db).published.glob("insyn-*.duckdb"))) > 1   # the load's and the build's
     r = insyn("purge", "--as-of", AS_OF.isoformat())
     assert r.code == 0 and "deleted 37 raw rows" in r.out and "purge 1" in r.out
+    # no earlier snapshot for the dashboard keeps the purged lines: one, made after the purge
+    (snapshot,) = layout(db).published.glob("insyn-*.duckdb")
+    con = duckdb.connect(str(snapshot), read_only=True)
+    try:
+        assert con.execute("select count(*) from raw.weblog__access "
+                           "where time_local__utc < timestamp '2025-10-23 22:00:00'").fetchone() == (0,)
+    finally:
+        con.close()
     # the findings are rebuilt (a purge makes the last build stale) and the rule is now kept
     after = insyn("-q", "findings", "--as-of", AS_OF.isoformat(), "--rule", "weblog.retention_exceeded",
                   "--format", "json").json()["findings"]

@@ -139,7 +139,6 @@ def test_a_request_during_a_republish_waits_for_the_new_snapshot(tmp_path):
     assert answer == [6]
 
 
-
 def test_publishes_finishing_together_take_turns_and_each_leaves_a_whole_snapshot(tmp_path):
     db = tmp_path / "w.duckdb"
     _warehouse(db, 1000)
@@ -159,4 +158,8 @@ def test_publishes_finishing_together_take_turns_and_each_leaves_a_whole_snapsho
     assert errors == [] and len(set(made)) == 4
     latest = snapshot.current(published(db))
     assert latest in made and not list(published(db).glob("*.partial"))
-    assert duckdb.connect(str(latest), read_only=True).execute("select count(*) from t").fetchone()[0] == 1000
+    con = duckdb.connect(str(latest), read_only=True)
+    try:
+        assert con.execute("select count(*) from t").fetchone()[0] == 1000
+    finally:
+        con.close()

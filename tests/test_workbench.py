@@ -259,3 +259,26 @@ def test_a_warehouse_without_a_raw_layer_says_so_rather_than_nothing_held(checke
         con.close()
     assert not served.raw_layer and served.sources == []
     assert served.requests == here.requests and served.findings == here.findings
+
+
+def test_a_run_whose_build_fails_publishes_once_what_its_load_committed_and_says_why(tmp_path, monkeypatch):
+    import datetime as dt
+
+    import duckdb
+
+    from insyn import snapshot
+
+    root, db = copy_workbench(tmp_path / "wb")
+    (root / "pipelines" / "marts" / "dim_people.sql").write_text("select no_such_column from params.run\n")
+    timings = tmp_path / "publishes.jsonl"
+    monkeypatch.setenv("INSYN_TIMINGS", str(timings))
+    app = Workbench.open(root, db=db)
+    with pytest.raises(InsynError, match="dim_people.sql"):
+        app.run(SAMPLE / "exports", dt.date.fromisoformat(AS_OF))
+    assert len(timings.read_text().splitlines()) == 1   # made as the run ended
+    con = duckdb.connect(str(snapshot.current(app.layout.published)), read_only=True)
+    try:
+        assert con.execute("select count(*) from audit.files").fetchone()[0] > 0   # the load, committed
+        assert con.execute("select count(*) from audit.runs").fetchone()[0] == 0     # no build
+    finally:
+        con.close()

@@ -20,18 +20,6 @@ def ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def rows_through(con: duckdb.DuckDBPyConnection, table: str, key: str, through: int) -> int:
-    """The rows of `table` (a qualified, quoted name) from files up to `through` by the file column
-    `key` (raw `_file_id`, a model's `file_id`): rows only ever leave old files, so a count lower
-    than before means some were removed (an erasure, a purge)."""
-    return con.execute(f"select count(*) from {table} where {ident(key)} <= $f", {"f": through}).fetchone()[0]
-
-
-def sql_literal(text: str) -> str:
-    """A string literal for DDL that takes no parameters (COMMENT ON)."""
-    return "'" + text.replace("'", "''") + "'"
-
-
 # The installation's DuckDB settings ([duckdb] in insyn.toml), set once by the CLI.
 SETTINGS: dict = {}
 

@@ -10,6 +10,7 @@ paths from its Layout; none of them imports it.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import shlex
@@ -378,26 +379,29 @@ class Workbench:
         starts. (load report, check report)."""
         from .db import run_lock
 
-        with run_lock(self.layout.warehouse):
-            self._publish_held, self._publish_wanted = True, False
-            try:
-                loaded = self.load([Path(inbox)], progress=progress)
-                if on_loaded:
-                    on_loaded(loaded)
-                self.build(as_of, progress=progress, full=full)
-                checked = self.check(as_of, progress=progress)
-            except BaseException:
-                self._publish_held = False
-                if self._publish_wanted:   # what the steps before committed; the step's own error wins
-                    try:
-                        self.publish()
-                    except Exception:
-                        pass
-                raise
+        with run_lock(self.layout.warehouse), self._publishing_once():
+            loaded = self.load([Path(inbox)], progress=progress)
+            if on_loaded:
+                on_loaded(loaded)
+            self.build(as_of, progress=progress, full=full)
+            return loaded, self.check(as_of, progress=progress)
+
+    @contextlib.contextmanager
+    def _publishing_once(self):
+        """The publishes the steps inside ask for, made once when they end (also when one fails:
+        what the steps before it committed; the step's own error is the one raised)."""
+        self._publish_held, self._publish_wanted = True, False
+        try:
+            yield
+        except BaseException:
             self._publish_held = False
             if self._publish_wanted:
-                self.publish()
-            return loaded, checked
+                with contextlib.suppress(Exception):
+                    self.publish()
+            raise
+        self._publish_held = False
+        if self._publish_wanted:
+            self.publish()
 
     # ------------------------------------------------------------ answers
 
@@ -560,8 +564,7 @@ class Workbench:
         finally:
             con.close()
         if purge_id is not None:
-            # like an erasure: no earlier snapshot may keep what was purged (a reused one could, in
-            # its free blocks); readers switch to the fresh one
+            # as after an erasure: no earlier snapshot may keep what was purged; readers switch to the fresh one
             from .snapshot import remove_published
 
             remove_published(self.layout.published)
