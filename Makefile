@@ -25,7 +25,7 @@ demo: $(BIN)/insyn
 	$(BIN)/insyn demo
 
 test: $(BIN)/insyn $(AXE)
-	$(BIN)/python -m pytest -n auto --dist loadfile
+	$(BIN)/python -m pytest -n auto --dist loadfile --durations=25
 
 clean:
 	rm -rf $(VENV) node_modules data/demo data/warehouse build dist
