@@ -122,3 +122,12 @@ def test_a_dashboard_port_in_use_is_a_clear_error_not_an_internal_one(loaded, in
     assert f"--port {port}: cannot listen there (in use by another program)" in result.err
     assert "internal error" not in result.err and "Traceback" not in result.err
     assert "http://" not in result.out          # no address printed that nothing answers on
+
+
+@pytest.mark.parametrize(("day", "command"), [("0001-01-01", ("build",)), ("9999-12-31", ("findings",)),
+                                            ("1899-12-31", ("purge", "--dry-run"))])
+def test_a_date_no_calendar_can_hold_is_refused_as_input_not_a_crash(insyn_process, db, day, command):
+    r = insyn_process(*command, "--as-of", day)
+    assert r.code == 2 and f"{day}: outside the years Insyn takes (1900–2999)" in r.err
+    assert "Traceback" not in r.err
+    assert not db.exists()   # refused before anything was opened

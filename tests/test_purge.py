@@ -43,12 +43,17 @@ def test_purging_the_expired_log_lines_clears_the_retention_finding_and_is_recor
     assert len(list(layout(db).published.glob("insyn-*.duckdb"))) > 1   # the load's and the build's
     r = insyn("purge", "--as-of", AS_OF.isoformat())
     assert r.code == 0 and "deleted 37 raw rows" in r.out and "purge 1" in r.out
-    # no earlier snapshot for the dashboard keeps the purged lines: one, made after the purge
+    # no snapshot for the dashboard keeps the purged lines: one, made after the purge, whose models
+    # were rebuilt without them (not only the raw layer)
     (snapshot,) = layout(db).published.glob("insyn-*.duckdb")
     con = duckdb.connect(str(snapshot), read_only=True)
     try:
-        assert con.execute("select count(*) from raw.weblog__access "
-                           "where time_local__utc < timestamp '2025-10-23 22:00:00'").fetchone() == (0,)
+        for table, column in (("raw.weblog__access", "time_local__utc"), ("staging.stg_weblog__requests",
+                                                                          "requested_at"),
+                              ("marts.fct_weblog_lines", "requested_at")):
+            assert con.execute(f"select count(*) from {table} "
+                               f"where {column} < timestamp '2025-10-23 22:00:00'").fetchone() == (0,), table
+        assert con.execute("select count(*) from marts.fct_weblog_lines").fetchone()[0] > 0
     finally:
         con.close()
     # the findings are rebuilt (a purge makes the last build stale) and the rule is now kept

@@ -42,11 +42,20 @@ COMMANDS_HELP = """commands:
 """
 
 
+# A date outside these years is a typo; the working-day calendar also spans ten years before an
+# as-of and two after it, which Python's dates cannot hold near their ends.
+DATE_YEARS = range(1900, 3000)
+
+
 def _date(value: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+    if day.year not in DATE_YEARS:
+        raise argparse.ArgumentTypeError(
+            f"{value}: outside the years Insyn takes ({DATE_YEARS.start}–{DATE_YEARS.stop - 1})")
+    return day
 
 
 def _err(message: str) -> None:

@@ -228,8 +228,11 @@ def remove_published(folder: Path) -> None:
     """Delete every published snapshot (after an erasure they hold the erased person);
     the next publish() makes a fresh one. A dashboard holding an old one switches to it."""
     out = folder
-    (out / POINTER).unlink(missing_ok=True)
-    for old in out.glob("insyn-*.duckdb"):
-        _remove(old)
-    for left in out.glob("insyn-*.partial"):
-        left.unlink(missing_ok=True)
+    if not out.is_dir():
+        return
+    with _publishing(out):   # not beside a publish another command is making
+        (out / POINTER).unlink(missing_ok=True)
+        for old in out.glob("insyn-*.duckdb"):
+            _remove(old)
+        for left in out.glob("insyn-*.partial"):
+            left.unlink(missing_ok=True)

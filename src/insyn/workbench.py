@@ -564,16 +564,26 @@ class Workbench:
         finally:
             con.close()
         if purge_id is not None:
-            # as after an erasure: no earlier snapshot may keep what was purged; readers switch to the fresh one
-            from .snapshot import remove_published
-
-            remove_published(self.layout.published)
-            self.publish()
+            self._after_purge()
         files = purge.purge_files(ledger=self.layout.ledger, access_log=self.layout.access_log,
                                   secrets=self.settings.secrets, reports=self.layout.reports,
                                   deletion_tasks=self.layout.deletion_tasks, retention=self.settings.retention,
                                   as_of=as_of, dry_run=dry_run)
         return Purged(the_plan, purge_id, files)
+
+    def _after_purge(self) -> None:
+        """As after an erasure, nothing readers can open keeps what was purged: the models built
+        from it are rebuilt (at the as-of they were built for), the warehouse is rewritten so that
+        freed pages keep nothing, and every earlier snapshot makes way for a fresh one."""
+        from .erasure import compact
+        from .snapshot import remove_published
+
+        as_of = self.built_as_of()
+        if as_of is not None:
+            self.engine.build(self, as_of)
+        compact(self.layout.warehouse)
+        remove_published(self.layout.published)
+        self.publish()
 
     # ------------------------------------------------------------ outputs
 
