@@ -166,6 +166,31 @@ def test_json_lines_events_with_categories_and_extra_keys_land_the_same(workbenc
     assert {t: d for t, d in differences.items() if d[1] or d[2]} == {}
 
 
+def test_sendgrids_documented_keys_are_columns_and_land_as_python_writes_them(workbench, tmp_path):
+    """tls, sg_machine_open and bounce_classification are SendGrid's own keys (export-formats.md 3.1):
+    declared columns, so a stream of only documented keys keeps nothing in _extra, and DuckDB's
+    columnar reader writes a number, a boolean and a string as Python's reader does."""
+    lines = [_event(sg_event_id="e1", tls=1, ip="192.0.2.1"),
+             _event(sg_event_id="e2", event="open", sg_machine_open=False, useragent="Mozilla/5.0"),
+             _event(sg_event_id="e3", event="bounce", type="bounce", status="5.1.1",
+                    bounce_classification="Invalid Address", attempt="1", tls=0)]
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    python = _load(workbench, tmp_path / "python.duckdb", [path], None)
+    bulk = _load(workbench, tmp_path / "bulk.duckdb", [path], 0)
+    assert bulk.bulk and python.loaded[0]["rows"] == bulk.loaded[0]["rows"] == 3
+    assert {t: d for t, d in _raw_differences(tmp_path / "python.duckdb", tmp_path / "bulk.duckdb").items()
+            if d[1] or d[2]} == {}
+    con = duckdb.connect(str(tmp_path / "bulk.duckdb"), read_only=True)
+    try:
+        assert con.execute("select sg_event_id, tls, sg_machine_open, bounce_classification, _extra "
+                           "from raw.esp__event order by 1").fetchall() == [
+            ("e1", "1", None, None, None), ("e2", None, "false", None, None),
+            ("e3", "0", None, "Invalid Address", None)]
+    finally:
+        con.close()
+
+
 @pytest.mark.parametrize("bad, problem", [("not json", "malformed JSON"), ('{"email": "a@b.se"}', "lacks"),
                                           ("", None), ('[1]', "not a JSON object"),
                                           (_event(timestamp="yesterday"), "unix time")])

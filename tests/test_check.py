@@ -199,18 +199,27 @@ def test_dsar_due_lists_open_requests_with_days_left(demo_db):
     assert all(later[d["request_id"]] == d["days_left"] - 6 for d in due if d["request_id"] in later)
 
 
-def test_the_check_process_does_not_build_jsonschema_s_iri_grammars():
+def test_the_check_process_does_not_build_jsonschema_s_iri_grammars_nor_import_spark():
     """gx_runner marks rfc3987_syntax absent before GX imports jsonschema (0.9 s of grammars for a
-    format GX never validates); GX still imports and jsonschema still validates."""
+    format GX never validates), and pyspark on DuckDB (0.3-0.4 s); GX still imports and makes its
+    context, and jsonschema still validates. On Spark, pyspark is left alone."""
     import subprocess
     import sys
 
     code = ("import sys\n"
-            "from insyn.gx_runner import _without_iri_formats\n"
-            "_without_iri_formats()\n"
-            "import great_expectations, jsonschema\n"
-            "assert sys.modules['rfc3987_syntax'] is None\n"
+            "from insyn.gx_runner import _without_unused_modules\n"
+            "_without_unused_modules(spark=False)\n"
+            "import great_expectations as gx, jsonschema\n"
+            "assert sys.modules['rfc3987_syntax'] is None and sys.modules['pyspark'] is None\n"
+            "gx.get_context(mode='ephemeral')\n"
             "jsonschema.validate({'a': 1}, {'type': 'object', 'properties': {'a': {'type': 'integer'}}})\n"
             "print('ok')\n")
+    spark = ("import sys\n"
+             "from insyn.gx_runner import _without_unused_modules\n"
+             "_without_unused_modules(spark=True)\n"
+             "import great_expectations\n"
+             "print('ok' if sys.modules.get('pyspark') is not None else 'no pyspark')\n")
+    assert subprocess.run([sys.executable, "-c", spark], capture_output=True, text=True,
+                          timeout=120).stdout.strip() == "ok"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
