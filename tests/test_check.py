@@ -202,7 +202,7 @@ def test_dsar_due_lists_open_requests_with_days_left(demo_db):
 def test_the_check_process_does_not_build_jsonschema_s_iri_grammars_nor_import_spark():
     """gx_runner marks rfc3987_syntax absent before GX imports jsonschema (0.9 s of grammars for a
     format GX never validates), and pyspark on DuckDB (0.3-0.4 s); GX still imports and makes its
-    context, and jsonschema still validates. On Spark, pyspark is left alone."""
+    context, and jsonschema still validates."""
     import subprocess
     import sys
 
@@ -214,12 +214,24 @@ def test_the_check_process_does_not_build_jsonschema_s_iri_grammars_nor_import_s
             "gx.get_context(mode='ephemeral')\n"
             "jsonschema.validate({'a': 1}, {'type': 'object', 'properties': {'a': {'type': 'integer'}}})\n"
             "print('ok')\n")
-    spark = ("import sys\n"
-             "from insyn.gx_runner import _without_unused_modules\n"
-             "_without_unused_modules(spark=True)\n"
-             "import great_expectations\n"
-             "print('ok' if sys.modules.get('pyspark') is not None else 'no pyspark')\n")
-    assert subprocess.run([sys.executable, "-c", spark], capture_output=True, text=True,
-                          timeout=120).stdout.strip() == "ok"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
+
+
+def test_the_duckdb_check_process_runs_every_suite_without_importing_spark(demo_db):
+    """What `insyn check` starts (gx_runner.main): every suite runs, and pyspark, installed for the
+    Spark engine, is never imported."""
+    import subprocess
+    import sys
+
+    wb, db = demo_db
+    code = ("import sys\n"
+            "from insyn import gx_runner\n"
+            f"gx_runner.main(['--db', {str(db)!r}, '--workbench', {str(wb)!r}, "
+            f"'--suites', {str(REPO / 'expectations' / 'suites.py')!r}, '--pipelines', {str(REPO / 'pipelines')!r}])\n"
+            "print('\\npyspark imported' if sys.modules.get('pyspark') is not None else '\\nno pyspark')\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    results, marker = proc.stdout.rstrip("\n").rsplit("\n", 1)
+    assert proc.returncode == 0 and marker == "no pyspark", proc.stderr[-2000:]
+    rows = json.loads(results)
+    assert len(rows) > 20 and all(r["exception"] is None for r in rows)

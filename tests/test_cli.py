@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from helpers import CONTACT_HEADER, REPO, contact_row, sf_csv, write
+from helpers import CONTACT_HEADER, REPO, SAMPLE, contact_row, sf_csv, write
 
 pytestmark = pytest.mark.cli
 
@@ -124,10 +124,14 @@ def test_a_dashboard_port_in_use_is_a_clear_error_not_an_internal_one(loaded, in
     assert "http://" not in result.out          # no address printed that nothing answers on
 
 
-@pytest.mark.parametrize(("day", "command"), [("0001-01-01", ("build",)), ("9999-12-31", ("findings",)),
-                                            ("1899-12-31", ("purge", "--dry-run"))])
+@pytest.mark.parametrize(("day", "command"), [("0001-01-01", ("build", "--as-of")),
+                                            ("9999-12-31", ("findings", "--as-of")),
+                                            ("1899-12-31", ("purge", "--dry-run", "--as-of")),
+                                            ("0005-01-01", ("schedule", "run", "--now")),
+                                            ("1", ("audit", "--year")),
+                                            ("0001-01-01", ("load", str(SAMPLE), "--exported-at"))])
 def test_a_date_no_calendar_can_hold_is_refused_as_input_not_a_crash(insyn_process, db, day, command):
-    r = insyn_process(*command, "--as-of", day)
+    r = insyn_process(*command, day)
     assert r.code == 2 and f"{day}: outside the years Insyn takes (1900–2999)" in r.err
     assert "Traceback" not in r.err
     assert not db.exists()   # refused before anything was opened

@@ -307,3 +307,34 @@ def test_register_saved_as_excel_unicode_text_is_detected(tmp_path, insyn, query
     data = REGISTER.replace(";", "\t").encode("utf-16")
     assert insyn("load", write(tmp_path / "register.txt", data)).code == 0
     assert query("select count(*), min(name) from raw.register__requests") == [(2, "Per Ek")]
+
+
+def test_a_key_sources_toml_comes_to_declare_moves_out_of_extra_in_rows_loaded_before(tmp_path):
+    """A warehouse loaded while `tls` was not declared kept it in `_extra`; once sources.toml
+    declares it, the next load moves those values to the new column, so an event loaded before and
+    the same event loaded after read the same (the access report shows it once)."""
+    import duckdb
+
+    from insyn.cli import main
+
+    from helpers import copy_workbench
+
+    wb, db = copy_workbench(tmp_path / "wb")
+    sources = wb / "pipelines" / "sources.toml"
+    declared = sources.read_text(encoding="utf-8")
+    assert '"ip", "tls", "useragent"' in declared
+    sources.write_text(declared.replace('"ip", "tls", "useragent"', '"ip", "useragent"'), encoding="utf-8")
+    event = {"email": "per@example.se", "timestamp": 1767225600, "event": "delivered", "sg_event_id": "e1",
+             "tls": 1, "custom": "x"}
+    write(tmp_path / "a" / "events.jsonl", json.dumps(event))
+    write(tmp_path / "b" / "events.jsonl", json.dumps({**event, "sg_event_id": "e2"}))
+    args = ["--workbench", str(wb), "--db", str(db), "-q", "load"]
+    assert main([*args, str(tmp_path / "a" / "events.jsonl")]) == 0
+    sources.write_text(declared, encoding="utf-8")
+    assert main([*args, str(tmp_path / "b" / "events.jsonl")]) == 0
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        assert con.execute("select sg_event_id, tls, _extra from raw.esp__event order by 1").fetchall() == [
+            ("e1", "1", '{"custom":"x"}'), ("e2", "1", '{"custom":"x"}')]
+    finally:
+        con.close()

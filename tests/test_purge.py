@@ -56,7 +56,7 @@ def test_purging_the_expired_log_lines_clears_the_retention_finding_and_is_recor
         assert con.execute("select count(*) from marts.fct_weblog_lines").fetchone()[0] > 0
     finally:
         con.close()
-    # the findings are rebuilt (a purge makes the last build stale) and the rule is now kept
+    # the purge rebuilt the models: the rule is now kept
     after = insyn("-q", "findings", "--as-of", AS_OF.isoformat(), "--rule", "weblog.retention_exceeded",
                   "--format", "json").json()["findings"]
     assert after == []
@@ -66,6 +66,49 @@ def test_purging_the_expired_log_lines_clears_the_retention_finding_and_is_recor
         == [(0,)]
     again = insyn("purge", "--as-of", AS_OF.isoformat(), "--format", "json").json()
     assert again["rows"] == 0 and again["purge_id"] is None
+
+
+def _old_lines_in(path: Path, tables=(("raw.weblog__access", "time_local__utc"),
+                                      ("staging.stg_weblog__requests", "requested_at"))) -> dict[str, int]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return {table: con.execute(f"select count(*) from {table} where {column} < timestamp '2025-10-23 22:00:00'")
+                .fetchone()[0] for table, column in tables}
+    finally:
+        con.close()
+
+
+def test_a_purge_whose_clean_up_failed_is_finished_by_the_next_purge(insyn, query, db, monkeypatch):
+    """The purge commits its deletions first; if the rebuild, the compaction or the publish after it
+    fails (a full disk), the next `insyn purge` does them, though it finds nothing new to delete."""
+    from insyn import erasure
+
+    assert insyn("-q", "load", SAMPLE).code == 0
+    assert insyn("-q", "build", "--as-of", AS_OF.isoformat()).code == 0
+    real_compact = erasure.compact
+
+    def disk_full(path):
+        raise duckdb.IOException("could not write file: No space left on device")
+
+    monkeypatch.setattr(erasure, "compact", disk_full)
+    failed = insyn("purge", "--as-of", AS_OF.isoformat())
+    assert failed.code != 0 and "Traceback" not in failed.err
+    assert query("select count(*) from raw.weblog__access where time_local__utc < timestamp '2025-10-23 22:00:00'") \
+        == [(0,)]   # the deletions were committed
+    assert query("select count(*) from audit.purges_settled") == [(0,)]
+    assert any(_old_lines_in(p, (("raw.weblog__access", "time_local__utc"),))["raw.weblog__access"]
+               for p in layout(db).published.glob("insyn-*.duckdb"))   # not yet replaced
+
+    monkeypatch.setattr(erasure, "compact", real_compact)
+    again = insyn("purge", "--as-of", AS_OF.isoformat(), "--format", "json")
+    assert again.code == 0 and again.json()["rows"] == 0
+    assert query("select purge_id from audit.purges_settled") == [(1,)]
+    (snapshot,) = layout(db).published.glob("insyn-*.duckdb")
+    assert _old_lines_in(snapshot) == {"raw.weblog__access": 0, "staging.stg_weblog__requests": 0}
+    assert _old_lines_in(db) == {"raw.weblog__access": 0, "staging.stg_weblog__requests": 0}
+    # settled: a third purge has nothing to do and publishes nothing
+    assert insyn("purge", "--as-of", AS_OF.isoformat()).code == 0
+    assert list(layout(db).published.glob("insyn-*.duckdb")) == [snapshot]
 
 
 def test_old_snapshots_go_but_the_latest_of_each_source_stays_however_old(tmp_path, insyn, query):
@@ -171,3 +214,16 @@ def test_a_bad_retention_setting_names_the_file_and_key(tmp_path, setting, probl
     with contextlib.redirect_stderr(err):
         code = main(["--workbench", str(root), "purge", "--dry-run"])
     assert code == 2 and f"insyn.toml: {problem}" in err.getvalue()
+
+
+def test_a_purge_beside_a_running_insyn_run_is_refused_and_deletes_nothing(insyn, query, db):
+    from insyn.db import run_lock
+
+    assert insyn("-q", "load", SAMPLE).code == 0
+    with run_lock(db):   # an `insyn run` between its steps
+        r = insyn("purge", "--as-of", AS_OF.isoformat())
+        assert r.code == 3 and "another `insyn run` is working on this warehouse" in r.err
+        assert insyn("purge", "--as-of", AS_OF.isoformat(), "--dry-run").code == 0   # reading is fine
+    assert query("select count(*) from audit.purges") == [(0,)]
+    assert query("select count(*) from raw.weblog__access where time_local__utc < timestamp '2025-10-23 22:00:00'") \
+        == [(37,)]

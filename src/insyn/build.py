@@ -28,7 +28,7 @@ import duckdb
 import yaml
 
 from .config import WEEKDAYS, Policy
-from .dates import add_months
+from .dates import add_months, outside_years
 from .db import ident, insert_rows, table_exists, transaction
 from .errors import InsynError
 from .ledger import Erasures
@@ -264,6 +264,8 @@ def calendar_rows(policy: Policy, as_of: dt.date) -> list[tuple]:
     day, a public holiday of the policy's country, or an extra day)."""
     import holidays
 
+    if outside_years(as_of):   # the CLI refuses such a date; an as-of derived from data may not be
+        raise InsynError(f"as-of {outside_years(as_of)}")
     first = dt.date(as_of.year - 10, 1, 1)
     last = dt.date(as_of.year + 2, 12, 31)
     public = holidays.country_holidays(policy.holiday_country, years=range(first.year, last.year + 1))

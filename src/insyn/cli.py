@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .dates import outside_years
 from .errors import InsynError
 from .workbench import Workbench
 
@@ -42,20 +43,24 @@ COMMANDS_HELP = """commands:
 """
 
 
-# A date outside these years is a typo; the working-day calendar also spans ten years before an
-# as-of and two after it, which Python's dates cannot hold near their ends.
-DATE_YEARS = range(1900, 3000)
-
-
 def _date(value: str) -> dt.date:
     try:
         day = dt.date.fromisoformat(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
-    if day.year not in DATE_YEARS:
-        raise argparse.ArgumentTypeError(
-            f"{value}: outside the years Insyn takes ({DATE_YEARS.start}–{DATE_YEARS.stop - 1})")
+    if outside_years(day):
+        raise argparse.ArgumentTypeError(outside_years(day))
     return day
+
+
+def _year(value: str) -> int:
+    try:
+        year = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a year: {value!r}") from None
+    if outside_years(year):
+        raise argparse.ArgumentTypeError(outside_years(year))
+    return year
 
 
 def _err(message: str) -> None:
@@ -258,9 +263,12 @@ def cmd_schedule_run(app: Workbench, args) -> int:
 
 def _parse_now(value: str) -> dt.datetime:
     try:
-        return dt.datetime.fromisoformat(value)
+        now = dt.datetime.fromisoformat(value)
     except ValueError:
         raise InsynError(f"--now: not an ISO date or date-time: {value!r}") from None
+    if outside_years(now):
+        raise InsynError(f"--now: {outside_years(now)}")
+    return now
 
 
 def cmd_dsar_due(app: Workbench, args) -> int:
@@ -569,7 +577,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_docs)
 
     p = sub.add_parser("audit", help="build the yearly audit pack, or verify one against its manifest")
-    p.add_argument("--year", type=int, metavar="YEAR", help="the calendar year audited")
+    p.add_argument("--year", type=_year, metavar="YEAR", help="the calendar year audited")
     p.add_argument("--as-of", type=_date, metavar="DATE", help="default: the year's last day or today, whichever is earlier")
     p.add_argument("--lang", choices=("sv", "en"), help="report language (default: insyn.toml)")
     p.add_argument("--out", metavar="DIR", help="where packs go (default: insyn.toml audit_packs)")

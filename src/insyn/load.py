@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from . import __version__, readers
 from .config import Policy
+from .dates import outside_years
 from .db import ident, insert_arrow, insert_rows, transaction
 from .errors import InputError, InsynError
 from .files import sha256_file
@@ -116,6 +117,8 @@ def parse_exported_at(value: str) -> dt.datetime:
         stamp = dt.datetime.fromisoformat(value.strip())
     except ValueError:
         raise InsynError(f"--exported-at: not an ISO date or date-time: {value!r}") from None
+    if outside_years(stamp):
+        raise InsynError(f"--exported-at: {outside_years(stamp)}")
     if stamp.tzinfo is not None:
         stamp = stamp.astimezone(dt.timezone.utc).replace(tzinfo=None)
     return stamp
@@ -127,9 +130,11 @@ def _folder_date(parts: list[str]) -> dt.datetime | None:
         m = _DATE_DIR.match(part)
         if m:
             try:
-                return dt.datetime(int(m[1]), int(m[2]), int(m[3]))
+                day = dt.datetime(int(m[1]), int(m[2]), int(m[3]))
             except ValueError:
                 continue
+            if not outside_years(day):   # a folder named 0001-01-01 is no export date
+                return day
     return None
 
 

@@ -167,6 +167,19 @@ def _record(con, purge_id: int, now: dt.datetime, the_plan: PurgePlan, reason: s
                  "rows": f["rows_deleted"]})
 
 
+def unsettled(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Purges whose rows may still be in the models, the file's free pages or a snapshot."""
+    return [r[0] for r in con.execute(
+        "select distinct purge_id from audit.purges where purge_id not in "
+        "(select purge_id from audit.purges_settled) order by 1").fetchall()]
+
+
+def settle(con: duckdb.DuckDBPyConnection, purge_ids: list[int]) -> None:
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    with transaction(con):
+        con.execute("insert into audit.purges_settled select unnest($ids), $at", {"ids": purge_ids, "at": now})
+
+
 def prepare(con: duckdb.DuckDBPyConnection, sources: Sources) -> None:
     """The tables a plan reads, on a warehouse that may not have them yet."""
     with transaction(con):

@@ -14,6 +14,8 @@ column_docs) are made by the build, not here.
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 
 from .db import ident, raw_columns
@@ -85,6 +87,9 @@ AUDIT_DDL = [
     """create table if not exists audit.purges (
         purge_id bigint, purged_at timestamp, as_of date, reason varchar, raw_table varchar,
         file_id bigint, file varchar, exported_at timestamp, rows_deleted bigint)""",
+    # a purge is settled once the models are rebuilt without its rows, the file compacted and the
+    # snapshots replaced; one that is not (a step after its commit failed) is settled by the next purge
+    """create table if not exists audit.purges_settled (purge_id bigint, settled_at timestamp)""",
     # insyn schedule run: each job's runs
     """create table if not exists audit.schedule_runs (
         job varchar, period varchar, as_of date, started_at timestamp, finished_at timestamp,
@@ -109,8 +114,10 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, sources: Sources) -> None:
         utc_columns = [column_key(c) + "__utc" for c in kind.timestamps]
         if raw_columns(con, table):
             # an older warehouse meets a newer sources.toml: add what it declares
-            add_missing_columns(con, table, text_columns)
+            added = add_missing_columns(con, table, text_columns)
             add_missing_columns(con, table, utc_columns, "TIMESTAMP")
+            if "_extra" in kind.loader_columns:
+                _move_out_of_extra(con, table, [c for c in (*kind.required, *kind.columns) if column_key(c) in added])
             continue
         cols = [f"{ident(n)} {t}" for n, t in LINEAGE]
         cols += [f"{ident(c)} VARCHAR" for c in text_columns]
@@ -123,11 +130,28 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, sources: Sources) -> None:
         )
 
 
-def add_missing_columns(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], sql_type: str = "VARCHAR") -> None:
-    """Columns an export brings that the raw table lacks are added (as text)."""
+def add_missing_columns(con: duckdb.DuckDBPyConnection, table: str, columns: list[str],
+                        sql_type: str = "VARCHAR") -> list[str]:
+    """Columns an export brings that the raw table lacks are added (as text); those added."""
     assert sql_type in ("VARCHAR", "TIMESTAMP")
     have = set(raw_columns(con, table))
+    added = []
     for col in columns:
         if col not in have:
             con.execute(f"alter table raw.{ident(table)} add column {ident(col)} {sql_type}")
             have.add(col)
+            added.append(col)
+    return added
+
+
+def _move_out_of_extra(con: duckdb.DuckDBPyConnection, table: str, keys: list[str]) -> None:
+    """A key sources.toml now declares was kept in `_extra` (the keys not declared, as a JSON object)
+    by earlier loads: its values move to the new column, as a load now writes them, so that a row
+    reads the same whenever it was loaded (the access report shows each event once)."""
+    for key in keys:
+        path = "$." + json.dumps(key)
+        con.execute(f"""update raw.{ident(table)}
+                        set {ident(column_key(key))} = json_extract_string(_extra, $path),
+                            _extra = nullif(cast(json_merge_patch(_extra, $patch) as varchar), '{{}}')
+                        where _extra is not null and json_exists(_extra, $path)""",
+                    {"path": path, "patch": json.dumps({key: None})})

@@ -543,45 +543,56 @@ class Workbench:
         return check_import(Path(path), self.erasures())
 
     def purge(self, as_of: dt.date, dry_run: bool = False) -> Purged:
-        """The workbench's own retention: raw rows past it (purge.py), then files past [retention]."""
+        """The workbench's own retention: raw rows past it (purge.py), then files past [retention].
+        Not beside an `insyn run` (it would rebuild under the run's steps): refused, as a second run is."""
         from . import purge
-        from .db import table_exists
+        from .db import run_lock, table_exists
 
         self.engine.require_raw_layer("purge")
         warehouse = self.layout.warehouse
         if not warehouse.exists():
             raise InsynError(f"{warehouse}: no warehouse yet: nothing to purge")
-        con = self.connect(read_only=dry_run)
-        try:
-            if not table_exists(con, "audit", "files"):
-                raise InsynError(f"{warehouse}: nothing loaded yet: nothing to purge")
-            if not dry_run:
-                purge.prepare(con, self.sources)
-            the_plan = purge.plan(con, self.sources, self.policy, self.settings.snapshot_months, as_of)
-            purge_id = None
-            if not dry_run and the_plan.rows + len(the_plan.files):
-                purge_id = purge.purge(con, self.sources, the_plan)
-        finally:
-            con.close()
-        if purge_id is not None:
-            self._after_purge()
+        with contextlib.nullcontext() if dry_run else run_lock(warehouse):
+            con = self.connect(read_only=dry_run)
+            try:
+                if not table_exists(con, "audit", "files"):
+                    raise InsynError(f"{warehouse}: nothing loaded yet: nothing to purge")
+                if not dry_run:
+                    purge.prepare(con, self.sources)
+                the_plan = purge.plan(con, self.sources, self.policy, self.settings.snapshot_months, as_of)
+                purge_id, unsettled = None, []
+                if not dry_run and the_plan.rows + len(the_plan.files):
+                    purge_id = purge.purge(con, self.sources, the_plan)
+                if not dry_run:
+                    unsettled = purge.unsettled(con)   # this one, or an earlier one a failure left
+            finally:
+                con.close()
+            if unsettled:
+                self._after_purge(unsettled)
         files = purge.purge_files(ledger=self.layout.ledger, access_log=self.layout.access_log,
                                   secrets=self.settings.secrets, reports=self.layout.reports,
                                   deletion_tasks=self.layout.deletion_tasks, retention=self.settings.retention,
                                   as_of=as_of, dry_run=dry_run)
         return Purged(the_plan, purge_id, files)
 
-    def _after_purge(self) -> None:
+    def _after_purge(self, purge_ids: list[int]) -> None:
         """As after an erasure, nothing readers can open keeps what was purged: the models built
         from it are rebuilt (at the as-of they were built for), the warehouse is rewritten so that
-        freed pages keep nothing, and every earlier snapshot makes way for a fresh one."""
+        freed pages keep nothing, and every earlier snapshot makes way for a fresh one. The purges
+        are settled only then: if a step fails, the next `insyn purge` does them again."""
         from .erasure import compact
+        from .purge import settle
         from .snapshot import remove_published
 
         as_of = self.built_as_of()
         if as_of is not None:
             self.engine.build(self, as_of)
         compact(self.layout.warehouse)
+        con = self.connect()
+        try:
+            settle(con, purge_ids)
+        finally:
+            con.close()
         remove_published(self.layout.published)
         self.publish()
 
