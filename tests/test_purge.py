@@ -43,6 +43,7 @@ def test_purging_the_expired_log_lines_clears_the_retention_finding_and_is_recor
     assert len(list(layout(db).published.glob("insyn-*.duckdb"))) > 1   # the load's and the build's
     r = insyn("purge", "--as-of", AS_OF.isoformat())
     assert r.code == 0 and "deleted 37 raw rows" in r.out and "purge 1" in r.out
+    assert f"rebuilding the models as of {AS_OF.isoformat()} without the purged rows" in r.err   # said, not silent
     # no snapshot for the dashboard keeps the purged lines: one, made after the purge, whose models
     # were rebuilt without them (not only the raw layer)
     (snapshot,) = layout(db).published.glob("insyn-*.duckdb")

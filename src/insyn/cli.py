@@ -360,7 +360,7 @@ def cmd_purge(app: Workbench, args) -> int:
     from .output import print_json, print_table
 
     as_of = args.as_of or dt.date.today()
-    the_plan, purge_id, files = app.purge(as_of, dry_run=args.dry_run)
+    the_plan, purge_id, files = app.purge(as_of, dry_run=args.dry_run, progress=_progress_of(args))
     code = 1 if files.unreachable else 0   # a copy past its retention is still somewhere: say so
     if args.format == "json":
         print_json({**the_plan.as_json(), "dry_run": args.dry_run, "purge_id": purge_id,

@@ -47,9 +47,14 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
     # (in a Jupyter kernel DuckDB refuses to touch the setting without ipywidgets; it draws none there)
     with contextlib.suppress(duckdb.InvalidInputException):
         con.execute("set enable_progress_bar = false")
+    apply_settings(con)
+    return con
+
+
+def apply_settings(con: duckdb.DuckDBPyConnection) -> None:
+    """The installation's memory limit, threads and spill folder, on any connection Insyn opens."""
     for name, value in SETTINGS.items():   # names from config.DUCKDB_SETTINGS only
         con.execute(f"set {name} = $value", {"value": value})
-    return con
 
 
 @contextlib.contextmanager

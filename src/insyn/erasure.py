@@ -36,7 +36,7 @@ from pathlib import Path
 import duckdb
 
 from .csvsafe import line, neutralise
-from .db import ident, insert_rows, raw_columns, transaction
+from .db import apply_settings, ident, insert_rows, raw_columns, transaction
 from .errors import InputError, InsynError
 from .files import write_private
 from .ledger import (HASH_PREFIX, Erasures, Ledger, email_hash, id_hash, recorded_path, salt as get_salt,
@@ -173,6 +173,7 @@ def compact(db_path: Path) -> None:
     fresh.unlink(missing_ok=True)
     con = duckdb.connect()
     try:
+        apply_settings(con)   # the configured memory limit holds for a rewrite of the whole file too
         con.execute("attach $p as old (read_only)", {"p": str(db_path)})
         con.execute("attach $p as fresh", {"p": str(fresh)})
         con.execute("copy from database old to fresh")

@@ -542,7 +542,7 @@ class Workbench:
 
         return check_import(Path(path), self.erasures())
 
-    def purge(self, as_of: dt.date, dry_run: bool = False) -> Purged:
+    def purge(self, as_of: dt.date, dry_run: bool = False, progress=None) -> Purged:
         """The workbench's own retention: raw rows past it (purge.py), then files past [retention].
         Not beside an `insyn run` (it would rebuild under the run's steps): refused, as a second run is."""
         from . import purge
@@ -568,14 +568,14 @@ class Workbench:
             finally:
                 con.close()
             if unsettled:
-                self._after_purge(unsettled)
+                self._after_purge(unsettled, progress or (lambda message: None))
         files = purge.purge_files(ledger=self.layout.ledger, access_log=self.layout.access_log,
                                   secrets=self.settings.secrets, reports=self.layout.reports,
                                   deletion_tasks=self.layout.deletion_tasks, retention=self.settings.retention,
                                   as_of=as_of, dry_run=dry_run)
         return Purged(the_plan, purge_id, files)
 
-    def _after_purge(self, purge_ids: list[int]) -> None:
+    def _after_purge(self, purge_ids: list[int], say) -> None:
         """As after an erasure, nothing readers can open keeps what was purged: the models built
         from it are rebuilt (at the as-of they were built for), the warehouse is rewritten so that
         freed pages keep nothing, and every earlier snapshot makes way for a fresh one. The purges
@@ -586,7 +586,9 @@ class Workbench:
 
         as_of = self.built_as_of()
         if as_of is not None:
+            say(f"rebuilding the models as of {as_of} without the purged rows ...")
             self.engine.build(self, as_of)
+        say("rewriting the warehouse file and replacing the dashboard's snapshots ...")
         compact(self.layout.warehouse)
         con = self.connect()
         try:
