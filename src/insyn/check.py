@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 
 from . import findings as findings_mod
-from .db import insert_rows, transaction
+from .db import ident, insert_rows, transaction
 from .errors import InsynError
 from .schema import ensure_audit
 
@@ -133,6 +133,8 @@ def record(con: duckdb.DuckDBPyConnection, as_of: dt.date, results: list[dict], 
                     [(run_id, r["suite"], r["expectation_type"], r["column"], r["check"], r["rule"], r["severity"],
                       r["legal_reference"], r["description"], r["success"], r["element_count"],
                       r["unexpected_count"], r["exception"]) for r in results])
-        insert_rows(con, "audit.findings_history", ["check_run_id", "as_of", *findings_mod.FINDING_COLUMNS],
-                    [(run_id, as_of, *(f[c] for c in findings_mod.FINDING_COLUMNS)) for f in findings_mod.read(con)])
+        # in SQL: 68,000 findings at 500 k contacts took 1.0-1.4 s through Python, 0.05 s so
+        columns = ", ".join(ident(c) for c in findings_mod.FINDING_COLUMNS)
+        con.execute(f"insert into audit.findings_history (check_run_id, as_of, {columns}) "
+                    f"select $id, $as_of, {columns} from audit.current_findings", {"id": run_id, "as_of": as_of})
     return run_id
