@@ -265,3 +265,14 @@ def test_record_numbers_follow_the_file_when_duckdb_reads_in_parallel(workbench,
     assert con.execute("select count(*), count(*) filter (where 'C' || _record_no <> id or _line_no <> _record_no + 1 "
                        "+ (_record_no - 1) // 50000) from raw.salesforce__contact").fetchone() == (200000, 0)
     con.close()
+
+
+@pytest.mark.parametrize("key", ["läsare", "smtp-id", 'a"b', "ключ"])
+def test_a_json_path_finds_its_key_as_written_non_ascii_included(key):
+    """DuckDB's JSON paths read no \\u escapes: a declared key "läsare" written as "l\\u00e4sare" found
+    nothing, and its value was lost from both its column and _extra."""
+    from insyn.bulk import json_path
+
+    con = duckdb.connect()
+    assert con.execute("select json_extract_string($doc, $path)",
+                       {"doc": json.dumps({key: "x", "other": 1}), "path": json_path(key)}).fetchone() == ("x",)

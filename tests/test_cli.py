@@ -129,9 +129,11 @@ def test_a_dashboard_port_in_use_is_a_clear_error_not_an_internal_one(loaded, in
                                             ("1899-12-31", ("purge", "--dry-run", "--as-of")),
                                             ("0005-01-01", ("schedule", "run", "--now")),
                                             ("1", ("audit", "--year")),
-                                            ("0001-01-01", ("load", str(SAMPLE), "--exported-at"))])
+                                            ("0001-01-01", ("load", str(SAMPLE), "--exported-at")),
+                                            ("1899-12-31", ("load", str(SAMPLE), "--exported-at"))])
 def test_a_date_no_calendar_can_hold_is_refused_as_input_not_a_crash(insyn_process, db, day, command):
-    r = insyn_process(*command, day)
+    given = "1900-01-01T00:30+01:00" if command[0] == "load" and day.startswith("1899") else day   # UTC: 1899
+    r = insyn_process(*command, given)
     assert r.code == 2 and f"{day}: outside the years Insyn takes (1900–2999)" in r.err
     assert "Traceback" not in r.err
     assert not db.exists()   # refused before anything was opened

@@ -83,17 +83,23 @@ def test_a_purge_whose_clean_up_failed_is_finished_by_the_next_purge(insyn, quer
     """The purge commits its deletions first; if the rebuild, the compaction or the publish after it
     fails (a full disk), the next `insyn purge` does them, though it finds nothing new to delete."""
     from insyn import erasure
+    from insyn import purge as purge_mod
 
     assert insyn("-q", "load", SAMPLE).code == 0
     assert insyn("-q", "build", "--as-of", AS_OF.isoformat()).code == 0
-    real_compact = erasure.compact
+    real_compact, real_files = erasure.compact, purge_mod.purge_files
 
     def disk_full(path):
         raise duckdb.IOException("could not write file: No space left on device")
 
     monkeypatch.setattr(erasure, "compact", disk_full)
+    retention_steps = []
+    monkeypatch.setattr(purge_mod, "purge_files", lambda **kw: retention_steps.append(kw) or real_files(**kw))
     failed = insyn("purge", "--as-of", AS_OF.isoformat())
-    assert failed.code != 0 and "Traceback" not in failed.err
+    assert failed.code == 5 and "Traceback" not in failed.err
+    assert ("purge 1: the rows are deleted, but rebuilding the models, rewriting the warehouse file or replacing "
+            "the dashboard's snapshots did not finish (IOException); run `insyn purge` again" in failed.err)
+    assert len(retention_steps) == 1   # the files past [retention] went all the same
     assert query("select count(*) from raw.weblog__access where time_local__utc < timestamp '2025-10-23 22:00:00'") \
         == [(0,)]   # the deletions were committed
     assert query("select count(*) from audit.purges_settled") == [(0,)]
@@ -110,6 +116,25 @@ def test_a_purge_whose_clean_up_failed_is_finished_by_the_next_purge(insyn, quer
     # settled: a third purge has nothing to do and publishes nothing
     assert insyn("purge", "--as-of", AS_OF.isoformat()).code == 0
     assert list(layout(db).published.glob("insyn-*.duckdb")) == [snapshot]
+
+
+def test_a_purge_is_not_settled_while_an_earlier_snapshot_may_hold_its_rows(insyn, query, db, monkeypatch):
+    from insyn import snapshot
+
+    assert insyn("-q", "load", SAMPLE).code == 0
+    real_remove = snapshot.remove_published
+
+    def cannot_remove(folder):
+        raise PermissionError("snapshot folder")
+
+    monkeypatch.setattr(snapshot, "remove_published", cannot_remove)
+    assert insyn("purge", "--as-of", AS_OF.isoformat()).code == 5
+    assert query("select count(*) from audit.purges_settled") == [(0,)]
+    monkeypatch.setattr(snapshot, "remove_published", real_remove)
+    assert insyn("purge", "--as-of", AS_OF.isoformat()).code == 0
+    assert query("select purge_id from audit.purges_settled") == [(1,)]
+    (snapshot_file,) = layout(db).published.glob("insyn-*.duckdb")
+    assert _old_lines_in(snapshot_file, (("raw.weblog__access", "time_local__utc"),)) == {"raw.weblog__access": 0}
 
 
 def test_old_snapshots_go_but_the_latest_of_each_source_stays_however_old(tmp_path, insyn, query):

@@ -221,7 +221,8 @@ def load_json_lines(con, kind: SourceKind, path: Path, *, physical_lines: int, p
 
 
 def json_path(key: str) -> str:
-    return "$." + json.dumps(key)
+    # a key as written: DuckDB's JSON paths do not read \u escapes ("läsare" would match nothing)
+    return "$." + json.dumps(key, ensure_ascii=False)
 
 
 def provenance(load_id: int, file_id: int, exported_at: dt.datetime) -> dict:

@@ -10,6 +10,7 @@ EXIT_OK = 0
 EXIT_FOUND = 1
 EXIT_INPUT = 2
 EXIT_BUSY = 3
+EXIT_UNFINISHED = 5
 
 
 class InsynError(Exception):
@@ -44,3 +45,9 @@ class ConfigError(InsynError):
 
 class WarehouseBusy(InsynError):
     exit_code = EXIT_BUSY
+
+
+class PurgeUnfinished(InsynError):
+    """A purge's deletions are committed but what must follow them failed: the next purge finishes it."""
+
+    exit_code = EXIT_UNFINISHED

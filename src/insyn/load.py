@@ -117,10 +117,13 @@ def parse_exported_at(value: str) -> dt.datetime:
         stamp = dt.datetime.fromisoformat(value.strip())
     except ValueError:
         raise InsynError(f"--exported-at: not an ISO date or date-time: {value!r}") from None
-    if outside_years(stamp):
-        raise InsynError(f"--exported-at: {outside_years(stamp)}")
     if stamp.tzinfo is not None:
-        stamp = stamp.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        try:
+            stamp = stamp.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        except OverflowError:
+            raise InsynError(f"--exported-at: {value.strip()}: outside the dates Python can hold") from None
+    if outside_years(stamp):   # in UTC, as it is stored
+        raise InsynError(f"--exported-at: {outside_years(stamp)}")
     return stamp
 
 

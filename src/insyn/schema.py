@@ -149,9 +149,9 @@ def _move_out_of_extra(con: duckdb.DuckDBPyConnection, table: str, keys: list[st
     by earlier loads: its values move to the new column, as a load now writes them, so that a row
     reads the same whenever it was loaded (the access report shows each event once)."""
     for key in keys:
-        path = "$." + json.dumps(key)
+        path = "$." + json.dumps(key, ensure_ascii=False)   # DuckDB's paths read no \u escapes
         con.execute(f"""update raw.{ident(table)}
                         set {ident(column_key(key))} = json_extract_string(_extra, $path),
                             _extra = nullif(cast(json_merge_patch(_extra, $patch) as varchar), '{{}}')
                         where _extra is not null and json_exists(_extra, $path)""",
-                    {"path": path, "patch": json.dumps({key: None})})
+                    {"path": path, "patch": json.dumps({key: None}, ensure_ascii=False)})

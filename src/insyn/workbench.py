@@ -20,7 +20,7 @@ from typing import Callable, NamedTuple
 
 from .accesslog import ACCESS_LOG_FILE
 from .config import WORKBENCH_ENV, Settings
-from .errors import InsynError
+from .errors import InsynError, PurgeUnfinished
 from .ledger import LEDGER_FILE
 
 STATE_SUFFIX = ".d"              # a warehouse's own state: <folder>/<warehouse file name>.d/
@@ -567,12 +567,14 @@ class Workbench:
                     unsettled = purge.unsettled(con)   # this one, or an earlier one a failure left
             finally:
                 con.close()
-            if unsettled:
-                self._after_purge(unsettled, progress or (lambda message: None))
-        files = purge.purge_files(ledger=self.layout.ledger, access_log=self.layout.access_log,
-                                  secrets=self.settings.secrets, reports=self.layout.reports,
-                                  deletion_tasks=self.layout.deletion_tasks, retention=self.settings.retention,
-                                  as_of=as_of, dry_run=dry_run)
+            try:
+                if unsettled:
+                    self._after_purge(unsettled, progress or (lambda message: None))
+            finally:   # the files past [retention] go whatever the models' clean-up did
+                files = purge.purge_files(ledger=self.layout.ledger, access_log=self.layout.access_log,
+                                          secrets=self.settings.secrets, reports=self.layout.reports,
+                                          deletion_tasks=self.layout.deletion_tasks,
+                                          retention=self.settings.retention, as_of=as_of, dry_run=dry_run)
         return Purged(the_plan, purge_id, files)
 
     def _after_purge(self, purge_ids: list[int], say) -> None:
@@ -584,19 +586,28 @@ class Workbench:
         from .purge import settle
         from .snapshot import remove_published
 
-        as_of = self.built_as_of()
-        if as_of is not None:
-            say(f"rebuilding the models as of {as_of} without the purged rows ...")
-            self.engine.build(self, as_of)
-        say("rewriting the warehouse file and replacing the dashboard's snapshots ...")
-        compact(self.layout.warehouse)
-        con = self.connect()
         try:
-            settle(con, purge_ids)
-        finally:
-            con.close()
-        remove_published(self.layout.published)
-        self.publish()
+            as_of = self.built_as_of()
+            if as_of is not None:
+                say(f"rebuilding the models as of {as_of} without the purged rows ...")
+                self.engine.build(self, as_of)
+            say("rewriting the warehouse file and replacing the dashboard's snapshots ...")
+            compact(self.layout.warehouse)
+            remove_published(self.layout.published)
+            con = self.connect()
+            try:
+                settle(con, purge_ids)
+            finally:
+                con.close()
+        except (Exception, KeyboardInterrupt) as exc:
+            # the deletions stay committed: say so, and how to finish (a message, never a value)
+            why = ("interrupted" if isinstance(exc, KeyboardInterrupt)
+                   else exc.message if isinstance(exc, InsynError) else type(exc).__name__)
+            raise PurgeUnfinished(
+                f"purge {', '.join(map(str, purge_ids))}: the rows are deleted, but rebuilding the models, "
+                f"rewriting the warehouse file or replacing the dashboard's snapshots did not finish ({why}); "
+                "run `insyn purge` again to finish it") from None
+        self.publish()   # no snapshot is left that holds the purged rows; any later command publishes too
 
     # ------------------------------------------------------------ outputs
 
