@@ -128,7 +128,6 @@ def test_a_dashboard_port_in_use_is_a_clear_error_not_an_internal_one(loaded, in
                                             ("9999-12-31", ("findings", "--as-of")),
                                             ("1899-12-31", ("purge", "--dry-run", "--as-of")),
                                             ("0005-01-01", ("schedule", "run", "--now")),
-                                            ("1", ("audit", "--year")),
                                             ("0001-01-01", ("load", str(SAMPLE), "--exported-at")),
                                             ("1899-12-31", ("load", str(SAMPLE), "--exported-at"))])
 def test_a_date_no_calendar_can_hold_is_refused_as_input_not_a_crash(insyn_process, db, day, command):
