@@ -108,7 +108,8 @@ def test_a_purge_whose_clean_up_failed_is_finished_by_the_next_purge(insyn, quer
 
     monkeypatch.setattr(erasure, "compact", real_compact)
     again = insyn("purge", "--as-of", AS_OF.isoformat(), "--format", "json")
-    assert again.code == 0 and again.json()["rows"] == 0
+    assert again.code == 0 and again.json()["rows"] == 0 and again.json()["purge_id"] is None
+    assert again.json()["finished_earlier_purges"] == [1]   # said, not only done
     assert query("select purge_id from audit.purges_settled") == [(1,)]
     (snapshot,) = layout(db).published.glob("insyn-*.duckdb")
     assert _old_lines_in(snapshot) == {"raw.weblog__access": 0, "staging.stg_weblog__requests": 0}
@@ -131,7 +132,8 @@ def test_a_purge_is_not_settled_while_an_earlier_snapshot_may_hold_its_rows(insy
     assert insyn("purge", "--as-of", AS_OF.isoformat()).code == 5
     assert query("select count(*) from audit.purges_settled") == [(0,)]
     monkeypatch.setattr(snapshot, "remove_published", real_remove)
-    assert insyn("purge", "--as-of", AS_OF.isoformat()).code == 0
+    finished = insyn("purge", "--as-of", AS_OF.isoformat())
+    assert finished.code == 0 and "finished purge 1: models rebuilt without its rows" in finished.out
     assert query("select purge_id from audit.purges_settled") == [(1,)]
     (snapshot_file,) = layout(db).published.glob("insyn-*.duckdb")
     assert _old_lines_in(snapshot_file, (("raw.weblog__access", "time_local__utc"),)) == {"raw.weblog__access": 0}

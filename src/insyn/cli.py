@@ -350,11 +350,12 @@ def cmd_purge(app: Workbench, args) -> int:
     from .output import print_json, print_table
 
     as_of = args.as_of or dt.date.today()
-    the_plan, purge_id, files = app.purge(as_of, dry_run=args.dry_run, progress=_progress_of(args))
+    the_plan, purge_id, files, finished = app.purge(as_of, dry_run=args.dry_run, progress=_progress_of(args))
+    earlier = [n for n in finished if n != purge_id]   # left unfinished by a failure, or by an older Insyn
     code = 1 if files.unreachable else 0   # a copy past its retention is still somewhere: say so
     if args.format == "json":
         print_json({**the_plan.as_json(), "dry_run": args.dry_run, "purge_id": purge_id,
-                    "retention": files.as_json()})
+                    "finished_earlier_purges": earlier, "retention": files.as_json()})
         return code
     rows = [[f["file_id"], f["file"], f["source"], f"{f['exported_at']:%Y-%m-%d}", f["rows_deleted"]]
             for f in the_plan.files + the_plan.weblog]
@@ -365,6 +366,9 @@ def cmd_purge(app: Workbench, args) -> int:
     print(f"{verb} {the_plan.rows} raw rows as of {as_of.isoformat()}: {horizon} (the latest of each source kept), "
           f"web log lines before {the_plan.weblog_before:%Y-%m-%d %H:%M} UTC"
           + (f"; recorded as purge {purge_id} in audit.purges" if purge_id is not None else ""))
+    if earlier:
+        print(f"finished purge {', '.join(map(str, earlier))}: models rebuilt without its rows, the warehouse file "
+              "rewritten and the dashboard's snapshots replaced")
     for setting, what, count in (("access_log_days", "access-log entries", files.access_log_entries),
                                  ("reports_days", "access reports", len(files.reports)),
                                  ("deletion_tasks_days", "deletion-task files", len(files.deletion_tasks))):

@@ -152,6 +152,7 @@ class Purged(NamedTuple):
     plan: object            # purge.PurgePlan
     purge_id: int | None
     files: object           # purge.FilePurge
+    finished: list          # purge ids whose clean-up this purge did (its own, and any a failure left)
 
 
 class Workbench:
@@ -575,7 +576,7 @@ class Workbench:
                                           secrets=self.settings.secrets, reports=self.layout.reports,
                                           deletion_tasks=self.layout.deletion_tasks,
                                           retention=self.settings.retention, as_of=as_of, dry_run=dry_run)
-        return Purged(the_plan, purge_id, files)
+        return Purged(the_plan, purge_id, files, unsettled)
 
     def _after_purge(self, purge_ids: list[int], say) -> None:
         """As after an erasure, nothing readers can open keeps what was purged: the models built
