@@ -244,14 +244,27 @@ def test_a_bad_retention_setting_names_the_file_and_key(tmp_path, setting, probl
     assert code == 2 and f"insyn.toml: {problem}" in err.getvalue()
 
 
-def test_a_purge_beside_a_running_insyn_run_is_refused_and_deletes_nothing(insyn, query, db):
+@pytest.mark.parametrize("holder", ["insyn run", "insyn dsar erase"])
+def test_a_purge_beside_a_running_insyn_run_is_refused_and_deletes_nothing(insyn, query, db, holder):
     from insyn.db import run_lock
 
     assert insyn("-q", "load", SAMPLE).code == 0
-    with run_lock(db):   # an `insyn run` between its steps
+    with run_lock(db, holder):   # an `insyn run` between its steps, or an erasure rebuilding
         r = insyn("purge", "--as-of", AS_OF.isoformat())
-        assert r.code == 3 and "another `insyn run` is working on this warehouse" in r.err
+        assert r.code == 3 and f"another `{holder}` is working on this warehouse" in r.err
         assert insyn("purge", "--as-of", AS_OF.isoformat(), "--dry-run").code == 0   # reading is fine
     assert query("select count(*) from audit.purges") == [(0,)]
     assert query("select count(*) from raw.weblog__access where time_local__utc < timestamp '2025-10-23 22:00:00'") \
         == [(37,)]
+
+
+def test_an_erasure_beside_a_purge_is_refused_and_erases_nothing(insyn, query, db):
+    from insyn.db import run_lock
+
+    assert insyn("-q", "load", SAMPLE).code == 0
+    person = query("select email from raw.salesforce__contact where email like '%@%' order by 1 limit 1")[0][0]
+    before = query("select count(*) from raw.salesforce__contact")
+    with run_lock(db, "insyn purge"):
+        r = insyn("dsar", "erase", person, "--on", AS_OF.isoformat())
+        assert r.code == 3 and "another `insyn purge` is working on this warehouse" in r.err
+    assert query("select count(*) from raw.salesforce__contact") == before

@@ -58,9 +58,10 @@ def apply_settings(con: duckdb.DuckDBPyConnection) -> None:
 
 
 @contextlib.contextmanager
-def run_lock(path: Path):
-    """One `insyn run` at a time per warehouse: a second one is refused at once (exit 3),
-    before it loads anything, rather than interleaving its steps with the first's."""
+def run_lock(path: Path, command: str = "insyn run"):
+    """One `insyn run` (or purge, or erasure: each rebuilds and rewrites) at a time per warehouse:
+    another is refused at once (exit 3), before it changes anything, rather than interleaving its
+    steps with the first's. The lock file names its holder for that message."""
     import fcntl
     import os
 
@@ -71,8 +72,11 @@ def run_lock(path: Path):
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise WarehouseBusy(f"{path}: another `insyn run` is working on this warehouse; "
+            holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "insyn run"
+            raise WarehouseBusy(f"{path}: another `{holder}` is working on this warehouse; "
                                 "try again when it has finished") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, command.encode("ascii"), 0)
         yield
     finally:
         os.close(fd)   # releases the lock, also when the process dies

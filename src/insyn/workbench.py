@@ -524,13 +524,16 @@ class Workbench:
     def erase(self, email: str, *, request_id: str | None, on: dt.date, tasks_out: Path | None = None,
               user: str, progress=None):
         """Erase a person (erasure.erase); the attempt goes in the access log as `user`."""
+        from .db import run_lock
         from .erasure import erase
 
         self.engine.require_raw_layer("dsar erase")
         self.layout.make_state()
         log = self.access_log()
         try:
-            done = erase(self, email, request_id=request_id, on=on, tasks_out=tasks_out, progress=progress)
+            # it rebuilds and rewrites the warehouse: not beside an `insyn run` or a purge (exit 3)
+            with run_lock(self.layout.warehouse, "insyn dsar erase"):
+                done = erase(self, email, request_id=request_id, on=on, tasks_out=tasks_out, progress=progress)
         except InsynError:
             log.record("erase", user=user, email=email, success=False)
             raise
@@ -553,7 +556,7 @@ class Workbench:
         warehouse = self.layout.warehouse
         if not warehouse.exists():
             raise InsynError(f"{warehouse}: no warehouse yet: nothing to purge")
-        with contextlib.nullcontext() if dry_run else run_lock(warehouse):
+        with contextlib.nullcontext() if dry_run else run_lock(warehouse, "insyn purge"):
             con = self.connect(read_only=dry_run)
             try:
                 if not table_exists(con, "audit", "files"):
