@@ -28,6 +28,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from insyn import texts
+
 # The palette and the order of values, shared with the audit reports (insyn.style).
 from insyn.text import show_controls
 from insyn.style import (  # noqa: F401 - the figures' names for them
@@ -160,6 +162,8 @@ def promises_bar(df: pd.DataFrame, lang: str = "sv", *, wrap: int = 48) -> go.Fi
         return empty_figure(t("dashboard.message.no_findings", lang), title)
     rules = [str(r) for r in _col(df, "rule")]
     titles = _col(df, "title_sv" if lang == "sv" else "title_en")
+    if lang == texts.PSEUDO:   # the catalog's words, marked as every other catalog word is
+        titles = [texts.pseudo(x) if isinstance(x, str) and x.strip() else x for x in titles]
     labels, seen = [], set()
     for rule, text in zip(rules, titles):
         label = _wrap(text if isinstance(text, str) and text.strip() else rule, wrap)
