@@ -168,7 +168,7 @@ def test_weeks_built_incrementally_equal_a_full_rebuild_at_every_step(exports, t
     _cli(db, "load", "--quiet", exports / WEEKS[0])
     _cli(db, "build", "--quiet", "--as-of", WEEKS[0])
     first = _builds(db)
-    assert len(first) == 16 and {how for how, _ in first.values()} == {"full"}
+    assert len(first) == 17 and {how for how, _ in first.values()} == {"full"}
     _same_as_full(db, tmp_path, WEEKS[0], "step1")
 
     # week 2, as the weekly job runs it (load, build, check: one snapshot published, at the end):
@@ -179,6 +179,7 @@ def test_weeks_built_incrementally_equal_a_full_rebuild_at_every_step(exports, t
     second = _builds(db)
     assert second["staging.stg_salesforce__contacts"][0] == "increment"
     assert second["staging.stg_esp__events"][0] == "increment"   # the first event files: added all the same
+    assert second["marts.int_email_deliveries"][0] == "increment"   # a mart over incremental staging
     assert second["staging.stg_register__requests"][0] == "unchanged"   # no register this week
     _same_as_full(db, tmp_path, WEEKS[1], "step2")
 
@@ -189,6 +190,7 @@ def test_weeks_built_incrementally_equal_a_full_rebuild_at_every_step(exports, t
     assert "full" not in {how for how, _ in third.values()}
     assert {third[f"staging.{m}"][0] for m in ("stg_esp__events", "stg_salesforce__contacts",
                                                 "stg_register__requests", "stg_weblog__requests")} == {"increment"}
+    assert third["marts.int_email_deliveries"][0] == "increment"
     _same_as_full(db, tmp_path, WEEKS[2], "step3")
     con = duckdb.connect(str(db), read_only=True)
     kept = con.execute("select event_type from staging.stg_esp__events e join audit.files f using (file_id) "
@@ -206,6 +208,7 @@ def test_weeks_built_incrementally_equal_a_full_rebuild_at_every_step(exports, t
     removed = "rows were removed from its raw tables (an erasure or a purge)"
     _cli(db, "dsar", "erase", "--quiet", person, "--on", WEEKS[2])   # rebuilds at once: the person leaves the models
     assert _builds(db)["staging.stg_esp__events"] == ("full", removed)
+    assert _builds(db)["marts.int_email_deliveries"] == ("full", "a model it reads was computed anew")
     _cli(db, "purge", "--quiet", "--as-of", WEEKS[3])   # rebuilds at once too: the lines leave the models
     assert _builds(db)["staging.stg_weblog__requests"] == ("full", removed)
     _cli(db, "load", "--quiet", exports / WEEKS[3])
@@ -213,6 +216,7 @@ def test_weeks_built_incrementally_equal_a_full_rebuild_at_every_step(exports, t
     fourth = _builds(db)
     assert fourth["staging.stg_weblog__requests"][0] == "unchanged"   # no log this week; the purge rebuilt it
     assert fourth["staging.stg_esp__events"][0] == "increment"
+    assert fourth["marts.int_email_deliveries"][0] == "increment"
     _same_as_full(db, tmp_path, WEEKS[3], "step4")
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("select count(*) from staging.stg_esp__events where email_key = lower($e)",
@@ -267,3 +271,44 @@ def test_a_changed_policy_value_or_macro_rebuilds_what_reads_it(exports, tmp_pat
     _cli(db, "build", "--quiet", "--as-of", WEEKS[2], workbench=root)
     assert set(_builds(db).values()) == {changed}
     _same_as_full(db, tmp_path, WEEKS[2], "macros", workbench=root)
+
+
+def test_a_mart_over_staging_built_apart_catches_up_with_the_files_staging_holds(exports, tmp_path):
+    """marts.int_email_deliveries is extended with the files its staging models cover, not with every
+    file loaded: marts built before staging (a build of some layers) add the new files later."""
+    from insyn import build as building
+    from insyn.workbench import Workbench
+
+    db = tmp_path / "apart" / "insyn.duckdb"
+    _cli(db, "load", "--quiet", exports / WEEKS[0])
+    _cli(db, "build", "--quiet", "--as-of", WEEKS[0])
+    _cli(db, "load", "--quiet", exports / WEEKS[1])
+    app = Workbench.open(REPO, db)
+    con = app.connect()
+    try:
+        building.build(con, pipelines=app.settings.pipelines, sources=app.sources, policy=app.policy,
+                       as_of=dt.date.fromisoformat(WEEKS[1]), layers=("marts", "rules"), erasures=app.erasures())
+    finally:
+        con.close()
+    assert _builds(db)["marts.int_email_deliveries"][0] == "unchanged"   # staging holds no new file yet
+    _cli(db, "build", "--quiet", "--as-of", WEEKS[1])
+    assert _builds(db)["marts.int_email_deliveries"][0] == "increment"
+    _same_as_full(db, tmp_path, WEEKS[1], "apart")
+
+
+def test_an_incremental_model_may_not_read_a_model_computed_anew_at_every_build(tmp_path):
+    """Its rows would follow the as-of or a snapshot's latest export, which a file's increment cannot."""
+    root, db = copy_workbench(tmp_path / "wb")
+    (root / "pipelines" / "marts" / "int_people_files.sql").write_text(
+        "select people.email_key from marts.dim_people as people\n"
+        "where 0 < (select after_file_id from params.increment)\n", encoding="utf-8")
+    docs = root / "pipelines" / "marts" / "_models.yml"
+    docs.write_text(docs.read_text(encoding="utf-8").replace(
+        "models:\n", "models:\n  - name: int_people_files\n    meta:\n      materialized: incremental\n", 1),
+        encoding="utf-8")
+    err = io.StringIO()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+        code = main(["--workbench", str(root), "--db", str(db), "build", "--quiet", "--as-of", WEEKS[0]])
+    assert code == 2
+    assert "int_people_files.sql: an incremental model reads only raw tables, incremental models" in err.getvalue()
+    assert "not marts.dim_people" in err.getvalue() and "Traceback" not in err.getvalue()

@@ -6,13 +6,15 @@ how the order is found. Descriptions come from pipelines/<layer>/_models.yml.
 The whole build is one transaction.
 
 A model whose _models.yml entry says `materialized: incremental` (in `meta`)
-reads only raw tables and params, and only the raw files after
-`params.increment.after_file_id`. A full build sets that to 0 and computes the
-table anew; a later build adds the rows of the files loaded since (file ids
-only grow), unless the model's definition (its SQL, the macros, the params it
-reads, its raw columns) changed or rows were removed from its raw tables (an
-erasure, a purge): then it is computed anew. audit.model_builds records which,
-and why, for every model of every build.
+reads only raw tables, other incremental models and params that do not follow
+the as-of, and only the rows of the files after `params.increment.after_file_id`
+(each of its rows follows from one file's rows). A full build sets that to 0
+and computes the table anew; a later build adds the rows of the files loaded
+since (file ids only grow), unless the model's definition (its SQL, the macros,
+the params it reads, its raw columns) changed, rows were removed from the raw
+tables it reads directly or through its models (an erasure, a purge), or a
+model it reads was computed anew since: then it is computed anew.
+audit.model_builds records which, and why, for every model of every build.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ _REF = re.compile(r"\b(staging|marts|rules)\.([a-z_][a-z0-9_]*)\b", re.IGNORECAS
 _COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
 _RAW_REF = re.compile(r"\braw\.([a-z_][a-z0-9_]*)\b", re.IGNORECASE)
 _PARAMS_REF = re.compile(r"\bparams\.([a-z_][a-z0-9_]*)\b", re.IGNORECASE)
-_OTHER_REF = re.compile(r"\b(audit|staging|marts|rules)\.[a-z_]", re.IGNORECASE)
+_AUDIT_REF = re.compile(r"\baudit\.[a-z_]", re.IGNORECASE)
 INCREMENT = "increment"   # params.increment: the raw files an incremental model reads are after its after_file_id
 AS_OF_PARAMS = {"run", "calendar"}   # params whose rows follow the as-of date
 
@@ -58,6 +60,8 @@ class Model:
     description: str = ""
     columns: dict[str, str] = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
+    # an incremental model's raw tables, read directly or through the incremental models it reads
+    lineage_raw: list[str] = field(default_factory=list)
 
     @property
     def table(self) -> str:
@@ -98,8 +102,9 @@ def discover(pipelines: Path) -> list[Model]:
         unknown = sorted(model.depends_on - models.keys())
         if unknown:
             raise InsynError(f"{model.path}: reads {', '.join(unknown)}, which no model defines")
+    for model in models.values():
         if model.incremental:
-            _check_incremental(model)
+            _check_incremental(model, models)
     ordered: list[Model] = []
     state: dict[str, int] = {}
 
@@ -116,18 +121,25 @@ def discover(pipelines: Path) -> list[Model]:
 
     for name in sorted(models):
         visit(name, ())
+    for model in ordered:   # upstream first
+        if model.incremental:
+            model.lineage_raw = sorted(set(model.raw_tables).union(
+                *(models[dep].lineage_raw for dep in model.depends_on)))
     return ordered
 
 
-def _check_incremental(model: Model) -> None:
-    """An incremental model can be extended file by file only if it reads raw files and the
-    policy's params, never the as-of (params.run) or another model, and says which files."""
+def _check_incremental(model: Model, models: dict[str, Model]) -> None:
+    """An incremental model can be extended file by file only if it reads raw files, other
+    incremental models and the policy's params, never the as-of (params.run) or a model computed
+    anew at every build, and says which files."""
     text = _COMMENT.sub("", model.sql)
-    if _OTHER_REF.search(text) or set(model.params_read) & AS_OF_PARAMS:
-        raise InsynError(f"{model.path}: an incremental model reads only raw tables and params that do not "
-                         f"depend on the as-of (not params.{', params.'.join(sorted(AS_OF_PARAMS))}): it is "
-                         "extended file by file, whatever the as-of")
-    if INCREMENT not in model.params_read or not model.raw_tables:
+    whole = sorted(dep for dep in model.depends_on if not models[dep].incremental)
+    if whole or _AUDIT_REF.search(text) or set(model.params_read) & AS_OF_PARAMS:
+        raise InsynError(f"{model.path}: an incremental model reads only raw tables, incremental models and "
+                         f"params that do not depend on the as-of (not params.{', params.'.join(sorted(AS_OF_PARAMS))}"
+                         f"{', not ' + ', '.join(whole) if whole else ''}): it is extended file by file, "
+                         "whatever the as-of")
+    if INCREMENT not in model.params_read or not (model.raw_tables or model.depends_on):
         raise InsynError(f"{model.path}: an incremental model reads raw files after "
                          f"params.{INCREMENT}.after_file_id (only the new files on an increment)")
 
@@ -399,7 +411,7 @@ def _definitions(con: duckdb.DuckDBPyConnection, models: list[Model], pipelines:
         columns = con.execute(
             "select table_name, column_name, data_type from duckdb_columns() where schema_name = 'raw' "
             "and table_name in (select unnest($t)) order by table_name, column_index",
-            {"t": model.raw_tables}).fetchall()
+            {"t": model.lineage_raw}).fetchall()
         read = [(name, params[name].columns, params[name].rows) for name in model.params_read
                 if name != INCREMENT and name in params]
         # DuckDB's version too: a function's answer may change with it
@@ -409,10 +421,11 @@ def _definitions(con: duckdb.DuckDBPyConnection, models: list[Model], pipelines:
 
 
 def _raw_rows(con: duckdb.DuckDBPyConnection, model: Model, through: int) -> int:
-    """The rows of the model's raw tables in files up to `through`: rows only ever leave old files
-    (an erasure, a purge), so a count lower than the last build's means some did."""
+    """The rows of the raw tables the model reads (directly or through its models) in files up to
+    `through`: rows only ever leave old files (an erasure, a purge), so a count lower than the last
+    build's means some did."""
     return sum(con.execute(f"select count(*) from raw.{ident(t)} where _file_id <= $f", {"f": through}).fetchone()[0]
-               for t in model.raw_tables)
+               for t in model.lineage_raw)
 
 
 def plan_step(con: duckdb.DuckDBPyConnection, model: Model, definition: str | None, through: int,
@@ -423,14 +436,23 @@ def plan_step(con: duckdb.DuckDBPyConnection, model: Model, definition: str | No
     if full:
         return Step("full", "a full build", 0, through, definition)
     last = con.execute(
-        "select through_file_id, raw_rows, definition_sha256 from audit.model_builds "
+        "select run_id, through_file_id, raw_rows, definition_sha256 from audit.model_builds "
         "where table_name = $t order by run_id desc limit 1", {"t": model.table}).fetchone()
     if last is None or not table_exists(con, model.layer, model.name):
         return Step("full", "never built", 0, through, definition)
-    covered, raw_rows, built_with = last
+    built_in, covered, raw_rows, built_with = last
     if built_with != definition:
         return Step("full", "its definition changed (SQL, macros, policy values or raw columns)", 0, through,
                     definition)
+    if model.depends_on:
+        # the models it reads (incremental too): their latest full computation, and the files they cover
+        upstream = con.execute(
+            "select table_name, max(case when how = 'full' then run_id end), arg_max(through_file_id, run_id) "
+            "from audit.model_builds where table_name in (select unnest($t)) group by table_name",
+            {"t": sorted(model.depends_on)}).fetchall()
+        if len(upstream) < len(model.depends_on) or any((full_in or 0) > built_in for _, full_in, _ in upstream):
+            return Step("full", "a model it reads was computed anew", 0, through, definition)
+        through = min([through, *(up_to for _, _, up_to in upstream)])
     if _raw_rows(con, model, covered) != raw_rows:
         return Step("full", "rows were removed from its raw tables (an erasure or a purge)", 0, through,
                     definition)
