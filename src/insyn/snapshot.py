@@ -9,38 +9,21 @@ pointed snapshot read-only and switch to a newer one on their next request,
 with no restart; a snapshot no longer current is closed once no request uses
 it, within about a second even when no request comes (SnapshotReader).
 
-A publish is a checkpoint and a copy. What a weekly run changes is a small
-part of the file (in a 500 k-contact warehouse, 2,449 of its 10,532 blocks of
-256 KiB), and most of the rest has left the page cache since earlier weeks
-wrote it, so a full copy mostly reads cold disk (benchmarks/README.md). So
-publish() first brings an older snapshot that no reader holds up to date, in
-place: DuckDB's file is three 4 KiB headers and then blocks that each begin
-with the checksum of their contents, so comparing the 8 checksum bytes of each
-block of the two files finds the blocks that differ, and only those are
-copied (then the headers, and the length). The result is the warehouse byte
-for byte (tests/test_snapshot.py compares them), is renamed to the new
-snapshot's name, and replaces the older one. An older snapshot is "not held"
-when no process has it open: DuckDB takes a shared lock on a file it opens,
-and the publish takes an exclusive one for the whole patch (a reader that
-tries to open it meanwhile is refused, rather than reading half a file);
-SnapshotReader also remembers the files it holds in this process, where locks
-do not exclude each other. When no older snapshot is free, or the file is not
-laid out as expected, the publish copies the whole file as before.
-`insyn run` publishes once, at its end. Bringing an older snapshot up to date
-through SQL instead (adding the new files' rows, copying the rebuilt tables)
-was built and measured: 36.5 s for the same week, as DuckDB's inserts are some
-25 times slower per byte than a copy, so it was taken out again.
+A publish is a checkpoint and a file copy, which the kernel does at the disk's
+speed (2.2 GB in 1.5 s here, benchmarks/README.md); `insyn run` publishes once,
+at its end. Bringing an older snapshot up to date through SQL instead (adding
+the new files' rows, copying the rebuilt tables) was built and measured: 36.5 s
+for the same week, as DuckDB's inserts are some 25 times slower per byte than
+a copy, so it was taken out again.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import errno
 import fcntl
 import os
 import shutil
-import struct
 import threading
 import time
 import weakref
@@ -53,10 +36,8 @@ PUBLISH_WAIT_SECONDS = 30   # how long a request waits for the snapshot that rep
 KEEP = 3  # snapshots kept: the current one and the ones readers may still hold
 
 
-def publish(db_path: Path, folder: Path, stats: dict | None = None) -> Path:
-    """Checkpoint the warehouse, make its snapshot in `folder` (an older one brought up to date,
-    else a copy), and point CURRENT at it. `stats`, when given, gets the bytes written and
-    the snapshot it was made from (None: a full copy)."""
+def publish(db_path: Path, folder: Path) -> Path:
+    """Checkpoint the warehouse, copy it into `folder`, and point CURRENT at the copy."""
     out = folder
     out.mkdir(mode=0o700, parents=True, exist_ok=True)
     with _publishing(out):
@@ -68,17 +49,7 @@ def publish(db_path: Path, folder: Path, stats: dict | None = None) -> Path:
         stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
         target = out / f"insyn-{stamp}.duckdb"
         partial = target.with_suffix(".partial")
-        made_from, written = None, None
-        latest = current(out)
-        for older in sorted(out.glob("insyn-*.duckdb"), reverse=True):   # newest first: fewest changes
-            if older != latest:
-                written = _patch(db_path, older, partial)
-                if written is not None:
-                    made_from = older.name
-                    break
-        if written is None:
-            shutil.copyfile(db_path, partial)
-            written = partial.stat().st_size
+        shutil.copyfile(db_path, partial)
         os.chmod(partial, 0o600)
         os.replace(partial, target)
         pointer = out / (POINTER + ".tmp")
@@ -86,105 +57,7 @@ def publish(db_path: Path, folder: Path, stats: dict | None = None) -> Path:
         os.replace(pointer, out / POINTER)
         for old in sorted(out.glob("insyn-*.duckdb"))[:-KEEP]:
             _remove(old)
-    if stats is not None:
-        stats.update(written=written, made_from=made_from)
     return target
-
-
-# ---------------------------------------------------------------- bringing an older snapshot up to date
-
-HEADERS = 3 * 4096   # DuckDB's main header and its two database headers
-CHECKSUM = 8         # each block begins with the checksum of the rest of it
-
-
-def _block_size(fd: int) -> int | None:
-    """The block size a DuckDB file says it uses (its newer database header's), or None when
-    the file does not look like one (then it is copied whole)."""
-    head = os.pread(fd, HEADERS, 0)
-    if len(head) < HEADERS or head[8:12] != b"DUCK":
-        return None
-    # each database header: checksum, iteration, meta block, free list, block count, block size
-    newer = max((struct.unpack_from("<6Q", head, at) for at in (4096, 8192)), key=lambda h: h[1])
-    size = newer[5]
-    return size if 4096 <= size <= 1 << 26 and size & (size - 1) == 0 else None
-
-
-def _patch(source: Path, older: Path, partial: Path) -> int | None:
-    """Make the snapshot `older` byte for byte the warehouse `source` by rewriting only the blocks
-    whose checksums differ, and move it to `partial`; the bytes written, or None when it cannot
-    be (a reader holds it, or either file is not laid out as expected): `older` is then as it was."""
-    if older.resolve() in _held_here:
-        return None
-    try:
-        fd = os.open(older, os.O_RDWR)
-    except OSError:
-        return None
-    try:
-        # never close another descriptor of `older` while patching: that drops this lock
-        try:
-            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            return None   # a DuckDB reader has it open (a shared lock)
-        src = os.open(source, os.O_RDONLY)
-        try:
-            block = _block_size(src)
-            if block is None or _block_size(fd) != block:
-                return None
-            os.replace(older, partial)   # from here on it is the new snapshot being written
-            try:
-                return _copy_changed(src, fd, block)
-            except OSError:
-                partial.unlink(missing_ok=True)   # half patched: the caller copies the whole file
-                return None
-            except BaseException:
-                partial.unlink(missing_ok=True)
-                raise
-        finally:
-            os.close(src)
-    finally:
-        os.close(fd)
-
-
-def _copy_changed(src: int, dst: int, block: int) -> int:
-    """Copy into `dst` the headers and every block of `src` whose checksum differs (or that `dst`
-    lacks), and give `dst` the length of `src`; the bytes written."""
-    size, had = os.fstat(src).st_size, os.fstat(dst).st_size
-    for fd in (src, dst):
-        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_RANDOM)   # read the checksums, not the blocks around them
-    written = _copy_range(src, dst, 0, min(HEADERS, size))
-    start = None   # the first block of a run of differing blocks
-    offset = HEADERS
-    while offset < size:
-        end = min(offset + block, size)
-        differs = (end - offset < block or offset + block > had
-                   or os.pread(src, CHECKSUM, offset) != os.pread(dst, CHECKSUM, offset))
-        if differs and start is None:
-            start = offset
-        elif not differs and start is not None:
-            written += _copy_range(src, dst, start, offset - start)
-            start = None
-        offset = end
-    if start is not None:
-        written += _copy_range(src, dst, start, size - start)
-    os.ftruncate(dst, size)
-    return written
-
-
-def _copy_range(src: int, dst: int, offset: int, length: int) -> int:
-    """Bytes [offset, offset + length) of `src` to the same place in `dst`, by the kernel."""
-    done = 0
-    while done < length:
-        try:
-            n = os.copy_file_range(src, dst, length - done, offset + done, offset + done)
-        except OSError as exc:
-            if exc.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
-                raise
-            chunk = os.pread(src, min(length - done, 1 << 23), offset + done)
-            n = os.pwrite(dst, chunk, offset + done)
-        if n == 0:
-            raise OSError(errno.EIO, "the warehouse ended while being copied")
-        done += n
-    return done
 
 
 @contextlib.contextmanager
@@ -216,28 +89,14 @@ def current(folder: Path) -> Path | None:
     return path if path.exists() else None
 
 
-_held_here: set[Path] = set()   # snapshots this process's readers have open (locks do not exclude them)
-
-
 class _Snapshot:
     """One open snapshot: its connection and how many cursors requests hold on it."""
 
     def __init__(self, path: Path):
         self.path = path
-        _held_here.add(path.resolve())
-        try:
-            self.con = duckdb.connect(str(path), read_only=True)
-            self.con.execute("set TimeZone = 'UTC'")
-        except BaseException:
-            _held_here.discard(path.resolve())
-            raise
+        self.con = duckdb.connect(str(path), read_only=True)
+        self.con.execute("set TimeZone = 'UTC'")
         self.in_use = 0
-
-    def close(self) -> None:
-        try:
-            self.con.close()
-        finally:
-            _held_here.discard(self.path.resolve())
 
 
 class _Cursor:
@@ -340,7 +199,7 @@ class SnapshotReader:
 
     def _close_unused(self) -> None:   # holding the lock
         for snap in [s for s in self._retired if s.in_use == 0]:
-            snap.close()
+            snap.con.close()
             self._retired.remove(snap)
 
     def _release(self, snap: _Snapshot, cur) -> None:

@@ -232,7 +232,7 @@ class Workbench:
     def publish(self) -> Path | None:
         """Give readers (the dashboard) a snapshot of what was just written; its path (None while
         a run holds its publishing to its end). With $INSYN_TIMINGS naming a file, each publish
-        appends its seconds, bytes, bytes written and the older snapshot it was made from there as a JSON line (benchmarks/run.py reads it)."""
+        appends its seconds and bytes there as a JSON line (benchmarks/run.py reads it)."""
         import json
         import time
 
@@ -243,14 +243,12 @@ class Workbench:
             return None
         self.layout.make_state()
         started = time.perf_counter()
-        stats: dict = {}
-        path = publish(self.layout.warehouse, self.layout.published, stats)
+        path = publish(self.layout.warehouse, self.layout.published)
         timings = os.environ.get("INSYN_TIMINGS")
         if timings:
             with open(timings, "a", encoding="utf-8") as out:
                 out.write(json.dumps({"step": "publish", "seconds": round(time.perf_counter() - started, 3),
-                                      "bytes": path.stat().st_size, "written": stats["written"],
-                                      "made_from": stats["made_from"]}) + "\n")
+                                      "bytes": path.stat().st_size}) + "\n")
         return path
 
     def readable(self) -> Path:
