@@ -280,20 +280,35 @@ def test_a_mart_over_staging_built_apart_catches_up_with_the_files_staging_holds
     from insyn.workbench import Workbench
 
     db = tmp_path / "apart" / "insyn.duckdb"
+
+    def build_layers(as_of: str, layers: tuple[str, ...], full: bool = False) -> None:
+        app = Workbench.open(REPO, db)
+        con = app.connect()
+        try:
+            building.build(con, pipelines=app.settings.pipelines, sources=app.sources, policy=app.policy,
+                           as_of=dt.date.fromisoformat(as_of), layers=layers, erasures=app.erasures(), full=full)
+        finally:
+            con.close()
+
     _cli(db, "load", "--quiet", exports / WEEKS[0])
     _cli(db, "build", "--quiet", "--as-of", WEEKS[0])
     _cli(db, "load", "--quiet", exports / WEEKS[1])
-    app = Workbench.open(REPO, db)
-    con = app.connect()
-    try:
-        building.build(con, pipelines=app.settings.pipelines, sources=app.sources, policy=app.policy,
-                       as_of=dt.date.fromisoformat(WEEKS[1]), layers=("marts", "rules"), erasures=app.erasures())
-    finally:
-        con.close()
+    build_layers(WEEKS[1], ("marts", "rules"))
     assert _builds(db)["marts.int_email_deliveries"][0] == "unchanged"   # staging holds no new file yet
-    _cli(db, "build", "--quiet", "--as-of", WEEKS[1])
+    build_layers(WEEKS[1], ("staging",), full=True)                     # staging anew, up to week 2
+    _cli(db, "load", "--quiet", exports / WEEKS[2])
+    build_layers(WEEKS[2], ("marts", "rules"))
+    con = duckdb.connect(str(db), read_only=True)
+    step = con.execute("select how, reason, through_file_id from audit.model_builds where table_name = "
+                       "'marts.int_email_deliveries' order by run_id desc limit 1").fetchone()
+    week2 = con.execute("select max(through_file_id) from audit.model_builds "
+                        "where table_name = 'staging.stg_esp__events'").fetchone()[0]
+    con.close()
+    # computed anew, as staging was, and only up to the files staging covers (not week 3's)
+    assert step == ("full", "a model it reads was computed anew", week2)
+    _cli(db, "build", "--quiet", "--as-of", WEEKS[2])
     assert _builds(db)["marts.int_email_deliveries"][0] == "increment"
-    _same_as_full(db, tmp_path, WEEKS[1], "apart")
+    _same_as_full(db, tmp_path, WEEKS[2], "apart")
 
 
 def test_an_incremental_model_may_not_read_a_model_computed_anew_at_every_build(tmp_path):

@@ -5,13 +5,15 @@
 -- fct_email_deliveries keeps those dated on or before the as-of.
 with events as (
     select * from staging.stg_esp__events
-    -- every file, or on an increment those loaded since the last build
+    -- every file, or on an increment those loaded since the last build (up to the last staging covers)
     where file_id > (select after_file_id from params.increment)
+        and file_id <= (select through_file_id from params.increment)
 ),
 
 categories as (
     select * from staging.stg_esp__event_categories
     where file_id > (select after_file_id from params.increment)
+        and file_id <= (select through_file_id from params.increment)
 ),
 
 delivered_events as (

@@ -46,7 +46,8 @@ _COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
 _RAW_REF = re.compile(r"\braw\.([a-z_][a-z0-9_]*)\b", re.IGNORECASE)
 _PARAMS_REF = re.compile(r"\bparams\.([a-z_][a-z0-9_]*)\b", re.IGNORECASE)
 _AUDIT_REF = re.compile(r"\baudit\.[a-z_]", re.IGNORECASE)
-INCREMENT = "increment"   # params.increment: the raw files an incremental model reads are after its after_file_id
+INCREMENT = "increment"   # params.increment: an incremental model reads the files after after_file_id, up to through_file_id
+NO_LAST_FILE = 2**63 - 1   # params.increment.through_file_id outside a model's step: every file
 AS_OF_PARAMS = {"run", "calendar"}   # params whose rows follow the as-of date
 
 
@@ -247,9 +248,10 @@ def param_tables(policy: Policy, as_of: dt.date, erasures: Erasures | None = Non
                    "Erasures recorded by `insyn dsar erase` in the workbench's ledger (dsar-ledger.jsonl "
                    "in the warehouse's own folder beside it, <warehouse>.d/): entry, the request it carries out, its date, and the salted "
                    "SHA-256 of the person's normalised address (the suppression list)."),
-        ParamTable(INCREMENT, [("after_file_id", "BIGINT")], [(0,)],
-                   "The raw files an incremental model reads: those after this file id. 0 (every file) "
-                   "except while `insyn build` adds the files loaded since the last build to a model."),
+        ParamTable(INCREMENT, [("after_file_id", "BIGINT"), ("through_file_id", "BIGINT")], [(0, NO_LAST_FILE)],
+                   "The files an incremental model reads: those after after_file_id, up to through_file_id. "
+                   "Every file (0 and the largest BIGINT) except while `insyn build` makes a model: then the "
+                   "files loaded since its last build, up to the last its models cover."),
         ParamTable("erasure_ledger_ids", [("entry_id", V), ("id_hash", V)],
                    [(e.entry_id, h) for e in erasures.entries for h in e.crm_id_sha256],
                    "The salted SHA-256 of each 15-character CRM id of a ledger erasure's person."),
@@ -375,7 +377,8 @@ def build(con: duckdb.DuckDBPyConnection, *, pipelines: Path, sources: Sources, 
                 raise InsynError(f"{model.path}: {str(exc).splitlines()[0]}") from None
             _record_step(con, run_id, model, step, added)
             _document(con, model)
-        con.execute(f"update params.{INCREMENT} set after_file_id = 0")   # a model's SQL run by hand reads every file
+        con.execute(f"update params.{INCREMENT} set after_file_id = 0, through_file_id = $n",   # a model's SQL
+                    {"n": NO_LAST_FILE})                                                          # by hand: every file
         _write_docs_tables(con, models)
         _write_rule_catalog(con, specs, locale or workbench_locale(pipelines.parent), unmet)
         con.execute(
@@ -433,6 +436,15 @@ def plan_step(con: duckdb.DuckDBPyConnection, model: Model, definition: str | No
     """Whether `model` is computed anew, extended with the files after the last build's, or kept."""
     if not model.incremental:
         return Step("full", "not incremental", 0, through, None)
+    upstream = []
+    if model.depends_on:
+        # the models it reads (incremental too): their latest full computation, and the files they cover;
+        # it never covers more files than they do (a build of some layers may leave them behind)
+        upstream = con.execute(
+            "select table_name, max(case when how = 'full' then run_id end), arg_max(through_file_id, run_id) "
+            "from audit.model_builds where table_name in (select unnest($t)) group by table_name",
+            {"t": sorted(model.depends_on)}).fetchall()
+        through = min([through, *(up_to for _, _, up_to in upstream)])
     if full:
         return Step("full", "a full build", 0, through, definition)
     last = con.execute(
@@ -444,15 +456,9 @@ def plan_step(con: duckdb.DuckDBPyConnection, model: Model, definition: str | No
     if built_with != definition:
         return Step("full", "its definition changed (SQL, macros, policy values or raw columns)", 0, through,
                     definition)
-    if model.depends_on:
-        # the models it reads (incremental too): their latest full computation, and the files they cover
-        upstream = con.execute(
-            "select table_name, max(case when how = 'full' then run_id end), arg_max(through_file_id, run_id) "
-            "from audit.model_builds where table_name in (select unnest($t)) group by table_name",
-            {"t": sorted(model.depends_on)}).fetchall()
-        if len(upstream) < len(model.depends_on) or any((full_in or 0) > built_in for _, full_in, _ in upstream):
-            return Step("full", "a model it reads was computed anew", 0, through, definition)
-        through = min([through, *(up_to for _, _, up_to in upstream)])
+    if len(upstream) < len(model.depends_on) or any((full_in or 0) > built_in for _, full_in, _ in upstream) \
+            or through < covered:
+        return Step("full", "a model it reads was computed anew", 0, through, definition)
     if _raw_rows(con, model, covered) != raw_rows:
         return Step("full", "rows were removed from its raw tables (an erasure or a purge)", 0, through,
                     definition)
@@ -480,7 +486,8 @@ def _materialize(con: duckdb.DuckDBPyConnection, model: Model, results, empty: b
         if step is not None and step.how == "unchanged":
             return 0
         if model.incremental:
-            con.execute(f"update params.{INCREMENT} set after_file_id = $f", {"f": step.after_file_id if step else 0})
+            con.execute(f"update params.{INCREMENT} set after_file_id = $f, through_file_id = $t",
+                        {"f": step.after_file_id if step else 0, "t": step.through_file_id if step else NO_LAST_FILE})
         if step is not None and step.how == "increment":
             return con.execute(f"insert into {table} select * from ({model.sql}) as model_rows").fetchone()[0]
         sql = f"select * from ({model.sql}) as model_rows{none}" if empty else model.sql

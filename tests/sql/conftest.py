@@ -91,11 +91,20 @@ class Warehouse:
         finally:
             self.con.unregister("seed_rows")
         stream = STREAM_OF.get(table)
-        if stream and not self.con.execute("select count(*) from audit.files where source = $s",
-                                           {"s": stream}).fetchone()[0]:
+        if stream and file_id is not None:   # the file the rows came from, as a load records it
+            self.con.execute(
+                "insert into audit.files (file_id, load_id, file, source, exported_at, rows, rejected, status) "
+                "select $id, 1, $file, $source, $at, 0, 0, 'loaded' "
+                "where not exists (select 1 from audit.files where file_id = $id)",
+                {"id": file_id, "file": f"{stream}-{file_id}.jsonl", "source": stream, "at": exported_at})
+        elif stream and not self.con.execute("select count(*) from audit.files where source = $s",
+                                             {"s": stream}).fetchone()[0]:
             self.export(stream, exported_at)
 
     def build(self, as_of: dt.date) -> None:
+        # staging is seeded here, not built: no record of the files it covers, so that the incremental
+        # marts over it (int_email_deliveries) are computed anew from every file seeded
+        self.con.execute("delete from audit.model_builds where table_name like 'staging.%'")
         build(self.con, pipelines=REPO / "pipelines", sources=SOURCES, policy=self.policy, as_of=as_of,
               layers=("marts", "rules"), erasures=self.erasures)
 
