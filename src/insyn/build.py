@@ -456,9 +456,10 @@ def plan_step(con: duckdb.DuckDBPyConnection, model: Model, definition: str | No
     if built_with != definition:
         return Step("full", "its definition changed (SQL, macros, policy values or raw columns)", 0, through,
                     definition)
-    if len(upstream) < len(model.depends_on) or any((full_in or 0) > built_in for _, full_in, _ in upstream) \
-            or through < covered:
+    if len(upstream) < len(model.depends_on) or any((full_in or 0) > built_in for _, full_in, _ in upstream):
         return Step("full", "a model it reads was computed anew", 0, through, definition)
+    if through < covered:
+        return Step("full", "the models it reads cover fewer files than it does", 0, through, definition)
     if _raw_rows(con, model, covered) != raw_rows:
         return Step("full", "rows were removed from its raw tables (an erasure or a purge)", 0, through,
                     definition)
